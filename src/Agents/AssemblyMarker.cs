@@ -1,0 +1,1 @@
+namespace KnowledgeQa.Agents; internal static class AssemblyMarker { }

@@ -1,0 +1,1 @@
+namespace KnowledgeQa.Plugins; internal static class AssemblyMarker { }
