@@ -8,7 +8,7 @@ public sealed class SoftmaxRegressionOptions
     public double L2 { get; set; } = 1e-4;
 
     /// <summary>Adam step size.</summary>
-    public double LearningRate { get; set; } = 0.01;
+    public double LearningRate { get; set; } = 0.03;
 
     public int BatchSize { get; set; } = 32;
 

@@ -76,7 +76,9 @@ public static class TextClassifierTrainer
         var indices = Enumerable.Range(0, data.Count).ToArray();
         var seed = options.Regression.Seed;
         var (trainIdx, validIdx) = StratifiedSplit.Split(indices, i => data[i].Label, options.ValidationFraction, seed);
-        var standardizer = embeddings is null ? null : DenseStandardizer.Fit(trainIdx.Select(i => embeddings[i]).ToArray());
+        var dimensions = embeddings is null ? 0 : embeddings[0].Length;
+        if (embeddings is not null && embeddings.Any(e => e.Length != dimensions))
+            throw new ClassificationException("The training embeddings differ in length; use one embedding model.");
 
         var candidates = options.Lexical switch
         {
@@ -92,19 +94,19 @@ public static class TextClassifierTrainer
         {
             var lexical = useLexical ? HashedLexicalFeatures.Fit(trainIdx.Select(i => data[i].Text), options.LexicalSettings) : null;
             FeatureRow Row(int i) => new(
-                standardizer?.Transform(embeddings![i]) ?? [],
+                embeddings?[i] ?? [],
                 lexical?.Transform(data[i].Text) ?? SparseFeatures.Empty);
             var trainRows = trainIdx.Select(Row).ToArray();
             var validRows = validIdx.Select(Row).ToArray();
             var (model, history) = SoftmaxRegressionTrainer.Train(
                 trainRows, trainIdx.Select(i => labelIndex[data[i].Label]).ToArray(),
                 validRows, validIdx.Select(i => labelIndex[data[i].Label]).ToArray(),
-                labels.Length, standardizer?.Dimensions ?? 0, lexical?.Settings.Buckets ?? 0,
+                labels.Length, dimensions, lexical?.Settings.Buckets ?? 0,
                 options.Regression, cancellationToken);
-            var summary = new TrainingSummary(trainIdx.Count, validIdx.Count, standardizer is not null, useLexical,
+            var summary = new TrainingSummary(trainIdx.Count, validIdx.Count, embeddings is not null, useLexical,
                 history.EpochsRun, history.BestEpoch, history.TrainLoss, history.ValidationLoss, history.ValidationAccuracy, seed);
-            var candidate = new TrainedClassifier(labels, generator, standardizer is null ? null : IdentityOf(generator, standardizer.Dimensions),
-                standardizer, lexical, model, summary);
+            var candidate = new TrainedClassifier(labels, generator, embeddings is null ? null : IdentityOf(generator, dimensions),
+                lexical, model, summary);
             if (best is null || (summary.ValidationLoss ?? 0) < (best.Summary.ValidationLoss ?? 0)) best = candidate;
         }
         return best!;

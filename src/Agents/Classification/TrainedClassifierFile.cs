@@ -74,8 +74,8 @@ public static class TrainedClassifierFile
     {
         var classes = c.Labels.Count;
         EmbeddingDto? embedding = null;
-        if (c.Standardizer is { } s)
-            embedding = new EmbeddingDto(c.EmbeddingModel?.ModelId ?? "unknown", s.Dimensions, Encode(s.Mean), Encode(s.Scale), Encode(c.Model.DenseWeights));
+        if (c.EmbeddingModel is { } model)
+            embedding = new EmbeddingDto(model.ModelId ?? "unknown", c.Model.DenseDimensions, Encode(c.Model.DenseWeights));
         LexicalDto? lexical = null;
         if (c.Lexical is { } lex)
         {
@@ -94,7 +94,6 @@ public static class TrainedClassifierFile
         var classes = labels.Length;
         if (dto.Bias?.Length != classes) throw new ClassifierFileException(path, "the bias does not match the labels.");
 
-        DenseStandardizer? standardizer = null;
         EmbeddingModelIdentity? identity = null;
         float[]? denseWeights = null;
         if (dto.Embedding is { } e)
@@ -105,7 +104,6 @@ public static class TrainedClassifierFile
             if ((current.ModelId is not null && !string.Equals(current.ModelId, e.ModelId, StringComparison.Ordinal))
                 || (current.Dimensions is { } d && d != e.Dimensions))
                 throw new EmbeddingModelMismatchException(path, e.ModelId, e.Dimensions, current.ModelId, current.Dimensions);
-            standardizer = new DenseStandardizer(DecodeFloats(e.Mean, e.Dimensions), DecodeFloats(e.Scale, e.Dimensions));
             denseWeights = DecodeFloats(e.Weights, e.Dimensions * classes);
             identity = new EmbeddingModelIdentity(e.ModelId, e.Dimensions);
         }
@@ -120,15 +118,15 @@ public static class TrainedClassifierFile
             sparse = DecodeFloats(l.Weights, buckets.Length * classes);
             lexical = HashedLexicalFeatures.Restore(l.Settings, buckets.Select((b, i) => (b, idf[i])).ToDictionary(p => p.b, p => p.Item2), l.UnseenIdf);
         }
-        if (standardizer is null && lexical is null) throw new ClassifierFileException(path, "the file has neither embedding nor lexical weights.");
+        if (identity is null && lexical is null) throw new ClassifierFileException(path, "the file has neither embedding nor lexical weights.");
 
-        var model = new SoftmaxRegression(classes, standardizer?.Dimensions ?? 0, lexical?.Settings.Buckets ?? 0);
+        var model = new SoftmaxRegression(classes, identity?.Dimensions ?? 0, lexical?.Settings.Buckets ?? 0);
         denseWeights?.CopyTo(model.DenseWeights, 0);
         for (var i = 0; i < buckets.Length; i++)
             Array.Copy(sparse, i * classes, model.SparseWeights, buckets[i] * classes, classes);
         dto.Bias.CopyTo(model.Bias, 0);
-        var summary = dto.Training ?? new TrainingSummary(0, 0, standardizer is not null, lexical is not null, 0, 0, 0, null, null, 0);
-        return new TrainedClassifier(labels, standardizer is null ? null : generator, identity, standardizer, lexical, model, summary);
+        var summary = dto.Training ?? new TrainingSummary(0, 0, identity is not null, lexical is not null, 0, 0, 0, null, null, 0);
+        return new TrainedClassifier(labels, identity is null ? null : generator, identity, lexical, model, summary);
     }
 
     private static string Encode<T>(T[] values) where T : struct
@@ -149,7 +147,7 @@ public static class TrainedClassifierFile
 
     private sealed record ModelDto(string Format, int Version, string[] Labels, EmbeddingDto? Embedding, LexicalDto? Lexical, float[] Bias, TrainingSummary? Training);
 
-    private sealed record EmbeddingDto(string ModelId, int Dimensions, string Mean, string Scale, string Weights);
+    private sealed record EmbeddingDto(string ModelId, int Dimensions, string Weights);
 
     private sealed record LexicalDto(LexicalFeatureSettings Settings, float UnseenIdf, string Buckets, string Idf, string Weights);
 }
