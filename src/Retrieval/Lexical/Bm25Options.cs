@@ -49,6 +49,10 @@ public sealed class Bm25Options
         {
             throw new InvalidOptionException($"Bm25Options.AverageDocumentLength must be a positive number of terms (got {AverageDocumentLength}).");
         }
+        if (JiebaDictionaryDirectory is not null)
+        {
+            ChineseWordSegmenter.EnsureDictionaryIn(JiebaDictionaryDirectory);
+        }
     }
 }
 

@@ -48,14 +48,8 @@ internal static class ChineseWordSegmenter
     {
         if (dictionaryDirectory is not null)
         {
-            var full = Path.GetFullPath(dictionaryDirectory);
-            if (!HasDictionary(full))
-            {
-                throw new InvalidOptionException(
-                    $"Bm25Options.JiebaDictionaryDirectory '{full}' lacks jieba.NET's dictionary files ({string.Join(", ", RequiredFiles)}). " +
-                    "Point it at the Resources folder of the jieba.NET package, or leave it unset to use the copy in the application's 'jieba' folder.");
-            }
-            return full;
+            EnsureDictionaryIn(dictionaryDirectory);
+            return Path.GetFullPath(dictionaryDirectory);
         }
         var candidates = new List<string>
         {
@@ -79,6 +73,18 @@ internal static class ChineseWordSegmenter
             $"jieba.NET's dictionary files ({string.Join(", ", RequiredFiles)}) were not found in {string.Join(" or ", candidates.Distinct())}. " +
             "The KnowledgeQa.Retrieval project copies them to the 'jieba' folder of every application that references it; " +
             "if this application was published another way, copy the jieba.NET package's Resources folder there or set Bm25Options.JiebaDictionaryDirectory.");
+    }
+
+    /// <summary>Checks a folder given in the options up front, so a wrong one fails whether or not jieba.NET is already loaded.</summary>
+    public static void EnsureDictionaryIn(string directory)
+    {
+        var full = Path.GetFullPath(directory);
+        if (!HasDictionary(full))
+        {
+            throw new InvalidOptionException(
+                $"Bm25Options.JiebaDictionaryDirectory '{full}' lacks jieba.NET's dictionary files ({string.Join(", ", RequiredFiles)}). " +
+                "Point it at the Resources folder of the jieba.NET package, or leave it unset to use the copy in the application's 'jieba' folder.");
+        }
     }
 
     private static bool HasDictionary(string directory) =>
