@@ -517,8 +517,11 @@ public sealed class EmbeddedKnowledgeStore : IKnowledgeStore
                 Directory.CreateDirectory(directory);
             }
             await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using (var setup = connection.CreateCommand())
+            // Set up only a new file: the setup statements take the write lock, which would make
+            // opening wait for another process's ingest to finish.
+            if (!await HasSchemaAsync(connection, cancellationToken).ConfigureAwait(false))
             {
+                await using var setup = connection.CreateCommand();
                 setup.CommandText = $"""
                     PRAGMA journal_mode = WAL;
                     {StoreSchema.Create}
@@ -547,6 +550,13 @@ public sealed class EmbeddedKnowledgeStore : IKnowledgeStore
         {
             _openGate.Release();
         }
+    }
+
+    private static async Task<bool> HasSchemaAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'";
+        return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! > 0;
     }
 
     private async Task<SqliteConnection> OpenConnectionAsync(CancellationToken cancellationToken)
