@@ -58,10 +58,17 @@ internal static class QdrantErrors
     public static string Describe(RpcException exception)
     {
         var detail = exception.Status.Detail;
-        // Connection failures carry the socket error only as the inner exception.
-        if (exception.Status.DebugException?.InnerException is { } inner && !detail.Contains(inner.Message, StringComparison.Ordinal))
+        // Connection failures say only "Error connecting to subchannel"; the socket error (refused,
+        // unknown host) travels as the debug exception.
+        var root = exception.Status.DebugException;
+        while (root?.InnerException is not null)
         {
-            detail = $"{detail} ({inner.Message})";
+            root = root.InnerException;
+        }
+
+        if (root is not null && !string.IsNullOrWhiteSpace(root.Message) && !detail.Contains(root.Message, StringComparison.Ordinal))
+        {
+            detail = $"{detail.TrimEnd('.')} ({root.Message.TrimEnd('.')})";
         }
 
         return string.IsNullOrWhiteSpace(detail) ? exception.StatusCode.ToString() : $"{exception.StatusCode}, {detail.TrimEnd('.')}";
