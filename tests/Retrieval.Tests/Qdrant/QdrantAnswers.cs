@@ -91,10 +91,16 @@ internal static class QdrantAnswers
         return retrieved;
     }
 
-    public static ScoredPoint Scored(PointStruct point, float score)
+    public static ScoredPoint Scored(PointStruct point, float score, bool withDenseVector = false)
     {
         var scored = new ScoredPoint { Id = point.Id, Score = score };
         scored.Payload.Add(point.Payload);
+        if (withDenseVector)
+        {
+            scored.Vectors = Retrieved(point).Vectors;
+            scored.Vectors.Vectors.Vectors.Remove("lexical");
+        }
+
         return scored;
     }
 

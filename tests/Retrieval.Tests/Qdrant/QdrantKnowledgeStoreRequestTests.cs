@@ -293,25 +293,19 @@ public sealed class QdrantKnowledgeStoreRequestTests
     }
 
     [Fact]
-    public async Task Hybrid_search_fuses_dense_and_lexical_prefetches_with_rrf_and_reports_both_side_scores()
+    public async Task Hybrid_search_fuses_dense_and_lexical_prefetches_with_rrf_and_reports_both_raw_scores()
     {
         var (store, invoker) = NewStore();
         await InitializeExistingAsync(store, invoker);
         var document = Document(tenant: "acme", tags: ["manual"]);
-        var points = Chunks(document.Id, 3).Select(c => QdrantChunkPoints.ToPoint(document, c)).ToArray();
-        var answer = new QueryBatchResponse
-        {
-            Result =
-            {
-                new BatchResult { Result = { Scored(points[1], 0.032f), Scored(points[0], 0.016f) } },
-                new BatchResult { Result = { Scored(points[1], 0.91f), Scored(points[2], 0.40f) } },
-                new BatchResult { Result = { Scored(points[0], 7.5f), Scored(points[1], 3.25f) } },
-            },
-        };
-        invoker.Then(QueryBatchCall, answer);
+        var chunks = Chunks(document.Id, 3);
+        var points = chunks.Select(c => QdrantChunkPoints.ToPoint(document, c)).ToArray();
+        invoker.Then(QueryCall, new QueryResponse { Result = { Scored(points[1], 0.032f, withDenseVector: true), Scored(points[0], 0.016f, withDenseVector: true) } })
+            .Then(QueryCall, new QueryResponse { Result = { Scored(points[1], 3.25f) } });
+        float[] queryVector = [0.1f, 0.2f, 0.3f, 0.4f];
         var query = new StoreQuery
         {
-            Vector = new float[] { 0.1f, 0.2f, 0.3f, 0.4f },
+            Vector = queryVector,
             Sparse = new SparseVector([3u, 8u], [1f, 1f]),
             Top = 2,
             Candidates = 40,
@@ -321,23 +315,30 @@ public sealed class QdrantKnowledgeStoreRequestTests
 
         var hits = await store.SearchAsync(query, TestContext.Current.CancellationToken);
 
-        var request = Assert.Single(invoker.Requests<QueryBatchPoints>(QueryBatchCall));
-        Assert.Equal(3, request.QueryPoints.Count);
-        var fused = request.QueryPoints[0];
+        var requests = invoker.Requests<QueryPoints>(QueryCall).ToArray();
+        Assert.Equal(2, requests.Length);
+        var fused = requests[0];
         Assert.Equal(61u, fused.Query.Rrf.K);
         Assert.Equal(2ul, fused.Limit);
         Assert.Equal(["dense", "lexical"], fused.Prefetch.Select(p => p.Using));
         Assert.All(fused.Prefetch, p => Assert.Equal(40ul, p.Limit));
         Assert.All(fused.Prefetch, p => Assert.Equal(2, p.Filter.Must.Count));
-        Assert.Equal(2, fused.Filter.Must.Count);
+        Assert.Equal(queryVector, fused.Prefetch[0].Query.Nearest.Dense.Data);
         Assert.Equal([3u, 8u], fused.Prefetch[1].Query.Nearest.Sparse.Indices);
+        Assert.Equal(2, fused.Filter.Must.Count);
+        Assert.Equal(["dense"], fused.WithVectors.Include.Names);
+
+        var lexical = requests[1];
+        Assert.Equal("lexical", lexical.Using);
+        Assert.Equal(2ul, lexical.Limit);
+        Assert.Equal([points[1].Id, points[0].Id], Assert.Single(lexical.Filter.Must).HasId.HasId);
 
         Assert.Equal([points[1].Id.Uuid, points[0].Id.Uuid], hits.Select(h => h.Chunk.Id));
         Assert.Equal(0.032, hits[0].Score, 5);
-        Assert.Equal(0.91, hits[0].DenseScore!.Value, 5);
+        Assert.Equal(CosineOf(queryVector, chunks[1].Vector.ToArray()), hits[0].DenseScore!.Value, 5);
+        Assert.Equal(CosineOf(queryVector, chunks[0].Vector.ToArray()), hits[1].DenseScore!.Value, 5);
         Assert.Equal(3.25, hits[0].LexicalScore!.Value, 5);
-        Assert.Null(hits[1].DenseScore);
-        Assert.Equal(7.5, hits[1].LexicalScore!.Value, 5);
+        Assert.Null(hits[1].LexicalScore); // shares no term with the query
         Assert.Equal(document.Source, hits[0].Source);
         Assert.Equal(["manual"], hits[0].Tags);
     }
@@ -347,16 +348,49 @@ public sealed class QdrantKnowledgeStoreRequestTests
     {
         var (store, invoker) = NewStore();
         await InitializeExistingAsync(store, invoker);
-        invoker.Then(QueryBatchCall, new QueryBatchResponse { Result = { new BatchResult(), new BatchResult() } });
+        invoker.Then(QueryCall, new QueryResponse());
 
         var hits = await store.SearchAsync(
             new StoreQuery { Vector = new float[] { 1, 0, 0, 0 }, Sparse = SparseVector.Empty },
             TestContext.Current.CancellationToken);
 
         Assert.Empty(hits);
-        var request = Assert.Single(invoker.Requests<QueryBatchPoints>(QueryBatchCall));
-        Assert.Equal(2, request.QueryPoints.Count);
-        Assert.Equal("dense", Assert.Single(request.QueryPoints[0].Prefetch).Using);
+        var request = Assert.Single(invoker.Requests<QueryPoints>(QueryCall));
+        Assert.Equal("dense", Assert.Single(request.Prefetch).Using);
+    }
+
+    [Fact]
+    public async Task Hybrid_search_without_a_query_vector_fuses_the_lexical_side_and_reports_no_dense_score()
+    {
+        var (store, invoker) = NewStore();
+        await InitializeExistingAsync(store, invoker);
+        var document = Document();
+        var point = QdrantChunkPoints.ToPoint(document, Chunks(document.Id, 1)[0]);
+        invoker.Then(QueryCall, new QueryResponse { Result = { Scored(point, 0.5f) } })
+            .Then(QueryCall, new QueryResponse { Result = { Scored(point, 2f) } });
+
+        var hit = Assert.Single(await store.SearchAsync(
+            new StoreQuery { Sparse = new SparseVector([5u], [1f]) },
+            TestContext.Current.CancellationToken));
+
+        var fused = invoker.Requests<QueryPoints>(QueryCall).First();
+        Assert.Equal("lexical", Assert.Single(fused.Prefetch).Using);
+        Assert.False(fused.WithVectors.Enable);
+        Assert.Null(hit.DenseScore);
+        Assert.Equal(2, hit.LexicalScore);
+    }
+
+    private static double CosineOf(float[] a, float[] b)
+    {
+        double dot = 0, na = 0, nb = 0;
+        for (var i = 0; i < a.Length; i++)
+        {
+            dot += a[i] * b[i];
+            na += a[i] * a[i];
+            nb += b[i] * b[i];
+        }
+
+        return dot / Math.Sqrt(na * nb);
     }
 
     [Fact]
@@ -407,7 +441,7 @@ public sealed class QdrantKnowledgeStoreRequestTests
         invoker.AlwaysFail(GetCollectionCall, StatusCode.NotFound, "Collection `kb` doesn't exist!")
             .AlwaysFail(GetPointsCall, StatusCode.NotFound, "Collection `kb_documents` doesn't exist!")
             .AlwaysFail(ScrollCall, StatusCode.NotFound, "Collection `kb_documents` doesn't exist!")
-            .AlwaysFail(QueryBatchCall, StatusCode.NotFound, "Collection `kb` doesn't exist!");
+            .AlwaysFail(QueryCall, StatusCode.NotFound, "Collection `kb` doesn't exist!");
         var ct = TestContext.Current.CancellationToken;
 
         Assert.Null(await store.GetDocumentAsync("a.md", ct));

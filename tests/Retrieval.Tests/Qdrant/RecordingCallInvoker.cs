@@ -120,5 +120,4 @@ internal static class QdrantMethods
     public const string CountCall = "/qdrant.Points/Count";
     public const string ScrollCall = "/qdrant.Points/Scroll";
     public const string QueryCall = "/qdrant.Points/Query";
-    public const string QueryBatchCall = "/qdrant.Points/QueryBatch";
 }

@@ -248,8 +248,7 @@ public sealed class QdrantKnowledgeStore : IKnowledgeStore
         switch (query.Mode)
         {
             case SearchMode.Dense:
-                return await QueryAsync(QdrantQueries.Dense(Chunks, query, _consistency, (ulong)query.Top, withPayload: true), query.Mode, cancellationToken)
-                    .ConfigureAwait(false);
+                return MapHits(await QueryAsync(QdrantQueries.Dense(Chunks, query, _consistency), "dense search", cancellationToken).ConfigureAwait(false), SearchMode.Dense);
 
             case SearchMode.Lexical:
                 if (query.Sparse.Count == 0)
@@ -257,23 +256,26 @@ public sealed class QdrantKnowledgeStore : IKnowledgeStore
                     return [];
                 }
 
-                return await QueryAsync(QdrantQueries.Lexical(Chunks, query, _consistency, (ulong)query.Top, withPayload: true), query.Mode, cancellationToken)
-                    .ConfigureAwait(false);
+                return MapHits(await QueryAsync(QdrantQueries.Lexical(Chunks, query, _consistency), "lexical search", cancellationToken).ConfigureAwait(false), SearchMode.Lexical);
 
             case SearchMode.Hybrid:
-                if (QdrantQueries.Hybrid(Chunks, query, _consistency) is not { } hybrid)
+                if (QdrantQueries.Hybrid(Chunks, query, _consistency) is not { } fusedRequest)
                 {
                     return [];
                 }
 
-                var batch = await _calls.RunAsync(
-                    "hybrid search",
-                    Chunks,
-                    async ct => (IReadOnlyList<BatchResult>)(await _client.Points.QueryBatchAsync(hybrid.Request, cancellationToken: ct, deadline: Deadline())
-                        .ConfigureAwait(false)).Result,
-                    cancellationToken,
-                    whenCollectionMissing: () => []).ConfigureAwait(false);
-                return batch.Count == 0 ? [] : QdrantSearchHits.FromHybrid(hybrid, batch);
+                var fused = await QueryAsync(fusedRequest, "hybrid search", cancellationToken).ConfigureAwait(false);
+                var lexicalScores = new Dictionary<string, double>();
+                if (fused.Count > 0 && query.Sparse.Count > 0)
+                {
+                    var scored = await QueryAsync(
+                        QdrantQueries.LexicalScores(Chunks, query, fused.Select(p => p.Id).ToArray(), _consistency),
+                        "scoring hybrid hits lexically",
+                        cancellationToken).ConfigureAwait(false);
+                    lexicalScores = QdrantSearchHits.ScoresById(scored);
+                }
+
+                return QdrantSearchHits.FromHybrid(fused, query.Vector, lexicalScores);
 
             default:
                 throw new ArgumentOutOfRangeException(nameof(query), query.Mode, "Unknown search mode.");
@@ -510,16 +512,16 @@ public sealed class QdrantKnowledgeStore : IKnowledgeStore
         while (offset is not null);
     }
 
-    private async Task<IReadOnlyList<SearchHit>> QueryAsync(QueryPoints request, SearchMode mode, CancellationToken cancellationToken)
-    {
-        var points = await _calls.RunAsync(
-            $"{mode.ToString().ToLowerInvariant()} search",
+    private async Task<IReadOnlyList<ScoredPoint>> QueryAsync(QueryPoints request, string operation, CancellationToken cancellationToken) =>
+        await _calls.RunAsync(
+            operation,
             Chunks,
             async ct => (IReadOnlyList<ScoredPoint>)(await _client.Points.QueryAsync(request, cancellationToken: ct, deadline: Deadline()).ConfigureAwait(false)).Result,
             cancellationToken,
             whenCollectionMissing: () => []).ConfigureAwait(false);
-        return points.Select(p => QdrantSearchHits.ToHit(p, mode)).ToArray();
-    }
+
+    private static IReadOnlyList<SearchHit> MapHits(IReadOnlyList<ScoredPoint> points, SearchMode mode) =>
+        points.Select(p => QdrantSearchHits.ToHit(p, mode)).ToArray();
 
     private async Task UpsertPointsAsync(string collection, IReadOnlyList<PointStruct> points, string operation, CancellationToken cancellationToken)
     {

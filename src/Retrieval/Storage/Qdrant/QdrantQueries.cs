@@ -4,37 +4,60 @@ using Qdrant.Client.Grpc;
 namespace KnowledgeQa.Retrieval.Storage.Qdrant;
 
 /// <summary>
-/// Builds Query API requests for a <see cref="StoreQuery"/>. Hybrid search is one batch of three
-/// queries: the fused query (prefetch dense + sparse, reciprocal rank fusion), and the two
-/// candidate lists on their own, so each hit also gets the per-side scores the embedded store
-/// reports (callers apply relevance thresholds to them). The server runs the batch in one round trip.
+/// Builds Query API requests for a <see cref="StoreQuery"/>. Hybrid search is the fused query
+/// (prefetch of the dense and the sparse side, reciprocal rank fusion) returning each hit's dense
+/// vector, so the hit's cosine is computed here; its lexical score comes from a second, id-restricted
+/// sparse query. That gives every fused hit both raw scores, as the embedded store does (callers
+/// apply relevance thresholds to them), and Qdrant's own BM25/IDF arithmetic for the lexical one.
 /// </summary>
 internal static class QdrantQueries
 {
-    public static QueryPoints Dense(string collection, StoreQuery query, ReadConsistency? consistency, ulong limit, bool withPayload) =>
-        Single(collection, new Query { Nearest = new VectorInput { Dense = ToDense(query.Vector) } }, QdrantSchema.DenseVector, query.Filter, consistency, limit, withPayload);
+    public static QueryPoints Dense(string collection, StoreQuery query, ReadConsistency? consistency) =>
+        Nearest(collection, new VectorInput { Dense = ToDense(query.Vector) }, QdrantSchema.DenseVector, QdrantFilters.From(query.Filter), consistency, (ulong)query.Top);
 
-    public static QueryPoints Lexical(string collection, StoreQuery query, ReadConsistency? consistency, ulong limit, bool withPayload) =>
-        Single(collection, new Query { Nearest = new VectorInput { Sparse = QdrantSparseVectors.ToQdrant(query.Sparse) } }, QdrantSchema.SparseVector, query.Filter, consistency, limit, withPayload);
+    public static QueryPoints Lexical(string collection, StoreQuery query, ReadConsistency? consistency) =>
+        Nearest(collection, new VectorInput { Sparse = QdrantSparseVectors.ToQdrant(query.Sparse) }, QdrantSchema.SparseVector, QdrantFilters.From(query.Filter), consistency, (ulong)query.Top);
 
     /// <summary>
-    /// The hybrid batch; a side whose query input is empty (no vector, no query terms) is left out
-    /// of the fusion and of the batch. Null when both are empty: there is nothing to search for.
+    /// The fused query; a side whose input is empty (no vector, no query terms) is left out of the
+    /// fusion. Null when both are empty: there is nothing to search for.
     /// </summary>
-    public static QdrantHybridBatch? Hybrid(string collection, StoreQuery query, ReadConsistency? consistency)
+    public static QueryPoints? Hybrid(string collection, StoreQuery query, ReadConsistency? consistency)
     {
+        var hasDense = !query.Vector.IsEmpty;
+        var hasLexical = query.Sparse.Count > 0;
+        if (!hasDense && !hasLexical)
+        {
+            return null;
+        }
+
+        var filter = QdrantFilters.From(query.Filter);
         var candidates = (ulong)Math.Max(query.Candidates, query.Top);
         var fused = new QueryPoints
         {
             CollectionName = collection,
-            // Qdrant's RRF is 1 / (k + rank) with 0-based ranks; StoreQuery.FusionK counts ranks from 1.
+            // Qdrant's RRF adds 1 / (k + rank) with ranks from 0; StoreQuery.FusionK counts ranks from 1.
             Query = new Query { Rrf = new Rrf { K = checked((uint)query.FusionK + 1) } },
             Limit = (ulong)query.Top,
             WithPayload = new WithPayloadSelector { Enable = true },
+            WithVectors = hasDense
+                ? new WithVectorsSelector { Include = new VectorsSelector { Names = { QdrantSchema.DenseVector } } }
+                : new WithVectorsSelector { Enable = false },
         };
 
-        // The outer filter restricts the fused list whatever the server does with prefetch filters.
-        if (QdrantFilters.From(query.Filter) is { } filter)
+        if (hasDense)
+        {
+            fused.Prefetch.Add(Prefetch(new VectorInput { Dense = ToDense(query.Vector) }, QdrantSchema.DenseVector, filter, candidates));
+        }
+
+        if (hasLexical)
+        {
+            fused.Prefetch.Add(Prefetch(new VectorInput { Sparse = QdrantSparseVectors.ToQdrant(query.Sparse) }, QdrantSchema.SparseVector, filter, candidates));
+        }
+
+        // Filtering the fused list as well keeps the result restricted whatever a server version
+        // does with filters on prefetches.
+        if (filter is not null)
         {
             fused.Filter = filter;
         }
@@ -44,42 +67,28 @@ internal static class QdrantQueries
             fused.ReadConsistency = consistency;
         }
 
-        var batch = new QueryBatchPoints { CollectionName = collection };
-        batch.QueryPoints.Add(fused);
-        int? denseIndex = null, lexicalIndex = null;
-        if (!query.Vector.IsEmpty)
-        {
-            var dense = Dense(collection, query, consistency, candidates, withPayload: false);
-            fused.Prefetch.Add(Prefetch(dense));
-            denseIndex = batch.QueryPoints.Count;
-            batch.QueryPoints.Add(dense);
-        }
+        return fused;
+    }
 
-        if (query.Sparse.Count > 0)
-        {
-            var lexical = Lexical(collection, query, consistency, candidates, withPayload: false);
-            fused.Prefetch.Add(Prefetch(lexical));
-            lexicalIndex = batch.QueryPoints.Count;
-            batch.QueryPoints.Add(lexical);
-        }
-
-        if (denseIndex is null && lexicalIndex is null)
-        {
-            return null;
-        }
-
-        if (consistency is not null)
-        {
-            batch.ReadConsistency = consistency;
-        }
-
-        return new QdrantHybridBatch(batch, denseIndex, lexicalIndex);
+    /// <summary>The sparse query restricted to <paramref name="ids"/>: their lexical scores (points without a shared term are not returned).</summary>
+    public static QueryPoints LexicalScores(string collection, StoreQuery query, IReadOnlyList<PointId> ids, ReadConsistency? consistency)
+    {
+        var hasId = new HasIdCondition();
+        hasId.HasId.Add(ids);
+        var request = Nearest(
+            collection,
+            new VectorInput { Sparse = QdrantSparseVectors.ToQdrant(query.Sparse) },
+            QdrantSchema.SparseVector,
+            new Filter { Must = { new Condition { HasId = hasId } } },
+            consistency,
+            (ulong)ids.Count);
+        request.WithPayload = new WithPayloadSelector { Enable = false };
+        return request;
     }
 
     public static void Validate(StoreQuery query, int dimensions)
     {
-        var needsDense = query.Mode == SearchMode.Dense;
-        if (needsDense && query.Vector.IsEmpty)
+        if (query.Mode == SearchMode.Dense && query.Vector.IsEmpty)
         {
             throw new ArgumentException("A dense search needs the query vector (StoreQuery.Vector).", nameof(query));
         }
@@ -87,7 +96,7 @@ internal static class QdrantQueries
         if (!query.Vector.IsEmpty && dimensions > 0 && query.Vector.Length != dimensions)
         {
             throw new KnowledgeStoreException(string.Create(CultureInfo.InvariantCulture,
-                $"The query vector has {query.Vector.Length} dimensions but the Qdrant collection holds {dimensions}: search with the embedding model the knowledge base was built with."));
+                $"The query vector has {query.Vector.Length} dimensions but the Qdrant collection holds {dimensions}-dimensional vectors: search with the embedding model the knowledge base was built with."));
         }
 
         if (query.FusionK < 0)
@@ -96,31 +105,31 @@ internal static class QdrantQueries
         }
     }
 
-    private static PrefetchQuery Prefetch(QueryPoints side)
+    private static PrefetchQuery Prefetch(VectorInput input, string vectorName, Filter? filter, ulong limit)
     {
-        var prefetch = new PrefetchQuery { Query = side.Query, Using = side.Using, Limit = side.Limit };
-        if (side.Filter is not null)
+        var prefetch = new PrefetchQuery { Query = new Query { Nearest = input }, Using = vectorName, Limit = limit };
+        if (filter is not null)
         {
-            prefetch.Filter = side.Filter;
+            prefetch.Filter = filter;
         }
 
         return prefetch;
     }
 
-    private static QueryPoints Single(string collection, Query query, string vectorName, SearchFilter filter, ReadConsistency? consistency, ulong limit, bool withPayload)
+    private static QueryPoints Nearest(string collection, VectorInput input, string vectorName, Filter? filter, ReadConsistency? consistency, ulong limit)
     {
         var request = new QueryPoints
         {
             CollectionName = collection,
-            Query = query,
+            Query = new Query { Nearest = input },
             Using = vectorName,
             Limit = limit,
-            WithPayload = new WithPayloadSelector { Enable = withPayload },
+            WithPayload = new WithPayloadSelector { Enable = true },
         };
 
-        if (QdrantFilters.From(filter) is { } qdrantFilter)
+        if (filter is not null)
         {
-            request.Filter = qdrantFilter;
+            request.Filter = filter;
         }
 
         if (consistency is not null)
@@ -137,13 +146,4 @@ internal static class QdrantQueries
         dense.Data.Add(vector.ToArray());
         return dense;
     }
-}
-
-/// <summary>
-/// A hybrid search as one Query API batch: query 0 is the fused one; the others (where present)
-/// are the dense and lexical candidate lists, queried again so each hit gets its per-side scores.
-/// </summary>
-internal sealed record QdrantHybridBatch(QueryBatchPoints Request, int? DenseIndex, int? LexicalIndex)
-{
-    public const int FusedIndex = 0;
 }

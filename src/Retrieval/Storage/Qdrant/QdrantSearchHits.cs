@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using Qdrant.Client.Grpc;
 
 namespace KnowledgeQa.Retrieval.Storage.Qdrant;
@@ -20,32 +21,35 @@ internal static class QdrantSearchHits
         };
     }
 
-    /// <summary>The hybrid batch's results: fused hits, each with the side scores of the lists it came from.</summary>
-    public static IReadOnlyList<SearchHit> FromHybrid(QdrantHybridBatch request, IReadOnlyList<BatchResult> batch)
+    /// <summary>
+    /// Fused hits with both raw scores: the cosine between the query and the hit's returned dense
+    /// vector, and the lexical score looked up by point id (absent when the hit shares no term).
+    /// </summary>
+    public static IReadOnlyList<SearchHit> FromHybrid(
+        IReadOnlyList<ScoredPoint> fused, ReadOnlyMemory<float> queryVector, IReadOnlyDictionary<string, double> lexicalScores) =>
+        fused.Select(point => ToHit(
+                point,
+                SearchMode.Hybrid,
+                Cosine(queryVector.Span, point),
+                lexicalScores.TryGetValue(QdrantPointIds.Format(point.Id), out var lexical) ? lexical : null))
+            .ToArray();
+
+    /// <summary>The point's cosine similarity to the query, or null when no query vector or no returned vector.</summary>
+    public static double? Cosine(ReadOnlySpan<float> query, ScoredPoint point)
     {
-        if (batch.Count != request.Request.QueryPoints.Count)
+        if (query.IsEmpty
+            || point.Vectors?.VectorsOptionsCase != VectorsOutput.VectorsOptionsOneofCase.Vectors
+            || !point.Vectors.Vectors.Vectors.TryGetValue(QdrantSchema.DenseVector, out var output)
+            || output.GetDenseVector() is not { } dense
+            || dense.Data.Count != query.Length)
         {
-            throw new KnowledgeStoreException(
-                $"Qdrant answered a batch of {request.Request.QueryPoints.Count} queries with {batch.Count} results.");
+            return null;
         }
 
-        var dense = ScoresById(batch, request.DenseIndex);
-        var lexical = ScoresById(batch, request.LexicalIndex);
-        return batch[QdrantHybridBatch.FusedIndex].Result
-            .Select(point =>
-            {
-                var id = QdrantPointIds.Format(point.Id);
-                return ToHit(
-                    point,
-                    SearchMode.Hybrid,
-                    dense.TryGetValue(id, out var d) ? d : null,
-                    lexical.TryGetValue(id, out var l) ? l : null);
-            })
-            .ToArray();
+        var stored = dense.Data.ToArray();
+        return TensorPrimitives.CosineSimilarity(query, stored);
     }
 
-    private static Dictionary<string, double> ScoresById(IReadOnlyList<BatchResult> batch, int? index) =>
-        index is { } i
-            ? batch[i].Result.ToDictionary(p => QdrantPointIds.Format(p.Id), p => (double)p.Score)
-            : [];
+    public static Dictionary<string, double> ScoresById(IEnumerable<ScoredPoint> points) =>
+        points.ToDictionary(p => QdrantPointIds.Format(p.Id), p => (double)p.Score);
 }
