@@ -29,15 +29,18 @@ public sealed partial class ExtractiveAnswerer(ContentTerms terms, AnswerOptions
     {
         var questionTerms = terms.Of(question);
         var wantsNumber = AsksForNumber().IsMatch(question);
-        var candidates = new List<(Sentence Sentence, int Passage, HashSet<string> Terms)>();
+        var candidates = new List<Candidate>();
         for (var p = 0; p < Math.Min(passages.Count, options.ExtractivePassages); p++)
         {
+            var passageTerms = terms.AllOf(RelevanceFilter.PassageText(passages[p]));
+            HashSet<string> previous = [];
             foreach (var sentence in SentenceSplitter.Split(passages[p].Chunk.Text))
             {
                 var sentenceTerms = terms.AllOf(sentence.Text);
                 if (sentenceTerms.Count > 0)
                 {
-                    candidates.Add((sentence, p, sentenceTerms));
+                    candidates.Add(new Candidate(sentence, p, sentenceTerms, previous, passageTerms));
+                    previous = sentenceTerms;
                 }
             }
         }
@@ -54,18 +57,18 @@ public sealed partial class ExtractiveAnswerer(ContentTerms terms, AnswerOptions
         var totalWeight = idf.Values.Sum();
 
         var scored = new List<ExtractedSentence>();
-        foreach (var (sentence, passage, sentenceTerms) in candidates)
+        foreach (var candidate in candidates)
         {
-            var overlap = totalWeight > 0 ? questionTerms.Where(sentenceTerms.Contains).Sum(t => idf[t]) / totalWeight : 0;
-            var newTerms = sentenceTerms.Count(t => terms.IsContent(t) && !idf.ContainsKey(t));
+            var overlap = totalWeight > 0 ? questionTerms.Sum(t => idf[t] * Presence(t, candidate)) / totalWeight : 0;
+            var newTerms = candidate.Terms.Count(t => terms.IsContent(t) && !idf.ContainsKey(t));
             var novelty = Math.Min(1.0, newTerms / 3.0);
-            var score = overlap * (0.7 + 0.3 * novelty) + 0.1 / (1 + passage);
-            if (wantsNumber && overlap > 0 && HasNumber().IsMatch(sentence.Text))
+            var score = overlap * (0.7 + 0.3 * novelty) + 0.1 / (1 + candidate.Passage);
+            if (wantsNumber && overlap > 0 && HasNumber().IsMatch(candidate.Sentence.Text))
             {
                 score += 0.1;
             }
 
-            scored.Add(new ExtractedSentence(sentence.Text, passage + 1, score));
+            scored.Add(new ExtractedSentence(candidate.Sentence.Text, candidate.Passage + 1, score));
         }
 
         var ranked = scored.OrderByDescending(s => s.Score).ThenBy(s => s.PassageNumber).ToList();
@@ -86,6 +89,19 @@ public sealed partial class ExtractiveAnswerer(ContentTerms terms, AnswerOptions
 
         return chosen;
     }
+
+    /// <summary>
+    /// How much a question term counts for a sentence: fully when the sentence has it; half when
+    /// the sentence before has it ("The tower ... . It was completed in 1889."); a quarter when the
+    /// passage (or its title) has it elsewhere, as the sentence is likely about the same subject.
+    /// </summary>
+    private static double Presence(string term, Candidate candidate) =>
+        candidate.Terms.Contains(term) ? 1.0
+        : candidate.Previous.Contains(term) ? 0.5
+        : candidate.PassageTerms.Contains(term) ? 0.25
+        : 0.0;
+
+    private sealed record Candidate(Sentence Sentence, int Passage, HashSet<string> Terms, HashSet<string> Previous, HashSet<string> PassageTerms);
 
     /// <summary>The answer text: each sentence followed by its citation marker.</summary>
     public static string Compose(IReadOnlyList<ExtractedSentence> sentences, AnswerTexts texts)
