@@ -81,10 +81,11 @@ public sealed partial class FollowUpRewriter(IChatClient? chatClient, ILexicalEn
         {
             if (ScriptDetector.IsCjk(word.Value[0]))
             {
-                // The encoder segments CJK text into words; its terms are the words themselves.
+                // The encoder segments CJK text into words; those that appear verbatim are words as
+                // written (other terms, such as marked bigrams, are index features, not text).
                 foreach (var term in _terms.Of(word.Value))
                 {
-                    if (seen.Add(term))
+                    if (word.Value.Contains(term, StringComparison.Ordinal) && seen.Add(term))
                     {
                         yield return term;
                     }

@@ -71,9 +71,23 @@ public sealed class QaDataset
         return new QaDataset(Path.GetFileName(full.TrimEnd(Path.DirectorySeparatorChar)), contexts, questions);
     }
 
-    /// <summary>The contexts as documents for ingestion: document id = context id, as the evaluator expects.</summary>
-    public IEnumerable<Document> ToDocuments() =>
-        Contexts.Select(c => new Document(c.Id, $"{Name}/{c.Id}", c.Text) { Title = c.Title, MediaType = "text/plain" });
+    /// <summary>
+    /// The contexts as documents for ingestion: document id = context id, as the evaluator expects;
+    /// contexts in <paramref name="except"/> (held out) are left out.
+    /// </summary>
+    public IEnumerable<Document> ToDocuments(IReadOnlySet<string>? except = null) =>
+        Contexts.Where(c => except is null || !except.Contains(c.Id))
+            .Select(c => new Document(c.Id, $"{Name}/{c.Id}", c.Text) { Title = c.Title, MediaType = "text/plain" });
+
+    /// <summary>
+    /// Every <paramref name="every"/>-th context (deterministic), to leave out of the knowledge base
+    /// so that its questions become unanswerable ones (<see cref="QaEvaluationOptions.HeldOutContexts"/>).
+    /// </summary>
+    public IReadOnlySet<string> SelectHeldOutContexts(int every)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(every, 2);
+        return Contexts.Where((_, i) => i % every == every - 1).Select(c => c.Id).ToHashSet(StringComparer.Ordinal);
+    }
 
     private static string Require<T>(string? value, string field, Line<T> line) =>
         string.IsNullOrEmpty(value) ? throw new EvaluationDataException($"{line.File}:{line.Number}: the record has no \"{field}\".") : value;

@@ -16,6 +16,12 @@ public sealed record QaEvaluationOptions
 
     /// <summary>Answer extractively even if the answerer has a chat model (the default measure).</summary>
     public bool Extractive { get; init; } = true;
+
+    /// <summary>
+    /// Contexts deliberately left out of the knowledge base (see <see cref="QaDataset.SelectHeldOutContexts"/>):
+    /// their questions count as unanswerable, which measures refusals on sets that have no unanswerable questions.
+    /// </summary>
+    public IReadOnlySet<string> HeldOutContexts { get; init; } = new HashSet<string>();
 }
 
 /// <summary>How one question fared.</summary>
@@ -88,8 +94,9 @@ public sealed class QaEvaluator(IKnowledgeRetriever retriever, GroundedAnswerer 
         var watch = Stopwatch.StartNew();
         var results = new List<QaQuestionResult>(questions.Count);
         var mode = options.Extractive ? AnswerMode.Extractive : answerer.DefaultMode;
-        foreach (var question in questions)
+        foreach (var listed in questions)
         {
+            var question = options.HeldOutContexts.Contains(listed.ContextId) ? listed with { Answers = [] } : listed;
             var hits = await retriever.SearchAsync(question.Question, new RetrievalOptions { Top = options.Top }, cancellationToken).ConfigureAwait(false);
             var answer = await answerer.AskAsync(
                 question.Question, new AskOptions { Top = options.Top, Extractive = options.Extractive }, cancellationToken).ConfigureAwait(false);

@@ -83,6 +83,24 @@ public class QaEvaluatorTests
     }
 
     [Fact]
+    public async Task Questions_of_held_out_contexts_count_as_unanswerable()
+    {
+        using var temp = new TempDirectory();
+        var dataset = QaDataset.Load(WriteDataset(temp.Path));
+        var heldOut = dataset.SelectHeldOutContexts(every: 2);
+        var retriever = new OverlapRetriever(dataset.ToDocuments(except: heldOut));
+        var evaluator = new QaEvaluator(retriever, new GroundedAnswerer(retriever, null, new SimpleLexicalEncoder()));
+
+        var report = await evaluator.EvaluateAsync(dataset, new QaEvaluationOptions { HeldOutContexts = heldOut }, cancellationToken: Ct);
+
+        Assert.Equal(["bridge#0"], heldOut);
+        Assert.Equal(2, report.Answerable);
+        Assert.Equal(2, report.Unanswerable);
+        Assert.Equal(1.0, report.UnanswerableRefused);
+        Assert.Equal(1.0, report.GoldInAnswer);
+    }
+
+    [Fact]
     public void Missing_files_and_dangling_context_ids_are_named()
     {
         using var temp = new TempDirectory();
