@@ -1,0 +1,251 @@
+using System.Text;
+using System.Text.RegularExpressions;
+using AngleSharp.Dom;
+using AngleSharp.Html.Dom;
+using AngleSharp.Html.Parser;
+
+namespace KnowledgeQa.Retrieval.Documents;
+
+/// <summary>
+/// HTML via AngleSharp, main content only: scripts, styles, navigation, page headers and footers,
+/// asides, forms and hidden elements are dropped, and &lt;main&gt; (or a lone &lt;article&gt;)
+/// is preferred to the whole body. Headings h1-h6 become structure, list items and tables
+/// ("a | b | c" rows) are kept; the title comes from &lt;title&gt;, else the first h1.
+/// </summary>
+public sealed partial class HtmlReader(ReaderOptions options) : IDocumentReader
+{
+    public const string MediaType = "text/html";
+
+    private static readonly HashSet<string> Dropped = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "script", "style", "noscript", "template", "nav", "aside", "form", "button", "select", "input", "textarea",
+        "iframe", "svg", "math", "canvas", "object", "embed", "audio", "video", "dialog", "head", "menu",
+    };
+
+    // Site chrome roles; banner and contentinfo are the roles of page headers and footers.
+    private static readonly HashSet<string> DroppedRoles = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "navigation", "complementary", "search", "menu", "menubar", "toolbar", "dialog", "alertdialog",
+    };
+
+    private static readonly HashSet<string> BlockElements = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "address", "article", "blockquote", "center", "details", "dd", "div", "dl", "dt", "fieldset", "figcaption",
+        "figure", "footer", "header", "hgroup", "hr", "li", "main", "ol", "p", "section", "summary", "ul", "body",
+        "h1", "h2", "h3", "h4", "h5", "h6", "pre", "table", "caption",
+    };
+
+    public bool CanRead(string fileName, ReadOnlySpan<byte> head)
+    {
+        var format = ContentSniffer.Sniff(head);
+        if (ContentSniffer.HasExtension(fileName, ".html", ".htm", ".xhtml"))
+            return format is SniffedFormat.Html or SniffedFormat.Text or SniffedFormat.Empty;
+        // Content that announces itself as HTML, unless its name says it is text or Markdown.
+        return format == SniffedFormat.Html && !ContentSniffer.HasExtension(fileName, ".txt", ".text", ".md", ".markdown");
+    }
+
+    public async Task<Document> ReadAsync(Stream content, DocumentReadContext context, CancellationToken cancellationToken = default)
+    {
+        var bytes = await ReaderSupport.ReadAllBytesAsync(content, cancellationToken).ConfigureAwait(false);
+        var html = Decode(bytes, context);
+
+        int depth = HtmlDepthGuard.MeasureDepth(html, options.MaxHtmlDepth);
+        if (depth > options.MaxHtmlDepth)
+        {
+            throw new DocumentReadException(context.Source,
+                $"HTML nested deeper than {options.MaxHtmlDepth} levels (ReaderOptions.MaxHtmlDepth): not a page a person reads; " +
+                "flatten it or raise the limit");
+        }
+
+        var document = new HtmlParser().ParseDocument(html);
+        cancellationToken.ThrowIfCancellationRequested();
+        var (root, semanticRoot) = ChooseRoot(document);
+        var builder = new DocumentTextBuilder();
+        string? firstH1 = null;
+        if (root is not null)
+            new BlockWalker(builder, semanticRoot, cancellationToken).Walk(root, ref firstH1);
+
+        var title = string.IsNullOrWhiteSpace(document.Title) ? firstH1 : CollapseWhitespace(document.Title);
+        return builder.Build(context, MediaType, title);
+    }
+
+    private static (IElement? Root, bool Semantic) ChooseRoot(IHtmlDocument document)
+    {
+        if (document.QuerySelector("main, [role=main]") is { } main)
+            return (main, true);
+        var articles = document.QuerySelectorAll("article");
+        if (articles.Length == 1)
+            return (articles[0], true);
+        return (document.Body ?? document.DocumentElement, false);
+    }
+
+    [GeneratedRegex(@"<meta[^>]{0,300}?charset\s*=\s*[""']?\s*([A-Za-z0-9_.:-]+)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex MetaCharset();
+
+    /// <summary>Forced encoding, else BOM, else a meta charset, else the plain-text detection.</summary>
+    private static string Decode(byte[] bytes, DocumentReadContext context)
+    {
+        if (context.EncodingName is null && TextDecoder.DetectBom(bytes) is null)
+        {
+            var head = Encoding.ASCII.GetString(bytes, 0, Math.Min(bytes.Length, 2048));
+            if (MetaCharset().Match(head) is { Success: true } match)
+            {
+                try
+                {
+                    return ReaderSupport.NormalizeNewlines(TextDecoder.Decode(bytes, match.Groups[1].Value).Text);
+                }
+                catch (Exception e) when (e is TextDecodingException or InvalidOptionException)
+                {
+                    // A wrong or unknown label is common: fall back to detection.
+                }
+            }
+        }
+        return ReaderSupport.NormalizeNewlines(ReaderSupport.DecodeText(bytes, context).Text);
+    }
+
+    internal static string CollapseWhitespace(string text)
+    {
+        var result = new StringBuilder(text.Length);
+        bool space = false;
+        foreach (var c in text)
+        {
+            if (char.IsWhiteSpace(c) && c != '\u00A0')
+            {
+                space = true;
+                continue;
+            }
+            if (space && result.Length > 0)
+                result.Append(' ');
+            space = false;
+            result.Append(c == '\u00A0' ? ' ' : c);
+        }
+        return result.ToString();
+    }
+
+    /// <summary>Walks the tree with an explicit stack, gathering inline text into blocks.</summary>
+    private sealed class BlockWalker(DocumentTextBuilder builder, bool semanticRoot, CancellationToken cancellationToken)
+    {
+        private readonly StringBuilder _inline = new();
+        private readonly Stack<(BlockKind Kind, int Level)> _context = new();
+
+        public void Walk(IElement root, ref string? firstH1)
+        {
+            var pending = new Stack<(INode Node, bool Exit)>();
+            pending.Push((root, false));
+            int visited = 0;
+            while (pending.Count > 0)
+            {
+                if (++visited % 4096 == 0)
+                    cancellationToken.ThrowIfCancellationRequested();
+                var (node, exit) = pending.Pop();
+                if (node is IText text)
+                {
+                    // Source line breaks are plain whitespace in HTML; only <br> breaks a line.
+                    _inline.Append(text.Data.Replace('\n', ' ').Replace('\r', ' '));
+                    continue;
+                }
+                if (node is not IElement element)
+                    continue;
+                var name = element.LocalName;
+                if (exit)
+                {
+                    var (kind, level) = _context.Pop();
+                    var flushed = Flush(kind, level);
+                    if (kind == BlockKind.Heading && level == 1)
+                        firstH1 ??= flushed;
+                    continue;
+                }
+                if (IsDropped(element))
+                    continue;
+                if (name == "br")
+                {
+                    _inline.Append('\n');
+                    continue;
+                }
+                if (!BlockElements.Contains(name))
+                {
+                    PushChildren(pending, element);
+                    continue;
+                }
+
+                Flush(CurrentKind, CurrentLevel);
+                if (name == "pre")
+                {
+                    builder.Add(BlockKind.Code, element.TextContent);
+                    continue;
+                }
+                if (element is IHtmlTableElement table)
+                {
+                    AddTable(table);
+                    continue;
+                }
+                _context.Push(name switch
+                {
+                    "h1" or "h2" or "h3" or "h4" or "h5" or "h6" => (BlockKind.Heading, name[1] - '0'),
+                    "li" => (BlockKind.ListItem, 0),
+                    _ => (CurrentKind == BlockKind.ListItem ? BlockKind.ListItem : BlockKind.Paragraph, 0),
+                });
+                pending.Push((element, true));
+                PushChildren(pending, element);
+            }
+            Flush(CurrentKind, CurrentLevel);
+        }
+
+        private BlockKind CurrentKind => _context.Count > 0 ? _context.Peek().Kind : BlockKind.Paragraph;
+        private int CurrentLevel => _context.Count > 0 ? _context.Peek().Level : 0;
+
+        private static void PushChildren(Stack<(INode, bool)> pending, INode parent)
+        {
+            var children = parent.ChildNodes;
+            for (int i = children.Length - 1; i >= 0; i--)
+                pending.Push((children[i], false));
+        }
+
+        private bool IsDropped(IElement element)
+        {
+            var name = element.LocalName;
+            if (Dropped.Contains(name))
+                return true;
+            // Outside <main>/<article>, header and footer are the site's; inside, the article's own.
+            if (!semanticRoot && name is "header" or "footer")
+                return true;
+            var role = element.GetAttribute("role");
+            if (role is not null && (DroppedRoles.Contains(role) || (!semanticRoot && role is "banner" or "contentinfo")))
+                return true;
+            if (element.HasAttribute("hidden") || string.Equals(element.GetAttribute("aria-hidden"), "true", StringComparison.OrdinalIgnoreCase))
+                return true;
+            var style = element.GetAttribute("style");
+            return style is not null && HiddenStyle().IsMatch(style);
+        }
+
+        private string Flush(BlockKind kind, int level)
+        {
+            if (_inline.Length == 0)
+                return "";
+            var lines = _inline.ToString().Split('\n')
+                .Select(line => CollapseWhitespace(line))
+                .Where(line => line.Length > 0);
+            var text = string.Join('\n', lines);
+            _inline.Clear();
+            builder.Add(kind, text, level);
+            return text;
+        }
+
+        private void AddTable(IHtmlTableElement table)
+        {
+            if (table.Caption is { } caption)
+                builder.Add(BlockKind.Paragraph, CollapseWhitespace(caption.TextContent));
+            var rows = new List<string>();
+            foreach (var row in table.Rows)
+            {
+                var cells = row.Cells.Select(cell => CollapseWhitespace(cell.TextContent)).ToArray();
+                if (cells.Any(cell => cell.Length > 0))
+                    rows.Add(string.Join(" | ", cells));
+            }
+            builder.Add(BlockKind.Table, string.Join('\n', rows));
+        }
+    }
+
+    [GeneratedRegex(@"display\s*:\s*none|visibility\s*:\s*hidden", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex HiddenStyle();
+}
