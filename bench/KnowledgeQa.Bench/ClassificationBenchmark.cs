@@ -97,6 +97,13 @@ internal static class ClassificationBenchmark
             await TextClassifierTrainer.TrainAsync(train, embedder, new TextClassifierTrainingOptions { Lexical = LexicalFeatureMode.On }, ct));
         yield return new("trained head, auto (default)", async (train, _, ct) =>
             await TextClassifierTrainer.TrainAsync(train, embedder, new TextClassifierTrainingOptions(), ct));
+        if (!set.Sentiment) yield break;
+        // The preset is never trained: the training half goes unused. "neutral" answers count as errors
+        // in the first row (the sets have no neutral gold); the second row turns the neutral band off.
+        yield return new("sentiment preset (no training)", async (_, _, ct) =>
+            await SentimentClassifier.CreateAsync(embedder, cancellationToken: ct));
+        yield return new("sentiment preset, neutral off", async (_, _, ct) =>
+            await SentimentClassifier.CreateAsync(embedder, new SentimentOptions { NeutralMargin = 0 }, ct));
     }
 
     private static async Task ThroughputAsync(IEmbeddingGenerator<string, Embedding<float>> model, string path)
