@@ -1,7 +1,11 @@
+using System.ComponentModel;
 using System.Text.Json;
 using KnowledgeQa.Agents.Tests.Chat;
 using KnowledgeQa.Agents.ToolCalling;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.SemanticKernel;
+using FunctionCallContent = Microsoft.Extensions.AI.FunctionCallContent;
 
 namespace KnowledgeQa.Agents.Tests.ToolCalling;
 
@@ -81,6 +85,51 @@ public class TinyModelToolCallingTests(TinyChatModelFixture model) : IClassFixtu
         var result = recorder.Calls[1].Messages[^1];
         Assert.Equal(ChatRole.User, result.Role);
         Assert.Equal($"Tool result (set_lamp): lamp is {arguments["color"]}", result.Text);
+    }
+
+    [Fact]
+    public async Task A_semantic_kernel_plugin_is_called_by_the_tiny_model_through_kernel_function_invocation()
+    {
+        var recorder = new RecordingChatClient(model.Client);
+        var plugin = new SwitchPlugin();
+        var builder = Kernel.CreateBuilder();
+        builder.Services.AddChatClient(new ChatClientBuilder(recorder).UsePromptedToolCalling().Build()).UseKernelFunctionInvocation();
+        builder.Plugins.AddFromObject(plugin, "lamp");
+        // Required() keeps requiring a call on every turn; one call is all this test needs.
+        builder.Services.AddSingleton<IAutoFunctionInvocationFilter>(new StopAfterFirstCall());
+        var kernel = builder.Build();
+
+        await kernel.InvokePromptAsync(
+            "Turn the lamp on.",
+            new KernelArguments(new PromptExecutionSettings { FunctionChoiceBehavior = FunctionChoiceBehavior.Required(), ExtensionData = new Dictionary<string, object> { ["max_tokens"] = OutputTokens } }),
+            cancellationToken: Ct);
+
+        Assert.Single(plugin.Switches);
+        Assert.Single(recorder.Calls);
+        Assert.IsType<ChatResponseFormatJson>(recorder.Calls[0].Options?.ResponseFormat);
+        Assert.Contains("- lamp_switch: Switches the lamp on or off.", recorder.Calls[0].Messages[0].Text);
+    }
+
+    private sealed class StopAfterFirstCall : IAutoFunctionInvocationFilter
+    {
+        public async Task OnAutoFunctionInvocationAsync(AutoFunctionInvocationContext context, Func<AutoFunctionInvocationContext, Task> next)
+        {
+            await next(context);
+            context.Terminate = true;
+        }
+    }
+
+    public sealed class SwitchPlugin
+    {
+        public List<bool> Switches { get; } = [];
+
+        [KernelFunction("switch")]
+        [Description("Switches the lamp on or off.")]
+        public string Switch([Description("True for on.")] bool on)
+        {
+            Switches.Add(on);
+            return on ? "on" : "off";
+        }
     }
 
     /// <summary>Tools whose arguments are closed sets, so a valid call fits in the output limit.</summary>

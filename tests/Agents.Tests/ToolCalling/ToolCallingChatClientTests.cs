@@ -48,13 +48,17 @@ public class ToolCallingChatClientTests
     public async Task The_model_is_told_the_functions_their_descriptions_and_parameter_schemas_in_one_system_message()
     {
         var model = new ScriptedToolModel("""{"answer":"Sunny."}""");
+        var options = _tools.Options();
+        options.Instructions = "Be brief.";
 
-        await Agent(model).GetResponseAsync(Question, _tools.Options(), Ct);
+        await Agent(model).GetResponseAsync(Question, options, Ct);
 
         var sent = model.Calls[0].Messages;
         Assert.Equal([ChatRole.System, ChatRole.User], sent.Select(m => m.Role));
         var system = sent[0].Text;
-        Assert.StartsWith("You are a weather assistant.", system);
+        // Instructions too: the GenAI client ignores ChatOptions.Instructions.
+        Assert.StartsWith("Be brief.\n\nYou are a weather assistant.\n\nYou can call tools.", system);
+        Assert.Null(model.Calls[0].Options?.Instructions);
         Assert.Contains("- get_forecast: Gets the weather forecast for a city.", system);
         Assert.Contains("\"city\":{\"description\":\"The city to forecast.\",\"type\":\"string\"}", system);
         Assert.Contains("\"required\":[\"city\",\"days\"]", system);
