@@ -97,11 +97,10 @@ public sealed class DocumentReaderRegistry
         }
         if (Directory.Exists(fullPath))
             throw new DocumentReadException(path, "is a directory, not a file");
+        if (FileLinks.BrokenLinkTarget(fullPath) is { } target)
+            throw new DocumentReadException(path, $"broken symbolic link (points to '{target}')");
         if (!File.Exists(fullPath))
-        {
-            var link = new FileInfo(fullPath).LinkTarget;
-            throw new DocumentReadException(path, link is null ? "not found" : $"broken symbolic link (points to '{link}')");
-        }
+            throw new DocumentReadException(path, "not found");
         if (UnixFileKind.DescribeSpecialFile(fullPath) is { } special)
             throw new DocumentReadException(path, $"not a regular file ({special}): nothing to read");
 
