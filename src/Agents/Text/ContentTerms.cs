@@ -1,0 +1,67 @@
+using KnowledgeQa.Retrieval.Lexical;
+
+namespace KnowledgeQa.Agents.Text;
+
+/// <summary>
+/// The terms of a text that carry its meaning: the lexical encoder's terms (so stemming and
+/// Chinese segmentation match the index) minus question words and function words in English and
+/// Chinese. The stop list is passed through the same encoder, so it matches however the encoder
+/// normalises.
+/// </summary>
+public sealed class ContentTerms
+{
+    // Question and function words. Content words are left alone even when frequent.
+    private static readonly string[] StopWords =
+    [
+        "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "whats", "what's",
+        "is", "are", "was", "were", "be", "been", "being", "am", "do", "does", "did", "done", "doing",
+        "the", "a", "an", "of", "in", "on", "at", "to", "for", "by", "with", "from", "and", "or", "as", "into", "onto", "about",
+        "it", "its", "that", "this", "these", "those", "there", "their", "they", "them", "he", "she", "his", "her", "him",
+        "i", "you", "we", "me", "my", "your", "our", "us", "can", "could", "would", "should", "will", "shall", "may", "might", "must",
+        "has", "have", "had", "having", "than", "then", "so", "not", "no", "nor", "if", "also", "any", "some", "such", "other",
+        "much", "many", "name", "named", "called", "known", "according", "tell", "please", "kind", "type",
+        "的", "了", "是", "在", "和", "与", "及", "或", "被", "把", "有", "于", "为", "以", "之", "其", "这", "那", "个", "也", "都",
+        "就", "而", "并", "等", "由", "从", "对", "将", "吗", "呢", "吧", "啊", "么",
+        "什么", "甚么", "哪", "哪个", "哪些", "哪里", "哪儿", "谁", "何", "多少", "几", "怎么", "怎样", "如何", "为什么", "是否",
+        "與", "於", "為", "這", "個", "從", "對", "將", "並", "嗎", "麼",
+        "什麼", "甚麼", "哪個", "哪裡", "誰", "幾", "怎麼", "怎樣", "為什麼",
+    ];
+
+    private readonly ILexicalEncoder _encoder;
+    private readonly HashSet<string> _stopTerms;
+
+    public ContentTerms(ILexicalEncoder encoder)
+    {
+        ArgumentNullException.ThrowIfNull(encoder);
+        _encoder = encoder;
+        _stopTerms = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var word in StopWords)
+        {
+            foreach (var term in encoder.Tokenize(word))
+            {
+                _stopTerms.Add(term);
+            }
+        }
+    }
+
+    /// <summary>The distinct content terms of a text, in order of first appearance.</summary>
+    public IReadOnlyList<string> Of(string text)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var terms = new List<string>();
+        foreach (var term in _encoder.Tokenize(text))
+        {
+            if (IsContent(term) && seen.Add(term))
+            {
+                terms.Add(term);
+            }
+        }
+
+        return terms;
+    }
+
+    /// <summary>Every term of a text (content or not), for overlap tests.</summary>
+    public HashSet<string> AllOf(string text) => new(_encoder.Tokenize(text), StringComparer.Ordinal);
+
+    public bool IsContent(string term) => !_stopTerms.Contains(term) && term.Any(char.IsLetterOrDigit);
+}

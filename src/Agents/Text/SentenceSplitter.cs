@@ -1,0 +1,122 @@
+namespace KnowledgeQa.Agents.Text;
+
+/// <summary>A sentence of a passage: its text and character span in the passage.</summary>
+public readonly record struct Sentence(string Text, int Start, int Length);
+
+/// <summary>
+/// Splits text into sentences at Latin sentence ends (. ! ? before whitespace), CJK sentence ends
+/// (。！？； with any closing quote or bracket) and line breaks. Initials, numbers and common
+/// abbreviations (e.g., Dr., U.S.) do not end a sentence.
+/// </summary>
+public static class SentenceSplitter
+{
+    private static readonly HashSet<string> Abbreviations = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "e.g", "i.e", "cf", "fig", "no", "vol",
+        "inc", "ltd", "co", "corp", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+        "approx", "ca", "u.s", "u.k", "a.m", "p.m",
+    };
+
+    public static IReadOnlyList<Sentence> Split(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var sentences = new List<Sentence>();
+        var start = 0;
+        var i = 0;
+        while (i < text.Length)
+        {
+            var c = text[i];
+            int end;
+            if (c is '\n' or '\r')
+            {
+                end = i;
+                Add(sentences, text, start, end);
+                while (i < text.Length && char.IsWhiteSpace(text[i]))
+                {
+                    i++;
+                }
+
+                start = i;
+                continue;
+            }
+
+            if (c is '。' or '！' or '？' or '；')
+            {
+                end = SkipClosers(text, i + 1);
+                Add(sentences, text, start, end);
+                start = i = end;
+                continue;
+            }
+
+            if (c is '.' or '!' or '?' && IsLatinSentenceEnd(text, i))
+            {
+                end = SkipClosers(text, i + 1);
+                Add(sentences, text, start, end);
+                start = i = end;
+                continue;
+            }
+
+            i++;
+        }
+
+        Add(sentences, text, start, text.Length);
+        return sentences;
+    }
+
+    private static bool IsLatinSentenceEnd(string text, int i)
+    {
+        var after = SkipClosers(text, i + 1);
+        // "3.5", "example.com", "...": no whitespace after the mark, so not a sentence end.
+        if (after < text.Length && !char.IsWhiteSpace(text[after]) && !ScriptDetector.IsCjk(text[after]))
+        {
+            return false;
+        }
+
+        if (text[i] != '.')
+        {
+            return true;
+        }
+
+        var wordStart = i;
+        while (wordStart > 0 && (char.IsLetter(text[wordStart - 1]) || text[wordStart - 1] == '.'))
+        {
+            wordStart--;
+        }
+
+        var word = text[wordStart..i];
+        if (word.Length == 1 && char.IsUpper(word[0]))
+        {
+            return false; // an initial: "J. R. R. Tolkien"
+        }
+
+        return !Abbreviations.Contains(word);
+    }
+
+    private static int SkipClosers(string text, int i)
+    {
+        while (i < text.Length && text[i] is '"' or '\'' or ')' or ']' or '”' or '’' or '」' or '』' or '）' or '》' or '】')
+        {
+            i++;
+        }
+
+        return i;
+    }
+
+    private static void Add(List<Sentence> sentences, string text, int start, int end)
+    {
+        while (start < end && char.IsWhiteSpace(text[start]))
+        {
+            start++;
+        }
+
+        while (end > start && char.IsWhiteSpace(text[end - 1]))
+        {
+            end--;
+        }
+
+        if (end > start)
+        {
+            sentences.Add(new Sentence(text[start..end], start, end - start));
+        }
+    }
+}

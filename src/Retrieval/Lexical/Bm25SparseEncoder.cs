@@ -1,0 +1,69 @@
+namespace KnowledgeQa.Retrieval.Lexical;
+
+/// <summary>
+/// BM25 lexical weights. A document term's weight is BM25's term-frequency part,
+/// tf·(k1+1) / (tf + k1·(1 − b + b·len/avglen)); a query term's weight is how often it occurs.
+/// The store multiplies by each term's IDF at query time, so
+/// score = Σ query weight · idf · document weight, which is BM25.
+/// </summary>
+public sealed class Bm25SparseEncoder : ILexicalEncoder
+{
+    private readonly Bm25Options _options;
+    private readonly TextTokenizer _tokenizer;
+
+    public Bm25SparseEncoder(Bm25Options? options = null)
+    {
+        _options = options ?? new Bm25Options();
+        _options.Validate();
+        _tokenizer = new TextTokenizer(_options);
+    }
+
+    public IReadOnlyList<string> Tokenize(string text) => _tokenizer.Tokenize(text);
+
+    public SparseVector EncodeDocument(string text)
+    {
+        var terms = _tokenizer.Tokenize(text);
+        if (terms.Count == 0)
+        {
+            return SparseVector.Empty;
+        }
+        var lengthNorm = _options.K1 * (1 - _options.B + _options.B * terms.Count / _options.AverageDocumentLength);
+        return Build(CountTerms(terms), tf => (float)(tf * (_options.K1 + 1) / (tf + lengthNorm)));
+    }
+
+    public SparseVector EncodeQuery(string text) =>
+        Build(CountTerms(_tokenizer.Tokenize(text)), count => count);
+
+    private static Dictionary<string, int> CountTerms(List<string> terms)
+    {
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var term in terms)
+        {
+            counts[term] = counts.GetValueOrDefault(term) + 1;
+        }
+        return counts;
+    }
+
+    /// <summary>Hashes the terms, sums the weights of terms whose hashes collide, and sorts by id.</summary>
+    private static SparseVector Build(Dictionary<string, int> counts, Func<int, float> weight)
+    {
+        if (counts.Count == 0)
+        {
+            return SparseVector.Empty;
+        }
+        var byId = new Dictionary<uint, float>(counts.Count);
+        foreach (var (term, count) in counts)
+        {
+            var id = TermHash.Compute(term);
+            byId[id] = byId.GetValueOrDefault(id) + weight(count);
+        }
+        var indices = byId.Keys.ToArray();
+        var values = new float[indices.Length];
+        Array.Sort(indices);
+        for (var i = 0; i < indices.Length; i++)
+        {
+            values[i] = byId[indices[i]];
+        }
+        return new SparseVector(indices, values);
+    }
+}

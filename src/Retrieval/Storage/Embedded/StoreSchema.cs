@@ -1,0 +1,67 @@
+namespace KnowledgeQa.Retrieval.Storage.Embedded;
+
+/// <summary>
+/// The tables of the store file. Postings have no foreign key to chunks: SQLite would need a
+/// second index on chunk_rowid to cascade deletes efficiently, so a chunk's postings are deleted
+/// by (term, chunk) from the sparse weights kept in the chunk row instead.
+/// </summary>
+internal static class StoreSchema
+{
+    public const int Version = 1;
+
+    public const string Create = """
+        CREATE TABLE IF NOT EXISTS meta (
+            key   TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE TABLE IF NOT EXISTS documents (
+            doc_key      INTEGER PRIMARY KEY,
+            id           TEXT NOT NULL UNIQUE,
+            source       TEXT NOT NULL,
+            title        TEXT,
+            content_hash TEXT NOT NULL,
+            tags         TEXT NOT NULL,
+            tenant       TEXT,
+            chunk_count  INTEGER NOT NULL,
+            ingested_at  TEXT NOT NULL
+        );
+
+        CREATE TABLE IF NOT EXISTS document_tags (
+            doc_key INTEGER NOT NULL REFERENCES documents(doc_key) ON DELETE CASCADE,
+            tag     TEXT NOT NULL,
+            PRIMARY KEY (doc_key, tag)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE IF NOT EXISTS chunks (
+            rowid        INTEGER PRIMARY KEY AUTOINCREMENT,
+            id           TEXT NOT NULL UNIQUE,
+            doc_key      INTEGER NOT NULL REFERENCES documents(doc_key) ON DELETE CASCADE,
+            idx          INTEGER NOT NULL,
+            text         TEXT NOT NULL,
+            start_offset INTEGER NOT NULL,
+            end_offset   INTEGER NOT NULL,
+            headings     TEXT NOT NULL,
+            page         INTEGER,
+            token_count  INTEGER NOT NULL,
+            vector       BLOB NOT NULL,
+            sparse       BLOB NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS chunks_by_document ON chunks(doc_key, idx);
+
+        CREATE TABLE IF NOT EXISTS postings (
+            term        INTEGER NOT NULL,
+            chunk_rowid INTEGER NOT NULL,
+            weight      REAL NOT NULL,
+            PRIMARY KEY (term, chunk_rowid)
+        ) WITHOUT ROWID;
+        """;
+
+    // Keys of the meta table.
+    public const string SchemaVersionKey = "schema_version";
+    public const string DimensionsKey = "dimensions";
+    public const string EmbeddingModelKey = "embedding_model";
+    public const string ChunkCountKey = "chunk_count";
+    /// <summary>Bumped by every committed write, so a store instance notices writes made by another process.</summary>
+    public const string GenerationKey = "generation";
+}

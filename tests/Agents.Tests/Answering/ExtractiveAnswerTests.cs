@@ -1,0 +1,112 @@
+using KnowledgeQa.Agents.Answering;
+using KnowledgeQa.Agents.Tests.Fakes;
+using KnowledgeQa.Agents.Text;
+using static KnowledgeQa.Agents.Tests.Fakes.FakeRetriever;
+
+namespace KnowledgeQa.Agents.Tests.Answering;
+
+/// <summary>Answers without a chat model: the best sentences of the passages, cited.</summary>
+public class ExtractiveAnswerTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static GroundedAnswerer Answerer(params Retrieval.Storage.SearchHit[] hits) =>
+        new(new FakeRetriever(hits), chatClient: null, new SimpleLexicalEncoder());
+
+    [Fact]
+    public async Task The_answer_is_the_sentence_that_holds_the_answer_with_its_citation()
+    {
+        var answerer = Answerer(
+            Hit("tower.md", "The Eiffel Tower is a landmark in Paris. It was completed in 1889 for the World's Fair. " +
+                "Gustave Eiffel's company designed and built the tower. Millions of people visit it every year.", dense: 0.6),
+            Hit("bridges.md", "The Golden Gate Bridge opened in 1937. It spans the Golden Gate strait.", dense: 0.3));
+
+        var answer = await answerer.AskAsync("When was the Eiffel Tower completed?", cancellationToken: Ct);
+
+        Assert.Equal(AnswerMode.Extractive, answer.Mode);
+        Assert.True(answer.Grounded);
+        Assert.StartsWith("It was completed in 1889 for the World's Fair. [1]", answer.Text);
+        Assert.Contains(answer.Citations, c => c.Number == 1 && c.DocumentId == "tower.md");
+        Assert.Equal(AnswerTexts.English.ExtractiveLabel, answer.Label);
+        Assert.DoesNotContain(answer.Label!, answer.Text);
+    }
+
+    [Fact]
+    public async Task The_chosen_sentence_says_more_than_the_question()
+    {
+        var answerer = Answerer(Hit("capital.md",
+            "What is the capital of Australia? Many people guess Sydney. The capital of Australia is Canberra, a planned city.", dense: 0.7));
+
+        var answer = await answerer.AskAsync("What is the capital of Australia?", cancellationToken: Ct);
+
+        Assert.StartsWith("The capital of Australia is Canberra, a planned city. [1]", answer.Text);
+    }
+
+    [Fact]
+    public async Task Sentences_from_several_passages_cite_their_own_passage()
+    {
+        var answerer = Answerer(
+            Hit("a.md", "Solar panels convert sunlight into electricity. They were invented long ago.", dense: 0.6),
+            Hit("b.md", "Solar panels need sunlight and convert it into electricity with silicon cells.", dense: 0.55));
+
+        var answer = await answerer.AskAsync("How do solar panels convert sunlight into electricity?", cancellationToken: Ct);
+
+        Assert.Contains("[1]", answer.Text);
+        Assert.Contains("[2]", answer.Text);
+        Assert.Equal([1, 2], answer.Citations.Select(c => c.Number));
+        Assert.Equal(answer.Citations.Select(c => c.Number), CitationParser.Parse(answer.Text, answer.Passages.Count).Order());
+    }
+
+    [Fact]
+    public async Task A_chinese_answer_is_cut_at_chinese_sentence_ends()
+    {
+        var answerer = Answerer(Hit("tower-zh.md",
+            "埃菲尔铁塔位于法国巴黎。铁塔于1889年建成，是当年世界博览会的入口。每年有数百万人参观铁塔！"));
+
+        var answer = await answerer.AskAsync("埃菲尔铁塔是哪一年建成的？", cancellationToken: Ct);
+
+        Assert.StartsWith("铁塔于1889年建成，是当年世界博览会的入口。[1]", answer.Text);
+        Assert.Equal(QuestionLanguage.ChineseSimplified, answer.Language);
+        Assert.Equal(AnswerTexts.ChineseSimplified.ExtractiveLabel, answer.Label);
+    }
+
+    [Fact]
+    public async Task The_extractive_answer_is_streamed_then_completed()
+    {
+        var answerer = Answerer(Hit("tower.md", "The Eiffel Tower was completed in 1889.", dense: 0.6));
+
+        var updates = new List<AnswerUpdate>();
+        await foreach (var update in answerer.AskStreamingAsync("When was the Eiffel Tower completed?", cancellationToken: Ct))
+        {
+            updates.Add(update);
+        }
+
+        Assert.Equal(2, updates.Count);
+        Assert.Equal(updates[0].Text, updates[1].Answer!.Text);
+    }
+
+    [Fact]
+    public async Task Extractive_can_be_asked_for_with_a_chat_model_configured()
+    {
+        var chat = new ScriptedChatClient();
+        var answerer = new GroundedAnswerer(
+            new FakeRetriever(Hit("tower.md", "The Eiffel Tower was completed in 1889.", dense: 0.6)), chat, new SimpleLexicalEncoder());
+
+        var answer = await answerer.AskAsync("When was the Eiffel Tower completed?", new AskOptions { Extractive = true }, Ct);
+
+        Assert.Equal(AnswerMode.Extractive, answer.Mode);
+        Assert.Empty(chat.Calls);
+        Assert.Equal(AnswerMode.Generative, answerer.DefaultMode);
+    }
+
+    [Fact]
+    public async Task Without_a_relevant_passage_the_extractive_answer_is_a_labelled_refusal()
+    {
+        var answer = await Answerer(Hit("recipes.md", "Whisk the eggs with sugar.", dense: 0.1))
+            .AskAsync("When was the Eiffel Tower completed?", cancellationToken: Ct);
+
+        Assert.True(answer.Refused);
+        Assert.Equal(AnswerMode.Extractive, answer.Mode);
+        Assert.Equal(AnswerTexts.English.Refusal, answer.Text);
+    }
+}

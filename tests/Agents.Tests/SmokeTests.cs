@@ -1,2 +1,0 @@
-namespace KnowledgeQa.Agents.Tests;
-public class SmokeTests { [Fact] public void Runs() => Assert.Equal(2, 1 + 1); }

@@ -1,0 +1,37 @@
+using KnowledgeQa.Agents.Text;
+
+namespace KnowledgeQa.Agents.Tests.Text;
+
+public class SentenceSplitterTests
+{
+    private static string[] Split(string text) => SentenceSplitter.Split(text).Select(s => s.Text).ToArray();
+
+    [Fact]
+    public void Splits_latin_sentences_at_end_marks_followed_by_space()
+    {
+        Assert.Equal(["It rains.", "Does it?", "Yes!"], Split("It rains. Does it? Yes!"));
+    }
+
+    [Fact]
+    public void Keeps_numbers_initials_and_abbreviations_inside_the_sentence()
+    {
+        Assert.Equal(["Version 3.5 was written by J. R. R. Tolkien, e.g. in the U.S. today.", "Next."],
+            Split("Version 3.5 was written by J. R. R. Tolkien, e.g. in the U.S. today. Next."));
+    }
+
+    [Fact]
+    public void Splits_chinese_at_full_width_end_marks_keeping_closing_quotes()
+    {
+        Assert.Equal(["他说：「走吧。」", "我们走了！", "你呢？", "好；", "再见"], Split("他说：「走吧。」我们走了！你呢？好；再见"));
+    }
+
+    [Fact]
+    public void Splits_at_line_breaks_and_reports_spans()
+    {
+        var text = "Title line\n\nFirst sentence. Second one.";
+        var sentences = SentenceSplitter.Split(text);
+
+        Assert.Equal(["Title line", "First sentence.", "Second one."], sentences.Select(s => s.Text));
+        Assert.All(sentences, s => Assert.Equal(s.Text, text.Substring(s.Start, s.Length)));
+    }
+}
