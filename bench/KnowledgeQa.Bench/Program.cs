@@ -7,6 +7,7 @@ var suites = new Dictionary<string, Func<string[], Task>>(StringComparer.Ordinal
     ["embedding"] = EmbeddingBenchmark.RunAsync,
     ["ingest"] = IngestBenchmark.RunAsync,
     ["store"] = StoreBenchmark.RunAsync,
+    ["readers"] = ReaderBenchmark.RunAsync,
 };
 
 var selected = args.Length == 0 ? suites.Keys.ToArray() : args.TakeWhile(a => !a.StartsWith("--")).ToArray();
