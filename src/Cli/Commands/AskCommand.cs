@@ -18,7 +18,7 @@ public static class AskCommand
         var command = new Command("ask", "Answer a question from the knowledge base, with citations") { question };
         search.AddTo(command);
         chat.AddTo(command);
-        command.SetAction(async (parse, cancellationToken) =>
+        command.SetCommandAction(async (parse, cancellationToken) =>
         {
             var retrieval = search.Read(parse);
             await using var services = CliServices.Build(parse, chat.Apply);

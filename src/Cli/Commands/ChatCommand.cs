@@ -20,7 +20,7 @@ public static class ChatCommand
         var command = new Command("chat", "Ask several questions in a row; follow-ups use the conversation so far. Empty line or /exit ends it");
         search.AddTo(command);
         chat.AddTo(command);
-        command.SetAction(async (parse, cancellationToken) =>
+        command.SetCommandAction(async (parse, cancellationToken) =>
         {
             var retrieval = search.Read(parse);
             await using var services = CliServices.Build(parse, chat.Apply);

@@ -11,7 +11,7 @@ public static class DocumentCommands
     public static Command CreateList()
     {
         var command = new Command("docs", "List the documents in the knowledge base");
-        command.SetAction(async (parse, cancellationToken) =>
+        command.SetCommandAction(async (parse, cancellationToken) =>
         {
             await using var services = CliServices.Build(parse);
             var store = services.GetRequiredService<IKnowledgeStore>();
@@ -43,7 +43,7 @@ public static class DocumentCommands
     {
         var id = new Argument<string>("document-id") { Description = "The document id shown by kqa docs" };
         var command = new Command("delete", "Remove a document and all its chunks") { id };
-        command.SetAction(async (parse, cancellationToken) =>
+        command.SetCommandAction(async (parse, cancellationToken) =>
         {
             await using var services = CliServices.Build(parse);
             var store = services.GetRequiredService<IKnowledgeStore>();

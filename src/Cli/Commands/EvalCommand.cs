@@ -38,7 +38,7 @@ public static class EvalCommand
             dataset, limit, top, heldOut,
         };
         chat.AddTo(command);
-        command.SetAction(async (parse, cancellationToken) =>
+        command.SetCommandAction(async (parse, cancellationToken) =>
         {
             var data = QaDataset.Load(parse.GetValue(dataset)!);
             var every = parse.GetValue(heldOut);
@@ -84,7 +84,7 @@ public static class EvalCommand
         {
             dataset, limit, modes,
         };
-        command.SetAction(async (parse, cancellationToken) =>
+        command.SetCommandAction(async (parse, cancellationToken) =>
         {
             var data = RetrievalDataset.Load(parse.GetValue(dataset)!, parse.GetValue(limit));
             var selectedModes = (parse.GetValue(modes) is { Length: > 0 } m ? m : ["dense", "lexical", "hybrid"])

@@ -22,7 +22,7 @@ public static class IngestCommand
         {
             paths, tags, tenant, include, exclude, hidden,
         };
-        command.SetAction(async (parse, cancellationToken) =>
+        command.SetCommandAction(async (parse, cancellationToken) =>
         {
             await using var services = CliServices.Build(parse);
             var pipeline = services.GetRequiredService<IngestionPipeline>();

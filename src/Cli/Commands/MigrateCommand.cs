@@ -20,7 +20,7 @@ public static class MigrateCommand
     {
         var to = new Option<string>("--to") { Description = "Target store: qdrant (configured by --qdrant-url, --qdrant-api-key, --collection)", Required = true };
         var command = new Command("migrate", "Copy the embedded knowledge base (under --data) into Qdrant, without re-embedding") { to };
-        command.SetAction(async (parse, cancellationToken) =>
+        command.SetCommandAction(async (parse, cancellationToken) =>
         {
             if (!string.Equals(parse.GetValue(to), "qdrant", StringComparison.OrdinalIgnoreCase))
                 throw new InvalidOptionException($"--to '{parse.GetValue(to)}' is not a target: the embedded store migrates to qdrant.");

@@ -16,7 +16,7 @@ public static class SearchCommand
         var search = new SearchOptions(defaultTop: 5);
         var command = new Command("search", "Search the knowledge base") { query };
         search.AddTo(command);
-        command.SetAction(async (parse, cancellationToken) =>
+        command.SetCommandAction(async (parse, cancellationToken) =>
         {
             var options = search.Read(parse);
             await using var services = CliServices.Build(parse);

@@ -12,7 +12,7 @@ public static class CommandRunner
     public const int UserError = 1;
     public const int Cancelled = 130;
 
-    public static void SetAction(this Command command, Func<ParseResult, CancellationToken, Task<int>> body) =>
+    public static void SetCommandAction(this Command command, Func<ParseResult, CancellationToken, Task<int>> body) =>
         command.SetAction(async (parse, cancellationToken) => await RunAsync(parse, cancellationToken, body));
 
     public static async Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken, Func<ParseResult, CancellationToken, Task<int>> body)
