@@ -7,6 +7,7 @@ var suites = new Dictionary<string, Func<string[], Task>>(StringComparer.Ordinal
     ["embedding"] = EmbeddingBenchmark.RunAsync,
     ["ingest"] = IngestBenchmark.RunAsync,
     ["store"] = StoreBenchmark.RunAsync,
+    ["readers"] = ReaderBenchmark.RunAsync,
     ["classify"] = ClassificationBenchmark.RunAsync,
 };
 

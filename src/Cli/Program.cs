@@ -1,1 +1,20 @@
-return 0;
+using System.CommandLine;
+using System.Text;
+using KnowledgeQa.Cli.Commands;
+using KnowledgeQa.Cli.Infrastructure;
+
+Console.OutputEncoding = Encoding.UTF8;
+
+var root = new RootCommand("kqa: knowledge-base search, answers and classification on local models");
+foreach (var option in GlobalOptions.All)
+    root.Options.Add(option);
+root.Subcommands.Add(IngestCommand.Create());
+root.Subcommands.Add(SearchCommand.Create());
+root.Subcommands.Add(DocumentCommands.CreateList());
+root.Subcommands.Add(DocumentCommands.CreateDelete());
+root.Subcommands.Add(AskCommand.Create());
+root.Subcommands.Add(ChatCommand.Create());
+root.Subcommands.Add(EvalCommand.Create());
+root.Subcommands.Add(MigrateCommand.Create());
+
+return await root.Parse(args).InvokeAsync();

@@ -9,8 +9,9 @@ namespace KnowledgeQa.Retrieval.Documents;
 public sealed class DocumentReaderRegistry
 {
     /// <summary>Extensions the built-in readers claim (lower case, with the dot).</summary>
-    public static IReadOnlyList<string> BuiltInExtensions { get; } =
-        [".txt", ".text", ".md", ".markdown", ".htm", ".html", ".xhtml", ".pdf", ".docx"];
+    public static IReadOnlyList<string> BuiltInExtensions => BuiltIn;
+
+    private static readonly string[] BuiltIn = [".txt", ".text", ".md", ".markdown", ".htm", ".html", ".xhtml", ".pdf", ".docx"];
 
     private readonly IDocumentReader[] _readers;
 
@@ -45,7 +46,7 @@ public sealed class DocumentReaderRegistry
     ];
 
     internal static bool IsKnownExtension(string fileName) =>
-        ContentSniffer.HasExtension(fileName, BuiltInExtensions.ToArray());
+        ContentSniffer.HasExtension(fileName, BuiltIn);
 
     /// <summary>The first reader that claims the file, or null when none does.</summary>
     public IDocumentReader? Find(string fileName, ReadOnlySpan<byte> head)
@@ -97,11 +98,10 @@ public sealed class DocumentReaderRegistry
         }
         if (Directory.Exists(fullPath))
             throw new DocumentReadException(path, "is a directory, not a file");
+        if (FileLinks.BrokenLinkTarget(fullPath) is { } target)
+            throw new DocumentReadException(path, $"broken symbolic link (points to '{target}')");
         if (!File.Exists(fullPath))
-        {
-            var link = new FileInfo(fullPath).LinkTarget;
-            throw new DocumentReadException(path, link is null ? "not found" : $"broken symbolic link (points to '{link}')");
-        }
+            throw new DocumentReadException(path, "not found");
         if (UnixFileKind.DescribeSpecialFile(fullPath) is { } special)
             throw new DocumentReadException(path, $"not a regular file ({special}): nothing to read");
 

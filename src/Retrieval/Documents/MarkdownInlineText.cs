@@ -27,8 +27,15 @@ internal static partial class MarkdownInlineText
     [GeneratedRegex(@"<!--[^>]*-->|</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>", Linear)]
     private static partial Regex HtmlTag();
 
+    // Without any of these a block has no inline markup at all: most prose skips the regexes.
+    private static readonly System.Buffers.SearchValues<char> MarkupCharacters = System.Buffers.SearchValues.Create("`[<*_~\\&");
+
     public static string ToPlainText(string markdown)
     {
+        if (markdown.AsSpan().IndexOfAny(MarkupCharacters) < 0)
+            return markdown;
+        if (!markdown.Contains('`'))
+            return StripMarkup(markdown);
         // Code spans are cut out first so that nothing inside them is touched.
         var result = new StringBuilder(markdown.Length);
         int position = 0;
@@ -46,9 +53,13 @@ internal static partial class MarkdownInlineText
     {
         if (text.Length == 0)
             return text;
-        text = LinkOrImage().Replace(text, m => m.Groups[1].Success ? m.Groups[1].Value : m.Groups[2].Value);
-        text = Autolink().Replace(text, "$1");
-        text = HtmlTag().Replace(text, "");
+        if (text.Contains('['))
+            text = LinkOrImage().Replace(text, m => m.Groups[1].Success ? m.Groups[1].Value : m.Groups[2].Value);
+        if (text.Contains('<'))
+        {
+            text = Autolink().Replace(text, "$1");
+            text = HtmlTag().Replace(text, "");
+        }
         text = RemoveEmphasis(text);
         text = RemoveEscapes(text);
         return text.Contains('&') ? WebUtility.HtmlDecode(text) : text;

@@ -76,6 +76,11 @@ public sealed class FileDiscovery
         }
         var name = Path.GetFileName(fullPath) is { Length: > 0 } n ? n : fullPath;
 
+        if (FileLinks.BrokenLinkTarget(fullPath) is { } target)
+        {
+            yield return new DiscoveredFile(fullPath, name, $"broken symbolic link (points to '{target}')");
+            yield break;
+        }
         if (File.Exists(fullPath))
         {
             var real = RealPath(fullPath);
@@ -90,8 +95,7 @@ public sealed class FileDiscovery
         }
         if (!Directory.Exists(fullPath))
         {
-            var link = new FileInfo(fullPath).LinkTarget;
-            yield return new DiscoveredFile(fullPath, name, link is null ? "not found" : $"broken symbolic link (points to '{link}')");
+            yield return new DiscoveredFile(fullPath, name, "not found");
             yield break;
         }
 
@@ -179,8 +183,8 @@ public sealed class FileDiscovery
 
     private string? FileSkipReason(FileSystemInfo entry, string relative)
     {
-        if (entry.LinkTarget is not null && !File.Exists(entry.FullName))
-            return $"broken symbolic link (points to '{entry.LinkTarget}')";
+        if (FileLinks.BrokenLinkTarget(entry.FullName) is { } target)
+            return $"broken symbolic link (points to '{target}')";
         if (UnixFileKind.DescribeSpecialFile(entry.FullName) is { } special)
             return $"not a regular file ({special})";
         bool included = _include.Any(glob => glob.IsMatch(relative, entry.Name));

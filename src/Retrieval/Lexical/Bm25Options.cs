@@ -19,7 +19,11 @@ public sealed class Bm25Options
     /// </summary>
     public double AverageDocumentLength { get; set; } = 256;
 
-    /// <summary>How Chinese (Han) text becomes terms.</summary>
+    /// <summary>
+    /// How Chinese (Han) text becomes terms. Words and bigrams together found the right passage in
+    /// the top 5 for 99.1% of DRCD and 99.9% of CMRC 2018 questions, against 98.1% and 99.3% for
+    /// jieba words alone (bench: store --data).
+    /// </summary>
     public ChineseTerms ChineseTerms { get; set; } = ChineseTerms.WordsAndBigrams;
 
     /// <summary>
@@ -28,12 +32,6 @@ public sealed class Bm25Options
     /// project file copies them. jieba.NET holds one dictionary per process: the first folder used wins.
     /// </summary>
     public string? JiebaDictionaryDirectory { get; set; }
-
-    // Experiment switches (measured in the store benchmark; the defaults are the winners).
-    internal EnglishStemming Stemming { get; set; } = EnglishStemming.Porter;
-    internal bool ChineseStopWords { get; set; } = true;
-    internal bool SeparateBigrams { get; set; } = true;
-    internal bool SearchModeSegmentation { get; set; }
 
     internal void Validate()
     {

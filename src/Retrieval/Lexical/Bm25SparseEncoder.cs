@@ -5,6 +5,10 @@ namespace KnowledgeQa.Retrieval.Lexical;
 /// tf·(k1+1) / (tf + k1·(1 − b + b·len/avglen)); a query term's weight is how often it occurs.
 /// The store multiplies by each term's IDF at query time, so
 /// score = Σ query weight · idf · document weight, which is BM25.
+/// Terms: English words lower-cased, Porter-stemmed, minus a short stop list; Chinese runs split
+/// by jieba.NET into words and, by default, also into overlapping character bigrams. Bigram terms
+/// carry a U+0002 prefix in <see cref="Tokenize"/>'s output so they never merge with the
+/// same-looking two-character word.
 /// </summary>
 public sealed class Bm25SparseEncoder : ILexicalEncoder
 {

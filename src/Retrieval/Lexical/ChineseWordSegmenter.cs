@@ -22,10 +22,6 @@ internal static class ChineseWordSegmenter
     public static IEnumerable<string> Cut(string hanRun, string? dictionaryDirectory) =>
         GetSegmenter(dictionaryDirectory).Cut(hanRun, cutAll: false, hmm: true);
 
-    /// <summary>jieba's search mode: long words also yield their dictionary sub-words.</summary>
-    public static IEnumerable<string> CutForSearch(string hanRun, string? dictionaryDirectory) =>
-        GetSegmenter(dictionaryDirectory).CutForSearch(hanRun, hmm: true);
-
     private static JiebaSegmenter GetSegmenter(string? dictionaryDirectory)
     {
         var segmenter = Volatile.Read(ref _segmenter);

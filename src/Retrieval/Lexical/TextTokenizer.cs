@@ -94,24 +94,16 @@ internal sealed class TextTokenizer(Bm25Options options)
         {
             return;
         }
-        terms.Add(options.Stemming switch
-        {
-            EnglishStemming.Porter => PorterStemmer.Stem(lower),
-            EnglishStemming.Plural => LightStem(lower),
-            _ => lower,
-        });
+        terms.Add(PorterStemmer.Stem(lower));
     }
 
     private void AddChinese(string run, List<string> terms)
     {
         if (options.ChineseTerms != ChineseTerms.Bigrams)
         {
-            var cut = options.SearchModeSegmentation
-                ? ChineseWordSegmenter.CutForSearch(run, options.JiebaDictionaryDirectory)
-                : ChineseWordSegmenter.Cut(run, options.JiebaDictionaryDirectory);
-            foreach (var word in cut)
+            foreach (var word in ChineseWordSegmenter.Cut(run, options.JiebaDictionaryDirectory))
             {
-                if (!options.ChineseStopWords || !StopWords.Chinese.Contains(word))
+                if (!StopWords.Chinese.Contains(word))
                 {
                     terms.Add(word);
                 }
@@ -128,18 +120,8 @@ internal sealed class TextTokenizer(Bm25Options options)
         }
         for (var k = 0; k + 1 < runes.Length; k++)
         {
-            terms.Add(options.SeparateBigrams ? BigramMarker + runes[k] + runes[k + 1] : runes[k] + runes[k + 1]);
+            terms.Add(BigramMarker + runes[k] + runes[k + 1]);
         }
-    }
-
-    private static string LightStem(string word)
-    {
-        if (word.Length > 4 && word.EndsWith("ies", StringComparison.Ordinal)) return word[..^3] + "y";
-        if (word.Length > 4 && word.EndsWith("ing", StringComparison.Ordinal)) return word[..^3];
-        if (word.Length > 3 && word.EndsWith("ed", StringComparison.Ordinal)) return word[..^2];
-        if (word.Length > 3 && word.EndsWith("es", StringComparison.Ordinal) && !word.EndsWith("ses", StringComparison.Ordinal)) return word[..^1];
-        if (word.Length > 3 && word.EndsWith('s') && !word.EndsWith("ss", StringComparison.Ordinal) && !word.EndsWith("us", StringComparison.Ordinal)) return word[..^1];
-        return word;
     }
 
     private static string RemoveDiacritics(string word)
@@ -175,11 +157,4 @@ internal sealed class TextTokenizer(Bm25Options options)
         >= 0x20000 and <= 0x3134F => true,
         _ => false,
     };
-}
-
-internal enum EnglishStemming
-{
-    None,
-    Plural,
-    Porter,
 }

@@ -28,6 +28,7 @@ public class PlainTextReaderTests
     [InlineData("utf-8-bom")]
     [InlineData("utf-16le")]
     [InlineData("utf-16be")]
+    [InlineData("utf-16le-no-bom")]
     public async Task Unicode_with_a_byte_order_mark_is_decoded(string kind)
     {
         var text = "Mixed 中文 and English — ok";
@@ -35,6 +36,7 @@ public class PlainTextReaderTests
         {
             "utf-8-bom" => new UTF8Encoding(true),
             "utf-16le" => new UnicodeEncoding(false, true),
+            "utf-16le-no-bom" => new UnicodeEncoding(false, false), // mostly ASCII: every other byte is NUL
             _ => new UnicodeEncoding(true, true),
         };
         var bytes = encoding.GetPreamble().Concat(encoding.GetBytes(text)).ToArray();

@@ -117,13 +117,12 @@ public sealed class QdrantKnowledgeStoreRequestTests
     }
 
     [Fact]
-    public async Task Initialize_refuses_another_embedding_model_when_the_collection_holds_chunks()
+    public async Task Initialize_refuses_another_embedding_model()
     {
         var (store, invoker) = NewStore();
         invoker.Then(GetCollectionCall, ChunkCollection(Dimensions, "document_id", "tags", "tenant"))
             .Then(GetCollectionCall, DocumentCollection())
-            .Then(GetPointsCall, MetadataPoint(model: "bge-small"))
-            .Then(CountCall, CountOf(12));
+            .Then(GetPointsCall, MetadataPoint(model: "bge-small"));
 
         var error = await Assert.ThrowsAsync<KnowledgeStoreException>(
             () => store.InitializeAsync(Dimensions, Model, TestContext.Current.CancellationToken));
@@ -448,6 +447,25 @@ public sealed class QdrantKnowledgeStoreRequestTests
         Assert.Empty(await store.ListDocumentsAsync(ct).ToListAsync(ct));
         Assert.Empty(await store.SearchAsync(new StoreQuery { Vector = new float[] { 1, 0, 0, 0 } }, ct));
         Assert.Equal(new StoreStatistics(0, 0, 0, null), await store.GetStatisticsAsync(ct));
+    }
+
+    [Fact]
+    public async Task Statistics_count_chunks_exactly_and_only_document_records_among_the_records()
+    {
+        var (store, invoker) = NewStore();
+        invoker.Then(GetCollectionCall, ChunkCollection(Dimensions))
+            .Then(CountCall, CountOf(7))
+            .Then(CountCall, CountOf(2))
+            .Then(GetPointsCall, MetadataPoint());
+
+        var statistics = await store.GetStatisticsAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(new StoreStatistics(2, 7, Dimensions, Model), statistics);
+        var counts = invoker.Requests<CountPoints>(CountCall).ToArray();
+        Assert.All(counts, c => Assert.True(c.Exact));
+        Assert.Equal(("kb", "kb_documents"), (counts[0].CollectionName, counts[1].CollectionName));
+        Assert.Null(counts[0].Filter);
+        Assert.Equal("document", Assert.Single(counts[1].Filter.Must).Field.Match.Keyword);
     }
 
     [Fact]

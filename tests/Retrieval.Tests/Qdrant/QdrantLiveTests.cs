@@ -1,5 +1,8 @@
 using KnowledgeQa.Retrieval.Storage;
+using KnowledgeQa.Retrieval.Storage.Embedded;
+using KnowledgeQa.Retrieval.Storage.Migration;
 using KnowledgeQa.Retrieval.Storage.Qdrant;
+using KnowledgeQa.Retrieval.Tests.Storage;
 using Qdrant.Client.Grpc;
 using static KnowledgeQa.Retrieval.Tests.Qdrant.QdrantAnswers;
 using SparseVector = KnowledgeQa.Retrieval.Lexical.SparseVector;
@@ -115,6 +118,38 @@ public sealed class QdrantLiveTests
             var norm = Math.Sqrt(original.Sum(v => v * v));
             Assert.Equal(original.Select(v => v / norm), read.Vector.ToArray().Select(v => (double)v), new ToleranceComparer(1e-5));
             Assert.Equal(chunk.Sparse.Indices, read.Sparse.Indices);
+        });
+
+    [Fact]
+    public async Task An_embedded_knowledge_base_moves_into_qdrant_without_re_embedding_and_resumes() =>
+        await WithStoreAsync(async (qdrant, _) =>
+        {
+            using var folder = new TempFolder();
+            await using var embedded = new EmbeddedKnowledgeStore(new EmbeddedStoreOptions { Path = folder.File("kb.db") });
+            await embedded.InitializeAsync(Dimensions, Model, Ct);
+            foreach (var id in new[] { "a.md", "b.md", "c.md" })
+            {
+                await embedded.UpsertDocumentAsync(Document(id, tags: ["t"]), Chunks(id, 300), Ct);
+            }
+
+            var migrator = new KnowledgeBaseMigrator(embedded, qdrant);
+            var first = await migrator.MigrateAsync(cancellationToken: Ct);
+            var second = await migrator.MigrateAsync(cancellationToken: Ct);
+
+            Assert.True(first.CountsMatch, first.Summary);
+            Assert.Equal(new StoreStatistics(3, 900, Dimensions, Model), first.Target);
+            Assert.Equal((0, 3, 900), (second.DocumentsCopied, second.DocumentsSkipped, second.ChunksSkipped));
+            // Every document has the same vectors at the same index, so restrict to one document.
+            var query = new StoreQuery
+            {
+                Vector = Chunks("b.md", 300)[7].Vector,
+                Mode = SearchMode.Dense,
+                Top = 1,
+                Filter = new SearchFilter { DocumentIds = ["b.md"] },
+            };
+            Assert.Equal(
+                (await embedded.SearchAsync(query, Ct)).Select(h => h.Chunk.Id),
+                (await qdrant.SearchAsync(query, Ct)).Select(h => h.Chunk.Id));
         });
 
     private sealed class ToleranceComparer(double tolerance) : IEqualityComparer<double>

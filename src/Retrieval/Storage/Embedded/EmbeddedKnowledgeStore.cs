@@ -185,13 +185,14 @@ public sealed class EmbeddedKnowledgeStore : IKnowledgeStore
             dense = await SearchDenseAsync(connection, normalizedQuery, depth, filter, cancellationToken).ConfigureAwait(false);
         }
 
-        List<(long ChunkRowId, double Score)> lexical = [];
-        var chunkCount = 0L;
+        LexicalSearcher? lexicalSearch = null;
         if (useLexical)
         {
-            chunkCount = await ReadMetaNumberAsync(connection, StoreSchema.ChunkCountKey, cancellationToken).ConfigureAwait(false);
-            lexical = await LexicalSearcher.SearchAsync(connection, query.Sparse, chunkCount, depth, filter, cancellationToken).ConfigureAwait(false);
+            var chunkCount = await ReadMetaNumberAsync(connection, StoreSchema.ChunkCountKey, cancellationToken).ConfigureAwait(false);
+            var allowedChunks = filter is null ? null : await ReadChunkRowIdsAsync(connection, filter, cancellationToken).ConfigureAwait(false);
+            lexicalSearch = await LexicalSearcher.SearchAsync(connection, query.Sparse, chunkCount, depth, allowedChunks, cancellationToken).ConfigureAwait(false);
         }
+        var lexical = lexicalSearch?.Ranked ?? [];
 
         List<(long ChunkRowId, double Score)> ranked = query.Mode switch
         {
@@ -215,9 +216,9 @@ public sealed class EmbeddedKnowledgeStore : IKnowledgeStore
                 FillDenseScores(rowIds, normalizedQuery, denseScores);
             }
             var missing = rowIds.Where(id => !lexicalScores.ContainsKey(id)).ToList();
-            if (useLexical && missing.Count > 0)
+            if (lexicalSearch is not null && missing.Count > 0)
             {
-                foreach (var (id, score) in await LexicalSearcher.ScoreAsync(connection, query.Sparse, chunkCount, missing, cancellationToken).ConfigureAwait(false))
+                foreach (var (id, score) in await lexicalSearch.ScoreAsync(connection, missing, cancellationToken).ConfigureAwait(false))
                 {
                     lexicalScores[id] = score;
                 }
@@ -279,31 +280,45 @@ public sealed class EmbeddedKnowledgeStore : IKnowledgeStore
         try
         {
             await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            var generationBefore = await ReadMetaNumberAsync(connection, StoreSchema.GenerationKey, cancellationToken, transaction).ConfigureAwait(false);
-            WriteOutcome? outcome;
+            await ExecuteAsync(connection, WriterPragmas, cancellationToken).ConfigureAwait(false);
             try
             {
-                outcome = await write(transaction).ConfigureAwait(false);
+                return await WriteInTransactionAsync(connection, write, cancellationToken).ConfigureAwait(false);
             }
-            catch (SqliteException e) when (e.SqliteErrorCode == 19 /* SQLITE_CONSTRAINT */)
+            finally
             {
-                throw new KnowledgeStoreException(
-                    $"Writing to the store '{_path}' broke a constraint ({e.Message}). Chunk ids must be unique across documents: " +
-                    "two documents produced the same chunk id.", e);
+                // Pooled connections keep their settings: give the memory back for readers.
+                await ExecuteAsync(connection, ReaderPragmas, CancellationToken.None).ConfigureAwait(false);
             }
-            if (outcome is null)
-            {
-                return false;
-            }
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            ApplyToDenseIndex(outcome, generationBefore);
-            return true;
         }
         finally
         {
             _writeGate.Release();
         }
+    }
+
+    private async Task<bool> WriteInTransactionAsync(SqliteConnection connection, Func<SqliteTransaction, Task<WriteOutcome?>> write, CancellationToken cancellationToken)
+    {
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var generationBefore = await ReadMetaNumberAsync(connection, StoreSchema.GenerationKey, cancellationToken, transaction).ConfigureAwait(false);
+        WriteOutcome? outcome;
+        try
+        {
+            outcome = await write(transaction).ConfigureAwait(false);
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode == 19 /* SQLITE_CONSTRAINT */)
+        {
+            throw new KnowledgeStoreException(
+                $"Writing to the store '{_path}' broke a constraint ({e.Message}). Chunk ids must be unique across documents: " +
+                "two documents produced the same chunk id.", e);
+        }
+        if (outcome is null)
+        {
+            return false;
+        }
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        ApplyToDenseIndex(outcome, generationBefore);
+        return true;
     }
 
     private void ApplyToDenseIndex(WriteOutcome outcome, long generationBefore)
@@ -471,6 +486,20 @@ public sealed class EmbeddedKnowledgeStore : IKnowledgeStore
         return keys;
     }
 
+    private static async Task<HashSet<long>> ReadChunkRowIdsAsync(SqliteConnection connection, SearchFilterSql filter, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT c.rowid FROM chunks c WHERE c.doc_key IN ({filter.DocumentKeysQuery})";
+        filter.AddParametersTo(command);
+        var rowIds = new HashSet<long>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            rowIds.Add(reader.GetInt64(0));
+        }
+        return rowIds;
+    }
+
     private void ValidateChunks(StoredDocument document, IReadOnlyList<IndexedChunk> chunks)
     {
         if (_dimensions == 0)
@@ -550,6 +579,21 @@ public sealed class EmbeddedKnowledgeStore : IKnowledgeStore
         {
             _openGate.Release();
         }
+    }
+
+    /// <summary>
+    /// A larger page cache keeps the postings B-tree in memory while a document's postings go in at
+    /// scattered terms, and rarer checkpoints mean fewer fsyncs: together they halved write time
+    /// (bench: store). Readers keep SQLite's 2 MB default.
+    /// </summary>
+    private const string WriterPragmas = "PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = 8192;";
+    private const string ReaderPragmas = "PRAGMA cache_size = -2000; PRAGMA wal_autocheckpoint = 1000;";
+
+    private static async Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task<bool> HasSchemaAsync(SqliteConnection connection, CancellationToken cancellationToken)

@@ -98,12 +98,11 @@ public sealed class QdrantKnowledgeStore : IKnowledgeStore
             var recorded = await ReadMetadataAsync(cancellationToken).ConfigureAwait(false);
             if (recorded is not null && recorded.EmbeddingModel != embeddingModel)
             {
-                var chunks = await CountAsync(Chunks, filter: null, cancellationToken).ConfigureAwait(false);
-                if (chunks > 0)
-                {
-                    throw new KnowledgeStoreException(string.Create(CultureInfo.InvariantCulture,
-                        $"Qdrant collection '{Chunks}' at {_endpoint} holds {chunks} chunks embedded with '{recorded.EmbeddingModel}', not '{embeddingModel}': use the same embedding model, another --collection, or delete this collection and ingest again."));
-                }
+                // Refused even while the collection is empty: it was set up for that model, and
+                // silently switching would mix vector spaces as soon as two processes disagree.
+                throw new KnowledgeStoreException(
+                    $"Qdrant collection '{Chunks}' at {_endpoint} was created for the embedding model '{recorded.EmbeddingModel}', not '{embeddingModel}': "
+                    + "use the same embedding model, another --collection, or delete this collection (and its '_documents' companion) and ingest again.");
             }
 
             if (recorded != wanted)

@@ -1,0 +1,102 @@
+using System.CommandLine;
+using KnowledgeQa.Cli.Infrastructure;
+using KnowledgeQa.Retrieval.Ingestion;
+using Microsoft.Extensions.DependencyInjection;
+using Spectre.Console;
+
+namespace KnowledgeQa.Cli.Commands;
+
+/// <summary>kqa ingest PATH... : reads files and folders into the knowledge base.</summary>
+public static class IngestCommand
+{
+    public static Command Create()
+    {
+        var paths = new Argument<string[]>("path") { Description = "Files or folders to ingest", Arity = ArgumentArity.OneOrMore };
+        var tags = new Option<string[]>("--tag") { Description = "Tag stored with every document (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var tenant = new Option<string?>("--tenant") { Description = "Tenant stored with every document" };
+        var include = new Option<string[]>("--include") { Description = "Glob of files to take inside folders (repeatable), e.g. **/*.md" };
+        var exclude = new Option<string[]>("--exclude") { Description = "Glob of files to leave out (repeatable)" };
+        var hidden = new Option<bool>("--hidden") { Description = "Also ingest hidden files and folders" };
+
+        var command = new Command("ingest", "Read files and folders (txt, md, html, pdf, docx) into the knowledge base")
+        {
+            paths, tags, tenant, include, exclude, hidden,
+        };
+        command.SetCommandAction(async (parse, cancellationToken) =>
+        {
+            await using var services = CliServices.Build(parse);
+            var pipeline = services.GetRequiredService<IngestionPipeline>();
+            var options = new IngestionOptions
+            {
+                Tags = parse.GetValue(tags) ?? [],
+                Tenant = parse.GetValue(tenant),
+                Discovery = new DiscoveryOptions
+                {
+                    Include = parse.GetValue(include) ?? [],
+                    Exclude = parse.GetValue(exclude) ?? [],
+                    IncludeHidden = parse.GetValue(hidden),
+                },
+            };
+            var json = parse.GetValue(GlobalOptions.Json);
+            var summary = json || Console.IsOutputRedirected
+                ? await pipeline.IngestAsync(parse.GetValue(paths)!, options, null, cancellationToken)
+                : await IngestWithProgressBarAsync(pipeline, parse.GetValue(paths)!, options, cancellationToken);
+
+            if (json)
+                CliJson.Write(IngestReport.From(summary));
+            else
+                PrintSummary(summary);
+            return summary.Failed > 0 ? CommandRunner.UserError : 0;
+        });
+        return command;
+    }
+
+    private static async Task<IngestionSummary> IngestWithProgressBarAsync(
+        IngestionPipeline pipeline, string[] paths, IngestionOptions options, CancellationToken cancellationToken)
+    {
+        IngestionSummary? summary = null;
+        await AnsiConsole.Progress()
+            .AutoClear(true)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .StartAsync(async context =>
+            {
+                var task = context.AddTask("Ingesting", maxValue: 1);
+                var progress = new Progress<IngestionProgress>(p =>
+                {
+                    task.MaxValue = Math.Max(1, p.FilesTotal);
+                    task.Value = p.FilesDone;
+                    task.Description = $"Ingesting ({p.ChunksEmbedded} chunks)";
+                });
+                summary = await pipeline.IngestAsync(paths, options, progress, cancellationToken);
+            });
+        return summary!;
+    }
+
+    private static void PrintSummary(IngestionSummary summary)
+    {
+        Console.WriteLine($"{summary.Added} added, {summary.Replaced} replaced, {summary.Unchanged} unchanged, " +
+                          $"{summary.Failed} failed, {summary.Skipped} skipped ({summary.Chunks} chunks written)");
+        foreach (var file in summary.Files.Where(f => f.Outcome == IngestionOutcome.Failed))
+            Console.WriteLine($"  failed: {file.Path}: {file.Reason}");
+        foreach (var file in summary.Files.Where(f => f.Outcome == IngestionOutcome.Skipped))
+            Console.WriteLine($"  skipped: {file.Path}: {file.Reason}");
+    }
+}
+
+/// <summary>The JSON shape of `kqa ingest --json`.</summary>
+public sealed record IngestReport(
+    int Added, int Replaced, int Unchanged, int Chunks,
+    IReadOnlyList<IngestReport.FileProblem> Failed,
+    IReadOnlyList<IngestReport.FileProblem> Skipped,
+    IReadOnlyList<IngestReport.FileEntry> Documents)
+{
+    public sealed record FileProblem(string Path, string? Reason);
+    public sealed record FileEntry(string Path, string? DocumentId, IngestionOutcome Outcome, int Chunks);
+
+    public static IngestReport From(IngestionSummary summary) => new(
+        summary.Added, summary.Replaced, summary.Unchanged, summary.Chunks,
+        summary.Files.Where(f => f.Outcome == IngestionOutcome.Failed).Select(f => new FileProblem(f.Path, f.Reason)).ToList(),
+        summary.Files.Where(f => f.Outcome == IngestionOutcome.Skipped).Select(f => new FileProblem(f.Path, f.Reason)).ToList(),
+        summary.Files.Where(f => f.Outcome is not (IngestionOutcome.Failed or IngestionOutcome.Skipped))
+            .Select(f => new FileEntry(f.Path, f.DocumentId, f.Outcome, f.Chunks)).ToList());
+}

@@ -1,0 +1,70 @@
+using KnowledgeQa.Agents.Answering;
+using KnowledgeQa.Agents.Chat;
+using KnowledgeQa.Retrieval;
+using KnowledgeQa.Retrieval.Chunking;
+using KnowledgeQa.Retrieval.Documents;
+using KnowledgeQa.Retrieval.Embeddings;
+using KnowledgeQa.Retrieval.Lexical;
+using KnowledgeQa.Retrieval.Storage.Qdrant;
+
+namespace KnowledgeQa.Plugins.Hosting;
+
+public enum StoreKind
+{
+    /// <summary>One SQLite file under <see cref="KnowledgeQaOptions.DataDirectory"/>: zero setup.</summary>
+    Embedded,
+    /// <summary>A Qdrant server or cluster.</summary>
+    Qdrant,
+}
+
+public sealed class StoreOptions
+{
+    public StoreKind Kind { get; set; } = StoreKind.Embedded;
+
+    /// <summary>File name of the embedded store inside the data directory.</summary>
+    public string FileName { get; set; } = "knowledge.db";
+
+    public QdrantStoreOptions Qdrant { get; set; } = new();
+}
+
+/// <summary>
+/// The one options tree of KnowledgeQa, bound from configuration (section "KnowledgeQa" in
+/// appsettings.json, environment variables KQA__...) and overridden by command-line flags.
+/// </summary>
+public sealed class KnowledgeQaOptions
+{
+    public const string SectionName = "KnowledgeQa";
+
+    /// <summary>Folder of the embedded store and other local state.</summary>
+    public string DataDirectory { get; set; } = ".kqa";
+
+    public StoreOptions Store { get; set; } = new();
+    public EmbeddingOptions Embedding { get; set; } = new();
+    public ChunkingOptions Chunking { get; set; } = new();
+    public Bm25Options Lexical { get; set; } = new();
+    public ReaderOptions Readers { get; set; } = new();
+
+    /// <summary>The chat model (local ONNX Runtime GenAI folder or OpenAI-compatible endpoint); none set = extractive answers.</summary>
+    public ChatModelOptions Chat { get; set; } = new();
+
+    public AnswerOptions Answer { get; set; } = new();
+
+    /// <summary>Throws <see cref="InvalidOptionException"/> naming the first option that cannot work.</summary>
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(DataDirectory))
+            throw new InvalidOptionException("DataDirectory (--data) must name a folder.");
+        if (Chunking.MaxTokens < 0)
+            throw new InvalidOptionException($"Chunking.MaxTokens must be 0 (fit the model) or positive (got {Chunking.MaxTokens}).");
+        if (Chunking.OverlapTokens < 0 || (Chunking.MaxTokens > 0 && Chunking.OverlapTokens >= Chunking.MaxTokens))
+            throw new InvalidOptionException($"Chunking.OverlapTokens must be between 0 and MaxTokens - 1 (got {Chunking.OverlapTokens}).");
+        if (Embedding.BatchSize < 1)
+            throw new InvalidOptionException($"Embedding.BatchSize must be at least 1 (got {Embedding.BatchSize}).");
+        if (Embedding.ModelPath is { } path && !Directory.Exists(path))
+            throw new InvalidOptionException($"Embedding.ModelPath '{path}' is not a folder: give a folder with model.onnx and vocab.txt or tokenizer.json.");
+        if (Store.Kind == StoreKind.Qdrant && !Uri.TryCreate(Store.Qdrant.Url, UriKind.Absolute, out _))
+            throw new InvalidOptionException($"Store.Qdrant.Url '{Store.Qdrant.Url}' is not an absolute URL such as http://localhost:6334.");
+    }
+
+    public string EmbeddedStorePath => Path.Combine(DataDirectory, Store.FileName);
+}

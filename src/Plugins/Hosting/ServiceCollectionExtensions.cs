@@ -1,0 +1,88 @@
+using KnowledgeQa.Agents.Answering;
+using KnowledgeQa.Agents.Chat;
+using KnowledgeQa.Retrieval.Chunking;
+using KnowledgeQa.Retrieval.Documents;
+using KnowledgeQa.Retrieval.Embeddings;
+using KnowledgeQa.Retrieval.Ingestion;
+using KnowledgeQa.Retrieval.Lexical;
+using KnowledgeQa.Retrieval.Search;
+using KnowledgeQa.Retrieval.Storage;
+using KnowledgeQa.Retrieval.Storage.Embedded;
+using KnowledgeQa.Retrieval.Storage.Qdrant;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace KnowledgeQa.Plugins.Hosting;
+
+public static class ServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers KnowledgeQa's services (embedding model, lexical encoder, store, chunker, readers,
+    /// ingestion, retrieval) from one <see cref="KnowledgeQaOptions"/>. Heavy pieces (the ONNX model,
+    /// the store) are created on first use.
+    /// </summary>
+    public static IServiceCollection AddKnowledgeQa(this IServiceCollection services, Action<KnowledgeQaOptions>? configure = null)
+    {
+        var options = services.AddOptions<KnowledgeQaOptions>();
+        if (configure is not null)
+            options.Configure(configure);
+        options.Validate(o => { o.Validate(); return true; });
+        return services.AddKnowledgeQaCore();
+    }
+
+    /// <summary>Same, bound from a configuration section (for example "KnowledgeQa" of appsettings.json).</summary>
+    public static IServiceCollection AddKnowledgeQa(this IServiceCollection services, IConfiguration section, Action<KnowledgeQaOptions>? configure = null)
+    {
+        services.AddOptions<KnowledgeQaOptions>().Bind(section);
+        return services.AddKnowledgeQa(configure);
+    }
+
+    private static IServiceCollection AddKnowledgeQaCore(this IServiceCollection services)
+    {
+        static KnowledgeQaOptions Options(IServiceProvider sp) => sp.GetRequiredService<IOptions<KnowledgeQaOptions>>().Value;
+
+        services.TryAddSingleton(sp => new OnnxEmbeddingGenerator(Options(sp).Embedding));
+        services.TryAddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(sp => sp.GetRequiredService<OnnxEmbeddingGenerator>());
+        services.TryAddSingleton(sp =>
+        {
+            var generator = sp.GetRequiredService<OnnxEmbeddingGenerator>();
+            return new EmbeddingModelInfo(generator.ModelId, generator.Dimensions);
+        });
+        services.TryAddSingleton<ILexicalEncoder>(sp => new Bm25SparseEncoder(Options(sp).Lexical));
+        services.TryAddSingleton(sp => new TextChunker(sp.GetRequiredService<OnnxEmbeddingGenerator>().TokenCounter, Options(sp).Chunking));
+        services.TryAddSingleton(sp => DocumentReaderRegistry.CreateDefault(Options(sp).Readers));
+        services.TryAddSingleton<IKnowledgeStore>(CreateStore);
+        services.TryAddSingleton(sp => new IngestionPipeline(
+            sp.GetRequiredService<DocumentReaderRegistry>(),
+            sp.GetRequiredService<TextChunker>(),
+            Options(sp).Chunking,
+            sp.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>(),
+            sp.GetRequiredService<ILexicalEncoder>(),
+            sp.GetRequiredService<IKnowledgeStore>(),
+            sp.GetRequiredService<EmbeddingModelInfo>()));
+        services.TryAddSingleton<IKnowledgeRetriever>(sp => new KnowledgeRetriever(
+            sp.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>(),
+            sp.GetRequiredService<ILexicalEncoder>(),
+            sp.GetRequiredService<IKnowledgeStore>()));
+        services.TryAddSingleton(sp => new ChatModel(ChatClientFactory.Create(Options(sp).Chat)));
+        services.TryAddSingleton(sp => new GroundedAnswerer(
+            sp.GetRequiredService<IKnowledgeRetriever>(),
+            sp.GetRequiredService<ChatModel>().Client,
+            sp.GetRequiredService<ILexicalEncoder>(),
+            Options(sp).Answer));
+        return services;
+    }
+
+    private static IKnowledgeStore CreateStore(IServiceProvider services)
+    {
+        var options = services.GetRequiredService<IOptions<KnowledgeQaOptions>>().Value;
+        return options.Store.Kind switch
+        {
+            StoreKind.Qdrant => new QdrantKnowledgeStore(options.Store.Qdrant),
+            _ => new EmbeddedKnowledgeStore(new EmbeddedStoreOptions { Path = options.EmbeddedStorePath }),
+        };
+    }
+}
