@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using KnowledgeQa.Agents.Classification;
+using KnowledgeQa.Retrieval.Embeddings;
 using Microsoft.Extensions.AI;
 
 namespace KnowledgeQa.Bench;
@@ -44,7 +45,7 @@ internal static class ClassificationBenchmark
         var seed = int.TryParse(Option(options, "--seed"), out var s) ? s : 13;
         var testFraction = double.TryParse(Option(options, "--test-fraction"), CultureInfo.InvariantCulture, out var f) ? f : 0.5;
 
-        using var model = new TemporaryMiniLmGenerator();
+        using var model = new OnnxEmbeddingGenerator();
         var total = Stopwatch.StartNew();
         var table = new List<string>();
         foreach (var set in Sets.Where(x => only is null || only.Contains(x.Name, StringComparer.OrdinalIgnoreCase)))
