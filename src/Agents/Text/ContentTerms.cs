@@ -57,11 +57,17 @@ public sealed class ContentTerms
             }
         }
 
-        return terms;
+        // Character bigrams the encoder adds beside Chinese words (for recall) straddle word
+        // boundaries ("电池充满" gives "池充"), so a question's bigrams rarely all occur in the passage
+        // that answers it: coverage is judged on words, and on bigrams only when there are no words.
+        var words = terms.Where(t => !IsBigram(t)).ToList();
+        return words.Count > 0 ? words : terms;
     }
 
     /// <summary>Every term of a text (content or not), for overlap tests.</summary>
     public HashSet<string> AllOf(string text) => new(_encoder.Tokenize(text), StringComparer.Ordinal);
+
+    private static bool IsBigram(string term) => term.Length > 0 && term[0] == '\u0002';
 
     public bool IsContent(string term) => !_stopTerms.Contains(term) && term.Any(char.IsLetterOrDigit);
 }
