@@ -158,6 +158,7 @@ public sealed class EmbeddedKnowledgeStore : IKnowledgeStore
     {
         ArgumentNullException.ThrowIfNull(query);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(query.Top);
+        ArgumentOutOfRangeException.ThrowIfNegative(query.FusionK);
         await EnsureOpenAsync(cancellationToken).ConfigureAwait(false);
         var useDense = query.Mode != SearchMode.Lexical && !query.Vector.IsEmpty;
         var useLexical = query.Mode != SearchMode.Dense && query.Sparse.Count > 0;
