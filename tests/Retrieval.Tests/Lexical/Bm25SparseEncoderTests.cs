@@ -74,6 +74,21 @@ public sealed class Bm25SparseEncoderTests
     }
 
     [Fact]
+    public async Task Encoding_from_several_threads_gives_the_same_vectors()
+    {
+        string[] texts = [.. Enumerable.Range(0, 40).Select(i => $"第{i}章：忘記密碼時請重設。忘记密码时请重置。Section {i} resets passwords 測試資料")];
+        var sequential = texts.Select(_encoder.EncodeDocument).ToArray();
+
+        var parallel = await Task.WhenAll(texts.Select(text => Task.Run(() => _encoder.EncodeDocument(text), TestContext.Current.CancellationToken)));
+
+        for (var i = 0; i < texts.Length; i++)
+        {
+            Assert.Equal(sequential[i].Indices, parallel[i].Indices);
+            Assert.Equal(sequential[i].Values, parallel[i].Values);
+        }
+    }
+
+    [Fact]
     public void Term_ids_are_fnv1a_hashes_of_the_utf8_term()
     {
         Assert.Equal(0x811C9DC5u, TermHash.Compute(""));
