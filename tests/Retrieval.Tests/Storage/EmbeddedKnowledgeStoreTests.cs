@@ -268,9 +268,13 @@ public sealed class EmbeddedKnowledgeStoreTests : IDisposable
 
         async Task<string> TopAsync(string question) =>
             (await store.SearchAsync(new StoreQuery { Mode = SearchMode.Lexical, Sparse = encoder.EncodeQuery(question) }, Ct))[0].Chunk.DocumentId;
+        async Task<string[]> TopTwoAsync(string question) =>
+            (await store.SearchAsync(new StoreQuery { Mode = SearchMode.Lexical, Top = 2, Sparse = encoder.EncodeQuery(question) }, Ct))
+                .Select(h => h.Chunk.DocumentId).Order().ToArray();
 
-        Assert.Equal("p0", await TopAsync("密碼"));
-        Assert.Equal("p1", await TopAsync("密码"));
+        // Either script finds the passages in both scripts (traditional is folded to simplified).
+        Assert.Equal(["p0", "p1"], await TopTwoAsync("密碼"));
+        Assert.Equal(["p0", "p1"], await TopTwoAsync("密码"));
         Assert.Equal("p0", await TopAsync("如何重設密碼？"));
         Assert.Equal("p1", await TopAsync("怎么重置密码"));
         Assert.Equal("p2", await TopAsync("修改暱稱"));
