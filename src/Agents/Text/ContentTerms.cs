@@ -63,5 +63,10 @@ public sealed class ContentTerms
     /// <summary>Every term of a text (content or not), for overlap tests.</summary>
     public HashSet<string> AllOf(string text) => new(_encoder.Tokenize(text), StringComparer.Ordinal);
 
-    public bool IsContent(string term) => !_stopTerms.Contains(term) && term.Any(char.IsLetterOrDigit);
+    public bool IsContent(string term) =>
+        !_stopTerms.Contains(term) && term.Any(char.IsLetterOrDigit) && term.IndexOfAny(QuestionCharacters) < 0;
+
+    // Characters that in Chinese almost only occur in question words (哪个, 什么, 谁, 吗...): a term
+    // holding one, such as the bigram 由哪 of 是由哪个公司, asks rather than tells.
+    private static readonly char[] QuestionCharacters = ['的', '是', '哪', '什', '么', '麼', '谁', '誰', '吗', '嗎', '呢', '怎', '啥', '幾'];
 }

@@ -27,7 +27,7 @@ public static class SentenceSplitter
         {
             var c = text[i];
             int end;
-            if (c is '\n' or '\r')
+            if (c is '\n' or '\r' && !IsSoftLineBreak(text, i))
             {
                 end = i;
                 Add(sentences, text, start, end);
@@ -61,6 +61,31 @@ public static class SentenceSplitter
 
         Add(sentences, text, start, text.Length);
         return sentences;
+    }
+
+    /// <summary>
+    /// A line break inside a hard-wrapped paragraph ("from 20 to\n80 percent") continues the
+    /// sentence; a blank line, or a next line that starts a list item, table row or heading, ends it.
+    /// </summary>
+    private static bool IsSoftLineBreak(string text, int i)
+    {
+        var next = i + 1;
+        if (text[i] == '\r' && next < text.Length && text[next] == '\n')
+        {
+            next++;
+        }
+
+        while (next < text.Length && text[next] is ' ' or '\t')
+        {
+            next++;
+        }
+
+        if (next >= text.Length || text[next] is '\n' or '\r' or '-' or '*' or '•' or '|' or '#' or '>')
+        {
+            return false;
+        }
+
+        return i > 0 && text[i - 1] is not ('\n' or '\r' or ':' or '：');
     }
 
     private static bool IsLatinSentenceEnd(string text, int i)

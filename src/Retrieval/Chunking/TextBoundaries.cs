@@ -18,16 +18,22 @@ internal enum BoundaryLevel
 internal static class TextBoundaries
 {
     // Full stops that end a sentence only before whitespace (or the end), so "3.14" and "example.com" stay whole.
-    private static readonly SearchValues<char> SpacedTerminators = SearchValues.Create(".!?");
+    private const string SpacedTerminatorChars = ".!?";
+    private static readonly SearchValues<char> SpacedTerminators = SearchValues.Create(SpacedTerminatorChars);
 
     // CJK and full-width sentence ends (and the ellipsis) need no space after them.
-    private static readonly SearchValues<char> UnspacedTerminators = SearchValues.Create("。！？；．｡…‼⁇⁈⁉");
+    private const string UnspacedTerminatorChars = "。！？；．｡…‼⁇⁈⁉";
+    private static readonly SearchValues<char> UnspacedTerminators = SearchValues.Create(UnspacedTerminatorChars);
+    private static readonly SearchValues<char> Terminators = SearchValues.Create(SpacedTerminatorChars + UnspacedTerminatorChars);
 
     // Closing quotes and brackets that belong to the sentence they close.
     private static readonly SearchValues<char> Closers = SearchValues.Create("\"')]}»”’」』】》〉）］｝〕〗〙〛");
 
-    private static readonly SearchValues<char> SpacedClauseMarks = SearchValues.Create(",;:");
-    private static readonly SearchValues<char> UnspacedClauseMarks = SearchValues.Create("，、：﹐﹑﹔﹕");
+    private const string SpacedClauseChars = ",;:";
+    private const string UnspacedClauseChars = "，、：﹐﹑﹔﹕";
+    private static readonly SearchValues<char> SpacedClauseMarks = SearchValues.Create(SpacedClauseChars);
+    private static readonly SearchValues<char> UnspacedClauseMarks = SearchValues.Create(UnspacedClauseChars);
+    private static readonly SearchValues<char> ClauseMarks = SearchValues.Create(SpacedClauseChars + UnspacedClauseChars);
 
     /// <summary>Whitespace, plus invisible characters that carry nothing to embed.</summary>
     public static bool IsBlank(char c) => char.IsWhiteSpace(c) || c is '\u200B' or '\u2060' or '\uFEFF';
@@ -87,10 +93,10 @@ internal static class TextBoundaries
                 }
                 break;
             case BoundaryLevel.Sentence:
-                FindMarks(text, start, end, SpacedTerminators, UnspacedTerminators, cuts);
+                FindMarks(text, start, end, Terminators, SpacedTerminators, UnspacedTerminators, cuts);
                 break;
             case BoundaryLevel.Clause:
-                FindMarks(text, start, end, SpacedClauseMarks, UnspacedClauseMarks, cuts);
+                FindMarks(text, start, end, ClauseMarks, SpacedClauseMarks, UnspacedClauseMarks, cuts);
                 break;
             case BoundaryLevel.Word:
                 for (var i = start + 1; i < end; i++)
@@ -116,20 +122,19 @@ internal static class TextBoundaries
         return cuts;
     }
 
-    private static void FindMarks(string text, int start, int end, SearchValues<char> spaced, SearchValues<char> unspaced, List<int> cuts)
+    private static void FindMarks(
+        string text, int start, int end, SearchValues<char> any, SearchValues<char> spaced, SearchValues<char> unspaced, List<int> cuts)
     {
         var i = start;
         while (i < end)
         {
-            var offset = text.AsSpan(i, end - i).IndexOfAny(spaced);
-            var unspacedOffset = text.AsSpan(i, end - i).IndexOfAny(unspaced);
-            if (offset < 0 && unspacedOffset < 0)
+            var offset = text.AsSpan(i, end - i).IndexOfAny(any);
+            if (offset < 0)
             {
                 return;
             }
-            var markAt = i + (offset < 0 ? unspacedOffset : unspacedOffset < 0 ? offset : Math.Min(offset, unspacedOffset));
             // A run of marks ("?!", "...", "。」") ends the sentence once, after the closing quotes.
-            var j = markAt;
+            var j = i + offset;
             var needsSpace = true;
             while (j < end && (spaced.Contains(text[j]) || unspaced.Contains(text[j])))
             {

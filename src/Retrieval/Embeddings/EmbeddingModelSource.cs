@@ -26,6 +26,9 @@ internal sealed class EmbeddingModelSource
     /// <summary>The pooling the model was trained with; null when the folder does not say.</summary>
     public PoolingMode? Pooling { get; init; }
 
+    /// <summary>Why the folder's pooling cannot be used, when it names one not implemented; the option can override it.</summary>
+    public string? UnsupportedPooling { get; init; }
+
     /// <summary>Tokens per input the model is used with (sentence-transformers' max_seq_length).</summary>
     public required int DefaultMaxTokens { get; init; }
 

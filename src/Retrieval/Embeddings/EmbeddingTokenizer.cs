@@ -8,7 +8,7 @@ namespace KnowledgeQa.Retrieval.Embeddings;
 /// The embedding model's own WordPiece tokenizer: turns text into the ids the model was trained on
 /// and counts tokens for the chunker. Thread-safe.
 /// </summary>
-public sealed class EmbeddingTokenizer : ITokenCounter
+public sealed class EmbeddingTokenizer : ITokenCounter, IVocabularyCoverage
 {
     // Microsoft.ML.Tokenizers 2.0.1 drops tabs and line breaks without splitting there ("a\ntab" becomes
     // "ata ##b"), unlike Hugging Face's BertTokenizer. Every whitespace character but the plain space is
@@ -37,6 +37,25 @@ public sealed class EmbeddingTokenizer : ITokenCounter
     {
         ArgumentNullException.ThrowIfNull(text);
         return _tokenizer.CountTokens(NormalizeWhitespace(text));
+    }
+
+    public double KnownTokenShare(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var ids = _tokenizer.EncodeToIds(NormalizeWhitespace(text), addSpecialTokens: false);
+        if (ids.Count == 0)
+        {
+            return 1;
+        }
+        var unknown = 0;
+        foreach (var id in ids)
+        {
+            if (id == _tokenizer.UnknownTokenId)
+            {
+                unknown++;
+            }
+        }
+        return 1 - (double)unknown / ids.Count;
     }
 
     /// <summary>

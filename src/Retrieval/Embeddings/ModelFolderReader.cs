@@ -64,7 +64,8 @@ internal static class ModelFolderReader
             CreateSession = options => new InferenceSession(modelFile, options),
             OpenVocabulary = openVocabulary,
             Tokenizer = tokenizerSettings,
-            Pooling = ReadPooling(folder),
+            Pooling = ReadPooling(folder, out var unsupportedPooling),
+            UnsupportedPooling = unsupportedPooling,
             DefaultMaxTokens = Math.Clamp(defaultMax, 3, hardMax),
             HardMaxTokens = hardMax,
         };
@@ -105,8 +106,10 @@ internal static class ModelFolderReader
         return (() => new MemoryStream(vocabulary, writable: false), fromJson);
     }
 
-    private static PoolingMode? ReadPooling(string folder)
+    /// <param name="unsupported">Set when the config names a pooling that is not implemented.</param>
+    private static PoolingMode? ReadPooling(string folder, out string? unsupported)
     {
+        unsupported = null;
         var poolingFolder = "1_Pooling";
         var modules = ReadJson(folder, "modules.json");
         if (modules is { ValueKind: JsonValueKind.Array } list)
@@ -134,10 +137,9 @@ internal static class ModelFolderReader
         {
             return PoolingMode.Mean;
         }
-        var file = Path.Combine(folder, poolingFolder, "config.json");
-        throw new EmbeddingModelException(
-            $"{file} asks for a pooling this library does not implement (only CLS and mean are). " +
-            "Set the embedding Pooling option to Mean or Cls to override it.");
+        unsupported = $"{Path.Combine(folder, poolingFolder, "config.json")} asks for a pooling this library does not " +
+            "implement (only CLS and mean are). Set the embedding Pooling option to Mean or Cls to override it.";
+        return null;
     }
 
     internal static JsonElement? ReadJson(string folder, string name)

@@ -42,6 +42,10 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
             : ModelFolderReader.Read(options.ModelPath);
         ModelId = source.ModelId;
 
+        if (options.Pooling == PoolingMode.Auto && source.UnsupportedPooling is { } problem)
+        {
+            throw new EmbeddingModelException(problem);
+        }
         _pooling = options.Pooling != PoolingMode.Auto ? options.Pooling : source.Pooling ?? PoolingMode.Mean;
         _batchSize = options.BatchSize;
 

@@ -99,6 +99,7 @@ internal sealed class TextTokenizer(Bm25Options options)
 
     private void AddChinese(string run, List<string> terms)
     {
+        run = ChineseScriptFolding.ToSimplified(run);
         if (options.ChineseTerms != ChineseTerms.Bigrams)
         {
             foreach (var word in ChineseWordSegmenter.Cut(run, options.JiebaDictionaryDirectory))

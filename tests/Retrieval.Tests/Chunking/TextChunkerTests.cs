@@ -139,11 +139,16 @@ public sealed class TextChunkerTests(TokenizerFixture fixture) : IClassFixture<T
     public void A_long_chinese_run_without_punctuation_is_cut_within_limits()
     {
         var document = Documents.Plain(ChunkAssert.Repeat(["知识库问答系统从文档中检索相关段落并生成回答", "這是一段沒有任何標點符號的繁體中文長句"], 100));
+        var metered = new MeteredTokenCounter(_counter);
 
-        var chunks = SplitChecked(document, maxTokens: 64);
+        var chunks = Chunker(maxTokens: 64, counter: metered).Split(document);
 
+        ChunkAssert.WellFormed(document, chunks, _counter, 64);
+        ChunkAssert.CoversText(document, chunks);
         Assert.True(chunks.Count > 30);
         Assert.All(chunks.SkipLast(1), c => Assert.True(c.TokenCount > 64 - 8, $"chunk {c.Index} is needlessly short ({c.TokenCount})"));
+        var perCharacter = (double)metered.CharactersCounted / document.Text.Length;
+        Assert.True(perCharacter < 6, $"each character was tokenized {perCharacter:F1} times while searching for cuts");
     }
 
     [Fact]

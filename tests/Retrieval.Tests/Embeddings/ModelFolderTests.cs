@@ -131,7 +131,7 @@ public sealed class ModelFolderTests(ModelFolderFixture models) : IClassFixture<
     }
 
     [Fact]
-    public void An_unsupported_pooling_asks_for_the_option()
+    public async Task An_unsupported_pooling_asks_for_the_option_which_overrides_it()
     {
         var folder = models.NewFolder("max-pooling");
         models.AddModel(folder);
@@ -139,8 +139,13 @@ public sealed class ModelFolderTests(ModelFolderFixture models) : IClassFixture<
         ModelFolderFixture.WriteJson(folder, "1_Pooling/config.json", """{"pooling_mode_max_tokens": true}""");
 
         var error = Assert.Throws<EmbeddingModelException>(() => new OnnxEmbeddingGenerator(new EmbeddingOptions { ModelPath = folder }));
+        using var overridden = new OnnxEmbeddingGenerator(new EmbeddingOptions { ModelPath = folder, Pooling = PoolingMode.Cls, IntraOpThreads = 2 });
+        var vector = await overridden.EmbedOneAsync(Sentences[0]);
 
         Assert.Contains("Pooling", error.Message);
+        Assert.Contains(Path.Combine(folder, "1_Pooling", "config.json"), error.Message);
+        var (_, cls) = RawModel.Embed(models.ModelFile, [overridden.EncodeToIds(Sentences[0])]);
+        Assert.True(1 - Vectors.Cosine(cls[0], vector) < 1e-5, "the Pooling option did not override the folder's config");
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace KnowledgeQa.Retrieval.Storage.Embedded;
 
@@ -145,6 +146,9 @@ internal sealed class DenseIndex
         return merged;
     }
 
+    // Fully optimised from the first query: the scan is the whole cost of a dense search, and tiering
+    // (and its instrumented tier) would leave the first hundreds of queries several times slower.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ScanSegments(ReadOnlySpan<float> query, int firstSegment, int endSegment, TopKCollector collector, IReadOnlySet<long>? allowedDocuments)
     {
         var dimensions = _dimensions;

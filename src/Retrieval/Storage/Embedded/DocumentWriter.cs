@@ -61,6 +61,7 @@ internal static class DocumentWriter
 
         var added = await InsertChunksAsync(transaction, documentKey.Value, chunks, afterChunkWritten, cancellationToken).ConfigureAwait(false);
         await RecordChangeAsync(transaction, added.Count - removed.Count, cancellationToken).ConfigureAwait(false);
+        await WidenWeightRangeAsync(transaction, chunks, cancellationToken).ConfigureAwait(false);
         return new WriteOutcome(removed, added);
     }
 
@@ -113,6 +114,7 @@ internal static class DocumentWriter
         var weight = insertPosting.Parameters.Add("@weight", SqliteType.Real);
 
         var written = new List<WrittenChunk>(chunks.Count);
+        var postings = new List<(uint Term, long ChunkRowId, float Weight)>();
         foreach (var indexed in chunks)
         {
             var chunk = indexed.Chunk;
@@ -128,15 +130,21 @@ internal static class DocumentWriter
             sparse.Value = BlobCodec.EncodeSparse(indexed.Sparse);
             var rowId = (long)(await insertChunk.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
 
-            chunkRowId.Value = rowId;
             for (var i = 0; i < indexed.Sparse.Count; i++)
             {
-                term.Value = (long)indexed.Sparse.Indices[i];
-                weight.Value = (double)indexed.Sparse.Values[i];
-                await insertPosting.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                postings.Add((indexed.Sparse.Indices[i], rowId, indexed.Sparse.Values[i]));
             }
             written.Add(new WrittenChunk(rowId, documentKey, indexed.Vector));
             afterChunkWritten?.Invoke(written.Count);
+        }
+        // In key order, consecutive inserts land on the same B-tree pages instead of all over the index.
+        postings.Sort(static (a, b) => a.Term != b.Term ? a.Term.CompareTo(b.Term) : a.ChunkRowId.CompareTo(b.ChunkRowId));
+        foreach (var posting in postings)
+        {
+            term.Value = (long)posting.Term;
+            chunkRowId.Value = posting.ChunkRowId;
+            weight.Value = (double)posting.Weight;
+            await insertPosting.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
         return written;
     }
@@ -184,6 +192,22 @@ internal static class DocumentWriter
             UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = '{StoreSchema.GenerationKey}';
             """);
         update.Parameters.AddWithValue("@delta", chunkDelta);
+        await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task WidenWeightRangeAsync(SqliteTransaction transaction, IReadOnlyList<IndexedChunk> chunks, CancellationToken cancellationToken)
+    {
+        var values = chunks.SelectMany(c => c.Sparse.Values).ToList();
+        if (values.Count == 0)
+        {
+            return;
+        }
+        await using var update = Command(transaction, $"""
+            UPDATE meta SET value = MAX(CAST(value AS REAL), @max) WHERE key = '{StoreSchema.MaxWeightKey}';
+            UPDATE meta SET value = MIN(CAST(value AS REAL), @min) WHERE key = '{StoreSchema.MinWeightKey}';
+            """);
+        update.Parameters.AddWithValue("@max", (double)values.Max());
+        update.Parameters.AddWithValue("@min", (double)values.Min());
         await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 

@@ -158,6 +158,7 @@ public sealed class EmbeddedKnowledgeStore : IKnowledgeStore
     {
         ArgumentNullException.ThrowIfNull(query);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(query.Top);
+        ArgumentOutOfRangeException.ThrowIfNegative(query.FusionK);
         await EnsureOpenAsync(cancellationToken).ConfigureAwait(false);
         var useDense = query.Mode != SearchMode.Lexical && !query.Vector.IsEmpty;
         var useLexical = query.Mode != SearchMode.Dense && query.Sparse.Count > 0;
@@ -188,9 +189,9 @@ public sealed class EmbeddedKnowledgeStore : IKnowledgeStore
         LexicalSearcher? lexicalSearch = null;
         if (useLexical)
         {
-            var chunkCount = await ReadMetaNumberAsync(connection, StoreSchema.ChunkCountKey, cancellationToken).ConfigureAwait(false);
+            var statistics = await ReadLexicalStatisticsAsync(connection, cancellationToken).ConfigureAwait(false);
             var allowedChunks = filter is null ? null : await ReadChunkRowIdsAsync(connection, filter, cancellationToken).ConfigureAwait(false);
-            lexicalSearch = await LexicalSearcher.SearchAsync(connection, query.Sparse, chunkCount, depth, allowedChunks, cancellationToken).ConfigureAwait(false);
+            lexicalSearch = await LexicalSearcher.SearchAsync(connection, query.Sparse, statistics, depth, allowedChunks, cancellationToken).ConfigureAwait(false);
         }
         var lexical = lexicalSearch?.Ranked ?? [];
 
@@ -486,6 +487,24 @@ public sealed class EmbeddedKnowledgeStore : IKnowledgeStore
         return keys;
     }
 
+    private static async Task<LexicalStatistics> ReadLexicalStatisticsAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            SELECT
+                (SELECT CAST(value AS INTEGER) FROM meta WHERE key = '{StoreSchema.ChunkCountKey}'),
+                (SELECT CAST(value AS REAL) FROM meta WHERE key = '{StoreSchema.MaxWeightKey}'),
+                (SELECT CAST(value AS REAL) FROM meta WHERE key = '{StoreSchema.MinWeightKey}')
+            """;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        // Without the weight range, an infinite bound simply turns pruning off.
+        return new LexicalStatistics(
+            reader.IsDBNull(0) ? 0 : reader.GetInt64(0),
+            reader.IsDBNull(1) ? double.PositiveInfinity : reader.GetDouble(1),
+            !reader.IsDBNull(2) && reader.GetDouble(2) >= 0);
+    }
+
     private static async Task<HashSet<long>> ReadChunkRowIdsAsync(SqliteConnection connection, SearchFilterSql filter, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
@@ -557,7 +576,9 @@ public sealed class EmbeddedKnowledgeStore : IKnowledgeStore
                     INSERT OR IGNORE INTO meta (key, value) VALUES
                         ('{StoreSchema.SchemaVersionKey}', '{StoreSchema.Version}'),
                         ('{StoreSchema.ChunkCountKey}', '0'),
-                        ('{StoreSchema.GenerationKey}', '0');
+                        ('{StoreSchema.GenerationKey}', '0'),
+                        ('{StoreSchema.MaxWeightKey}', '0'),
+                        ('{StoreSchema.MinWeightKey}', '0');
                     """;
                 await setup.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }

@@ -64,4 +64,7 @@ internal static class StoreSchema
     public const string ChunkCountKey = "chunk_count";
     /// <summary>Bumped by every committed write, so a store instance notices writes made by another process.</summary>
     public const string GenerationKey = "generation";
+    /// <summary>The largest and smallest sparse weight ever stored (never narrowed on delete): bounds for pruning lexical search.</summary>
+    public const string MaxWeightKey = "max_weight";
+    public const string MinWeightKey = "min_weight";
 }
