@@ -14,8 +14,8 @@ namespace KnowledgeQa.Plugins.Agent;
 public sealed record KnowledgeAgentOptions
 {
     public const string DefaultInstructions =
-        "You are a knowledge-base assistant. Answer only from the knowledge base: call knowledge_base-ask " +
-        "(or knowledge_base-search for passages) before answering, and cite the sources you used, for example [1] " +
+        "You are a knowledge-base assistant. Answer only from the knowledge base: call the knowledge base's ask function " +
+        "(or its search function for passages) before answering, and cite the sources you used, for example [1] " +
         "or the document source. If the knowledge base does not contain the answer, say so; do not guess.";
 
     /// <summary>The system prompt.</summary>
