@@ -6,6 +6,7 @@ using KnowledgeQa.Plugins.Agent;
 using KnowledgeQa.Plugins.Hosting;
 using KnowledgeQa.Plugins.KnowledgeBase;
 using KnowledgeQa.Plugins.Results;
+using KnowledgeQa.Retrieval;
 using KnowledgeQa.Retrieval.Ingestion;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -54,10 +55,19 @@ try
 
         var agent = host.Services.GetRequiredService<KnowledgeAgent>();
         Console.WriteLine($"\n== agent ({(agent.UsesChatModel ? "chat model calling the plugins" : "no chat model configured: extractive fallback")})");
-        var reply = await agent.AskAsync(question);
-        Console.WriteLine($"({reply.Mode}) {reply.Answer}");
-        Console.WriteLine($"   functions called: {string.Join(", ", reply.Calls.Select(c => $"{c.Plugin}.{c.Function}"))}");
-        Console.WriteLine($"   sources: {string.Join(", ", reply.Sources)}");
+        try
+        {
+            var reply = await agent.AskAsync(question);
+            Console.WriteLine($"({reply.Mode}) {reply.Answer}");
+            Console.WriteLine($"   functions called: {string.Join(", ", reply.Calls.Select(c => $"{c.Plugin}.{c.Function}"))}");
+            Console.WriteLine($"   sources: {string.Join(", ", reply.Sources)}");
+        }
+        catch (KnowledgeQaException e)
+        {
+            // A broken or overrun chat model is the user's to fix; say what happened without a stack trace.
+            Console.Error.WriteLine($"The agent failed: {e.Message}");
+            return 1;
+        }
     }
 
     return 0;
