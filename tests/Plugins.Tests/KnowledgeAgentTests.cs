@@ -1,3 +1,4 @@
+using System.Text.Json;
 using KnowledgeQa.Agents.Chat;
 using KnowledgeQa.Plugins.Agent;
 using KnowledgeQa.Plugins.Classification;
@@ -31,6 +32,8 @@ public class KnowledgeAgentTests(KnowledgeBaseFixture kb)
         Assert.Equal("extractive", reply.Grounded.Mode);
         Assert.Contains("four hours", reply.Answer);
         Assert.Contains("manual/charging.txt", reply.Sources);
+        // Every surface shows replies as JSON.
+        Assert.Contains("\"Mode\":\"extractive-fallback\"", JsonSerializer.Serialize(reply));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.ComponentModel;
 using KnowledgeQa.Agents.Classification;
 using KnowledgeQa.Plugins.KnowledgeBase;
@@ -25,6 +26,10 @@ public sealed class ClassificationPlugin(IEmbeddingGenerator<string, Embedding<f
     // The sentiment prototypes cost one embedding call; build them once.
     private readonly Lazy<Task<SentimentClassifier>> _sentiment = new(() => SentimentClassifier.CreateAsync(embeddings));
 
+    // Callers (models especially) repeat the same label sets; keep their prototypes instead of re-embedding them.
+    private const int MaxCachedLabelSets = 32;
+    private readonly ConcurrentDictionary<string, Task<ZeroShotClassifier>> _zeroShot = new(StringComparer.Ordinal);
+
     [KernelFunction("classify")]
     [Description("Classifies a text into one of the given labels and returns the best label with a probability per label.")]
     public async Task<LabelResult> ClassifyAsync(
@@ -36,8 +41,21 @@ public sealed class ClassificationPlugin(IEmbeddingGenerator<string, Embedding<f
         var names = KnowledgeBaseAdminPlugin.SplitList(labels);
         if (names.Count < 2)
             throw new InvalidOptionException($"classify needs at least two comma-separated labels; got '{labels}'.");
-        var classifier = await ZeroShotClassifier.CreateAsync(embeddings, LabelDefinition.FromNames(names), cancellationToken: cancellationToken).ConfigureAwait(false);
+        var classifier = await ZeroShotFor(names).ConfigureAwait(false);
         return LabelResult.From(await classifier.ClassifyAsync(text, cancellationToken).ConfigureAwait(false));
+    }
+
+    private Task<ZeroShotClassifier> ZeroShotFor(IReadOnlyList<string> names)
+    {
+        var key = string.Join('\n', names);
+        if (_zeroShot.TryGetValue(key, out var cached) && !cached.IsFaulted && !cached.IsCanceled)
+            return cached;
+        if (_zeroShot.Count >= MaxCachedLabelSets)
+            _zeroShot.Clear();
+        // Not tied to one caller's cancellation: the prototypes are shared by later calls.
+        var created = ZeroShotClassifier.CreateAsync(embeddings, LabelDefinition.FromNames(names));
+        _zeroShot[key] = created;
+        return created;
     }
 
     [KernelFunction("sentiment")]
