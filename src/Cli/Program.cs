@@ -16,5 +16,7 @@ root.Subcommands.Add(AskCommand.Create());
 root.Subcommands.Add(ChatCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(MigrateCommand.Create());
+root.Subcommands.Add(ServeCommand.Create());
+root.Subcommands.Add(McpCommand.Create());
 
 return await root.Parse(args).InvokeAsync();
