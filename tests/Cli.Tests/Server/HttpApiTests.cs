@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
 
 namespace KnowledgeQa.Cli.Tests.Server;
 
@@ -167,5 +169,21 @@ public sealed class HttpApiTests(RunningServer server) : IClassFixture<RunningSe
         var paths = document.GetProperty("paths");
         foreach (var path in new[] { "/v1/search", "/v1/ask", "/v1/documents", "/v1/documents/{id}", "/v1/classify" })
             Assert.True(paths.TryGetProperty(path, out _), $"{path} is missing from the OpenAPI document");
+    }
+
+    [Fact]
+    public async Task Mcp_over_http_lists_the_tools_and_searches_with_the_key()
+    {
+        await using var client = await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions
+        {
+            Endpoint = new Uri(server.BaseAddress, "/mcp"),
+            AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = "Bearer " + RunningServer.ApiKey },
+        }), cancellationToken: Ct);
+
+        var tools = await client.ListToolsAsync(cancellationToken: Ct);
+        Assert.Contains("ask", tools.Select(t => t.Name));
+        var result = await client.CallToolAsync("search", new Dictionary<string, object?> { ["query"] = "warranty years" }, cancellationToken: Ct);
+        var text = Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text;
+        Assert.Equal("warranty.md", JsonDocument.Parse(text).RootElement[0].GetProperty("documentId").GetString());
     }
 }
