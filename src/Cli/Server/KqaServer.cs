@@ -23,7 +23,7 @@ public static class KqaServer
     public static WebApplication Build(ServerSettings settings, Action<IServiceCollection> addKnowledgeQa, Action<ILoggingBuilder>? logging = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
-        builder.WebHost.UseUrls([.. settings.Urls]);
+        builder.WebHost.UseUrls(settings.Urls.Count > 0 ? [.. settings.Urls] : [ServerSettings.DefaultUrl]);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;

@@ -10,7 +10,11 @@ public sealed class ServerSettings
 {
     public const string SectionName = "Server";
 
-    public IReadOnlyList<string> Urls { get; set; } = ["http://127.0.0.1:5080"];
+    public const string DefaultUrl = "http://127.0.0.1:5080";
+
+    /// <summary>Addresses to listen on; empty means <see cref="DefaultUrl"/> (an empty default, because the
+    /// configuration binder appends to a list it finds filled).</summary>
+    public IReadOnlyList<string> Urls { get; set; } = [];
 
     /// <summary>When set, every endpoint but /healthz needs <c>Authorization: Bearer KEY</c>.</summary>
     public string? ApiKey { get; set; }
