@@ -152,6 +152,17 @@ public sealed class HttpApiTests(RunningServer server) : IClassFixture<RunningSe
     }
 
     [Fact]
+    public async Task A_json_body_over_the_limit_is_a_413()
+    {
+        using var client = server.CreateClient();
+        var huge = JsonSerializer.Serialize(new { query = new string('x', 300 * 1024) });
+        var response = await client.PostAsync("/v1/search", JsonBody(huge), Ct);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Contains("limit", (await JsonOf(response)).GetProperty("error").GetString());
+    }
+
+    [Fact]
     public async Task Upload_without_files_is_a_400()
     {
         using var client = server.CreateClient();
