@@ -8,6 +8,7 @@ var suites = new Dictionary<string, Func<string[], Task>>(StringComparer.Ordinal
     ["ingest"] = IngestBenchmark.RunAsync,
     ["store"] = StoreBenchmark.RunAsync,
     ["readers"] = ReaderBenchmark.RunAsync,
+    ["classify"] = ClassificationBenchmark.RunAsync,
 };
 
 var selected = args.Length == 0 ? suites.Keys.ToArray() : args.TakeWhile(a => !a.StartsWith("--")).ToArray();

@@ -14,6 +14,8 @@ root.Subcommands.Add(DocumentCommands.CreateList());
 root.Subcommands.Add(DocumentCommands.CreateDelete());
 root.Subcommands.Add(AskCommand.Create());
 root.Subcommands.Add(ChatCommand.Create());
+root.Subcommands.Add(ClassifyCommand.Create());
+root.Subcommands.Add(ClusterCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(MigrateCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());

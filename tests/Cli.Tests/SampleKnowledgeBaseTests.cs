@@ -99,6 +99,28 @@ public sealed class SampleKnowledgeBaseTests(SampleKnowledgeBaseTests.IngestedSa
     }
 
     [Fact]
+    public async Task Ask_with_a_local_model_folder_generates_through_onnx_runtime_genai()
+    {
+        // The tiny random-weight fixture writes gibberish: this checks the generative path end to end, not the text.
+        var model = Path.Combine(KqaProcess.RepositoryRoot, "tests", "Agents.Tests", "Fixtures", "tiny-llama");
+
+        var result = await Kqa("ask", "How long does a full charge take?", "--model", model, "--json");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal("generative", result.Json.GetProperty("mode").GetString());
+        Assert.False(string.IsNullOrWhiteSpace(result.Json.GetProperty("answer").GetString()));
+    }
+
+    [Fact]
+    public async Task Ask_with_a_missing_model_folder_names_it()
+    {
+        var result = await Kqa("ask", "How long does a full charge take?", "--model", Path.Combine(samples.Folder.Path, "no-model"));
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("no-model", result.Stderr);
+    }
+
+    [Fact]
     public async Task Ask_refuses_a_question_the_knowledge_base_cannot_answer()
     {
         var result = await Kqa("ask", "Who painted the Mona Lisa?", "--json");

@@ -21,6 +21,10 @@ public sealed partial class ExtractiveAnswerer(ContentTerms terms, AnswerOptions
         RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex AsksForNumber();
 
+    // A sentence that opens with a pronoun or a demonstrative refers back to the one before.
+    [GeneratedRegex(@"^(?:(?:he|she|it|they|his|her|its|their|this|these|those|there)\b|[他她它其该該此这這])", RegexOptions.IgnoreCase)]
+    private static partial Regex StartsWithReference();
+
     [GeneratedRegex(@"\p{Nd}|[一二三四五六七八九十百千万萬亿億两兩]")]
     private static partial Regex HasNumber();
 
@@ -34,13 +38,15 @@ public sealed partial class ExtractiveAnswerer(ContentTerms terms, AnswerOptions
         {
             var passageTerms = terms.AllOf(RelevanceFilter.PassageText(passages[p]));
             HashSet<string> previous = [];
+            string? previousText = null;
             foreach (var sentence in SentenceSplitter.Split(passages[p].Chunk.Text))
             {
                 var sentenceTerms = terms.AllOf(sentence.Text);
                 if (sentenceTerms.Count > 0)
                 {
-                    candidates.Add(new Candidate(sentence, p, sentenceTerms, previous, passageTerms));
+                    candidates.Add(new Candidate(sentence, p, sentenceTerms, previous, passageTerms, previousText));
                     previous = sentenceTerms;
+                    previousText = sentence.Text;
                 }
             }
         }
@@ -68,7 +74,11 @@ public sealed partial class ExtractiveAnswerer(ContentTerms terms, AnswerOptions
                 score += 0.1;
             }
 
-            scored.Add(new ExtractedSentence(candidate.Sentence.Text, candidate.Passage + 1, score));
+            // "He is the oldest quarterback ..." names its subject in the sentence before: show both.
+            var text = candidate.PreviousText is { } previousText && StartsWithReference().IsMatch(candidate.Sentence.Text)
+                ? previousText + SentenceJoiner(candidate.Sentence.Text) + candidate.Sentence.Text
+                : candidate.Sentence.Text;
+            scored.Add(new ExtractedSentence(text, candidate.Passage + 1, score));
         }
 
         var ranked = scored.OrderByDescending(s => s.Score).ThenBy(s => s.PassageNumber).ToList();
@@ -81,7 +91,8 @@ public sealed partial class ExtractiveAnswerer(ContentTerms terms, AnswerOptions
                 break;
             }
 
-            if (!chosen.Any(c => c.Text == next.Text))
+            // A sentence shown with its predecessor may overlap one chosen on its own.
+            if (!chosen.Any(c => c.Text.Contains(next.Text, StringComparison.Ordinal) || next.Text.Contains(c.Text, StringComparison.Ordinal)))
             {
                 chosen.Add(next);
             }
@@ -101,7 +112,10 @@ public sealed partial class ExtractiveAnswerer(ContentTerms terms, AnswerOptions
         : candidate.PassageTerms.Contains(term) ? 0.25
         : 0.0;
 
-    private sealed record Candidate(Sentence Sentence, int Passage, HashSet<string> Terms, HashSet<string> Previous, HashSet<string> PassageTerms);
+    private sealed record Candidate(
+        Sentence Sentence, int Passage, HashSet<string> Terms, HashSet<string> Previous, HashSet<string> PassageTerms, string? PreviousText);
+
+    private static string SentenceJoiner(string next) => next.Length > 0 && ScriptDetector.IsCjk(next[0]) ? "" : " ";
 
     /// <summary>The answer text: each sentence followed by its citation marker.</summary>
     public static string Compose(IReadOnlyList<ExtractedSentence> sentences, AnswerTexts texts)

@@ -93,7 +93,8 @@ public sealed class GroundedAnswerer
 
         if (mode == AnswerMode.Extractive)
         {
-            var answer = Extract(question, relevant, language, texts);
+            // Passages without a single word to extract (tables of symbols, say) cannot answer either.
+            var answer = Extract(question, relevant, language, texts) ?? Refusal(question, mode, language, texts);
             yield return new AnswerUpdate(answer.Text);
             yield return Final(answer);
             yield break;
@@ -165,9 +166,14 @@ public sealed class GroundedAnswerer
         return relevant;
     }
 
-    private KnowledgeAnswer Extract(string question, IReadOnlyList<SearchHit> relevant, QuestionLanguage language, AnswerTexts texts)
+    private KnowledgeAnswer? Extract(string question, IReadOnlyList<SearchHit> relevant, QuestionLanguage language, AnswerTexts texts)
     {
         var sentences = _extractive.Select(question, relevant);
+        if (sentences.Count == 0)
+        {
+            return null;
+        }
+
         var text = ExtractiveAnswerer.Compose(sentences, texts);
         var cited = sentences.Select(s => s.PassageNumber).Distinct().Order()
             .Select(n => Citation.FromHit(n, relevant[n - 1]))

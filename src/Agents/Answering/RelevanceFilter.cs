@@ -19,7 +19,8 @@ public sealed class RelevanceFilter(ContentTerms terms, AnswerOptions options)
         var passageTerms = terms.AllOf(PassageText(hit));
         var coverage = questionTerms.Count == 0 ? 0 : questionTerms.Count(passageTerms.Contains) / (double)questionTerms.Count;
         var denseCounts = hit.DenseScore is not null && (!cjkQuestion || options.UseDenseScoreForCjk);
-        var relevant = coverage >= options.MinTermCoverage || (denseCounts && hit.DenseScore >= options.MinDenseScore);
+        var minCoverage = cjkQuestion ? options.MinTermCoverageCjk : options.MinTermCoverage;
+        var relevant = coverage >= minCoverage || (denseCounts && hit.DenseScore >= options.MinDenseScore);
         return new Relevance(coverage, hit.DenseScore, relevant);
     }
 

@@ -1,4 +1,5 @@
 using System.ClientModel;
+using System.ClientModel.Primitives;
 using KnowledgeQa.Retrieval;
 using Microsoft.Extensions.AI;
 using Microsoft.ML.OnnxRuntimeGenAI;
@@ -132,7 +133,9 @@ public static class ChatClientFactory
         var uri = new Uri(options.Endpoint!);
         // Local servers (Ollama, vLLM, llama.cpp) ignore the key, but the client insists on one.
         var credential = new ApiKeyCredential(string.IsNullOrEmpty(options.ApiKey) ? "unused" : options.ApiKey);
-        var inner = new OpenAI.Chat.ChatClient(options.ModelName!, credential, new OpenAIClientOptions { Endpoint = uri }).AsIChatClient();
+        // One retry: enough for a transient failure, while a server that is not running is reported within a second or two.
+        var clientOptions = new OpenAIClientOptions { Endpoint = uri, RetryPolicy = new ClientRetryPolicy(maxRetries: 1) };
+        var inner = new OpenAI.Chat.ChatClient(options.ModelName!, credential, clientOptions).AsIChatClient();
         var context = options.ContextTokens ?? ChatModelOptions.DefaultEndpointContextTokens;
         var limits = new ChatModelLimits(context, Math.Min(options.MaxOutputTokens, context / 2));
         var metadata = new ChatClientMetadata("openai-compatible", uri, options.ModelName);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using KnowledgeQa.Retrieval.Chunking;
 using Microsoft.Extensions.AI;
 
@@ -12,6 +13,7 @@ namespace KnowledgeQa.Agents.Chat;
 public sealed class ConfiguredChatClient : DelegatingChatClient
 {
     private readonly ChatClientMetadata _metadata;
+    private readonly ChatErrorTranslator _errors;
     private readonly IDisposable[] _owned;
 
     public ConfiguredChatClient(
@@ -24,6 +26,7 @@ public sealed class ConfiguredChatClient : DelegatingChatClient
         : base(inner)
     {
         _metadata = metadata;
+        _errors = new ChatErrorTranslator($"'{metadata.DefaultModelId}' at {metadata.ProviderUri}");
         Limits = limits;
         TokenCounter = tokenCounter;
         Temperature = temperature;
@@ -36,13 +39,48 @@ public sealed class ConfiguredChatClient : DelegatingChatClient
 
     public float? Temperature { get; }
 
-    public override Task<ChatResponse> GetResponseAsync(
-        IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
-        base.GetResponseAsync(messages, WithDefaults(options), cancellationToken);
+    public override async Task<ChatResponse> GetResponseAsync(
+        IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await base.GetResponseAsync(messages, WithDefaults(options), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (_errors.Translate(e) is { } typed)
+        {
+            throw typed;
+        }
+    }
 
-    public override IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
-        IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
-        base.GetStreamingResponseAsync(messages, WithDefaults(options), cancellationToken);
+    public override async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
+        IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var updates = base.GetStreamingResponseAsync(messages, WithDefaults(options), cancellationToken).GetAsyncEnumerator(cancellationToken);
+        try
+        {
+            while (true)
+            {
+                // Errors surface while moving to the next update; a yield cannot sit inside a catch.
+                try
+                {
+                    if (!await updates.MoveNextAsync().ConfigureAwait(false))
+                    {
+                        yield break;
+                    }
+                }
+                catch (Exception e) when (_errors.Translate(e) is { } typed)
+                {
+                    throw typed;
+                }
+
+                yield return updates.Current;
+            }
+        }
+        finally
+        {
+            await updates.DisposeAsync().ConfigureAwait(false);
+        }
+    }
 
     public override object? GetService(Type serviceType, object? serviceKey = null)
     {

@@ -57,17 +57,16 @@ public sealed class ContentTerms
             }
         }
 
-        // Character bigrams the encoder adds beside Chinese words (for recall) straddle word
-        // boundaries ("电池充满" gives "池充"), so a question's bigrams rarely all occur in the passage
-        // that answers it: coverage is judged on words, and on bigrams only when there are no words.
-        var words = terms.Where(t => !IsBigram(t)).ToList();
-        return words.Count > 0 ? words : terms;
+        return terms;
     }
 
     /// <summary>Every term of a text (content or not), for overlap tests.</summary>
     public HashSet<string> AllOf(string text) => new(_encoder.Tokenize(text), StringComparer.Ordinal);
 
-    private static bool IsBigram(string term) => term.Length > 0 && term[0] == '\u0002';
+    public bool IsContent(string term) =>
+        !_stopTerms.Contains(term) && term.Any(char.IsLetterOrDigit) && term.IndexOfAny(QuestionCharacters) < 0;
 
-    public bool IsContent(string term) => !_stopTerms.Contains(term) && term.Any(char.IsLetterOrDigit);
+    // Characters that in Chinese almost only occur in question words (哪个, 什么, 谁, 吗...): a term
+    // holding one, such as the bigram 由哪 of 是由哪个公司, asks rather than tells.
+    private static readonly char[] QuestionCharacters = ['的', '是', '哪', '什', '么', '麼', '谁', '誰', '吗', '嗎', '呢', '怎', '啥', '幾'];
 }

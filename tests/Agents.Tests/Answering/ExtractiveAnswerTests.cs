@@ -25,7 +25,8 @@ public class ExtractiveAnswerTests
 
         Assert.Equal(AnswerMode.Extractive, answer.Mode);
         Assert.True(answer.Grounded);
-        Assert.StartsWith("It was completed in 1889 for the World's Fair. [1]", answer.Text);
+        // The answer sentence opens with "It", so the sentence it refers back to comes with it.
+        Assert.StartsWith("The Eiffel Tower is a landmark in Paris. It was completed in 1889 for the World's Fair. [1]", answer.Text);
         Assert.Contains(answer.Citations, c => c.Number == 1 && c.DocumentId == "tower.md");
         Assert.Equal(AnswerTexts.English.ExtractiveLabel, answer.Label);
         Assert.DoesNotContain(answer.Label!, answer.Text);
