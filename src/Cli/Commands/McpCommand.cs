@@ -16,7 +16,7 @@ public static class McpCommand
     public static Command Create()
     {
         var command = new Command("mcp", "Serve the knowledge base as MCP tools over stdio (search, ask, list_documents)");
-        command.SetAction(async (parse, cancellationToken) =>
+        command.SetCommandAction(async (parse, cancellationToken) =>
         {
             var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
             builder.Logging.AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace);

@@ -16,7 +16,7 @@ public static class ServeCommand
         var urls = new Option<string[]>("--urls") { Description = "Addresses to listen on (default http://127.0.0.1:5080)", AllowMultipleArgumentsPerToken = true };
         var apiKey = new Option<string?>("--api-key") { Description = "Require 'Authorization: Bearer KEY' (or KQA__Server__ApiKey)" };
         var command = new Command("serve", "Serve the knowledge base over HTTP (REST API under /v1, MCP at /mcp)") { urls, apiKey };
-        command.SetAction(async (parse, cancellationToken) =>
+        command.SetCommandAction(async (parse, cancellationToken) =>
         {
             var settings = ReadSettings();
             if (parse.GetValue(urls) is { Length: > 0 } given)

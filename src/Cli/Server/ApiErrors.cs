@@ -1,4 +1,5 @@
 using System.Text.Json;
+using KnowledgeQa.Agents.Classification;
 using KnowledgeQa.Retrieval;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -48,6 +49,7 @@ public sealed class ApiErrorMiddleware(RequestDelegate next, ILogger<ApiErrorMid
         BadHttpRequestException bad => (bad.StatusCode, Describe(bad)),
         JsonException json => (StatusCodes.Status400BadRequest, $"malformed JSON: {json.Message}"),
         InvalidOptionException option => (StatusCodes.Status400BadRequest, option.Message),
+        ClassificationException classification => (StatusCodes.Status400BadRequest, classification.Message),
         KnowledgeQaException known => (StatusCodes.Status422UnprocessableEntity, known.Message),
         { InnerException: KnowledgeQaException inner } => (StatusCodes.Status422UnprocessableEntity, inner.Message),
         _ => (StatusCodes.Status500InternalServerError, "internal error; the server log has the details"),

@@ -1,4 +1,6 @@
 using KnowledgeQa.Agents.Answering;
+using KnowledgeQa.Agents.Classification;
+using Microsoft.Extensions.AI;
 using KnowledgeQa.Plugins.Results;
 using KnowledgeQa.Retrieval.Search;
 using KnowledgeQa.Retrieval.Storage;
@@ -9,7 +11,8 @@ public sealed record SearchRequest(string? Query, int? Top = null, string? Mode 
 
 public sealed record AskRequest(string? Question, int? Top = null, string? Mode = null, IReadOnlyList<string>? Tags = null);
 
-public sealed record ClassifyRequest(string? Text, IReadOnlyList<string>? Labels = null);
+/// <summary>Zero-shot over <paramref name="Labels"/> ("name" or "name=description"), or the sentiment preset.</summary>
+public sealed record ClassifyRequest(string? Text, IReadOnlyList<string>? Labels = null, bool Sentiment = false);
 
 /// <summary>A stored document as `kqa docs --json` shows it.</summary>
 public sealed record DocumentInfo(string DocumentId, string Source, string? Title, IReadOnlyList<string> Tags, string? Tenant, int Chunks, DateTimeOffset IngestedAt)
@@ -21,10 +24,17 @@ public sealed record DocumentInfo(string DocumentId, string Source, string? Titl
 /// The operations both wire surfaces offer (HTTP endpoints and MCP tools), validated once here so
 /// that the two answer the same input the same way.
 /// </summary>
-public sealed class KnowledgeApi(IKnowledgeRetriever retriever, GroundedAnswerer answerer, IKnowledgeStore store)
+public sealed class KnowledgeApi(
+    IKnowledgeRetriever retriever,
+    GroundedAnswerer answerer,
+    IKnowledgeStore store,
+    IEmbeddingGenerator<string, Embedding<float>> embeddings)
 {
+    private readonly Lazy<Task<SentimentClassifier>> _sentiment = new(() => SentimentClassifier.CreateAsync(embeddings));
+
     public const int MaxTop = 50;
     public const int MaxQueryLength = 4000;
+    public const int MaxLabels = 100;
 
     public async Task<IReadOnlyList<SearchResult>> SearchAsync(SearchRequest request, CancellationToken cancellationToken)
     {
@@ -59,6 +69,34 @@ public sealed class KnowledgeApi(IKnowledgeRetriever retriever, GroundedAnswerer
             documents.Add(DocumentInfo.From(document));
         return documents;
     }
+
+    /// <summary>The same result object as `kqa classify --json`.</summary>
+    public async Task<ClassificationResult> ClassifyAsync(ClassifyRequest request, CancellationToken cancellationToken)
+    {
+        var text = Required(request.Text, "text");
+        var labels = request.Labels ?? [];
+        ITextClassifier classifier;
+        if (request.Sentiment)
+        {
+            if (labels.Count > 0)
+                throw new ApiInputException("give either 'labels' (zero-shot) or 'sentiment': true, not both.");
+            classifier = await _sentiment.Value.WaitAsync(cancellationToken);
+        }
+        else
+        {
+            if (labels.Count < 2 || labels.Any(string.IsNullOrWhiteSpace))
+                throw new ApiInputException("'labels' needs at least two non-empty labels (\"name\" or \"name=description\"), or send 'sentiment': true.");
+            if (labels.Count > MaxLabels)
+                throw new ApiInputException($"{labels.Count} labels; the limit is {MaxLabels}.");
+            classifier = await ZeroShotClassifier.CreateAsync(embeddings, labels.Select(ParseLabel).ToList(), cancellationToken: cancellationToken);
+        }
+        return await classifier.ClassifyAsync(text, cancellationToken);
+    }
+
+    // One label per list item, so a description may contain commas (unlike the CLI's comma list).
+    private static LabelDefinition ParseLabel(string item) => item.Split('=', 2, StringSplitOptions.TrimEntries) is [var name, var description]
+        ? new LabelDefinition(name, description)
+        : new LabelDefinition(item.Trim());
 
     public Task<bool> DeleteDocumentAsync(string documentId, CancellationToken cancellationToken) =>
         store.DeleteDocumentAsync(Required(documentId, "document id"), cancellationToken);

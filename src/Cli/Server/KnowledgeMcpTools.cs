@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using KnowledgeQa.Agents.Classification;
 using KnowledgeQa.Plugins.Results;
 using KnowledgeQa.Retrieval;
 using ModelContextProtocol;
@@ -31,6 +32,15 @@ public sealed class KnowledgeMcpTools(KnowledgeApi api)
         [Description("How many passages to draw on (1-50, default 5)")] int top = 5,
         CancellationToken cancellationToken = default) =>
         Guard(() => api.AskAsync(new AskRequest(question, top), cancellationToken));
+
+    [McpServerTool(Name = "classify", ReadOnly = true, Idempotent = true)]
+    [Description("Classify a text into one of the given labels (zero-shot), or by sentiment; returns the label and a probability per label.")]
+    public Task<ClassificationResult> ClassifyAsync(
+        [Description("The text to classify")] string text,
+        [Description("At least two labels, each \"name\" or \"name=description\"; leave out with sentiment")] string[]? labels = null,
+        [Description("Classify positive / negative / neutral instead (English and Chinese)")] bool sentiment = false,
+        CancellationToken cancellationToken = default) =>
+        Guard(() => api.ClassifyAsync(new ClassifyRequest(text, labels, sentiment), cancellationToken));
 
     [McpServerTool(Name = "list_documents", ReadOnly = true, Idempotent = true)]
     [Description("List the documents in the knowledge base: id, source, title, tags, chunk count.")]

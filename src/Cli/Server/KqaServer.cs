@@ -1,4 +1,5 @@
 using System.Net;
+using KnowledgeQa.Agents.Classification;
 using KnowledgeQa.Plugins.Results;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -72,10 +73,9 @@ public static class KqaServer
         v1.MapPost("/ask", AskAsync)
             .Produces<AnswerResult>().Produces(200, contentType: "text/event-stream")
             .WithSummary("Answer a question with citations (same JSON as kqa ask --json); Accept: text/event-stream streams it");
-        v1.MapPost("/classify", (ClassifyRequest request) => Results.Json(
-                new ApiError("classification is not available in this build of the server yet (kqa classify is not part of it)."),
-                ServerJson.Options, statusCode: StatusCodes.Status501NotImplemented))
-            .WithSummary("Classify a text into labels (same JSON as kqa classify --json)");
+        v1.MapPost("/classify", (ClassifyRequest request, KnowledgeApi api, CancellationToken ct) => api.ClassifyAsync(request, ct))
+            .Produces<ClassificationResult>().ProducesProblem(400)
+            .WithSummary("Classify a text: zero-shot over 'labels' or 'sentiment': true (same JSON as kqa classify --json)");
         v1.MapGet("/documents", (KnowledgeApi api, CancellationToken ct) => api.ListDocumentsAsync(ct))
             .Produces<IReadOnlyList<DocumentInfo>>()
             .WithSummary("List the documents (same JSON as kqa docs --json)");

@@ -86,6 +86,21 @@ public sealed class HttpApiTests(RunningServer server) : IClassFixture<RunningSe
             .ToList();
 
     [Fact]
+    public async Task Classify_returns_the_label_and_a_score_per_label()
+    {
+        using var client = server.CreateClient();
+        var response = await client.PostAsync("/v1/classify",
+            JsonBody("""{"text": "My invoice charged me twice, I want a refund", "labels": ["billing=invoices, payments and refunds", "shipping=delivery and parcels"]}"""), Ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var result = await JsonOf(response);
+        Assert.Equal("billing", result.GetProperty("label").GetString());
+        var scores = result.GetProperty("scores").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetDouble());
+        Assert.Equal(["billing", "shipping"], scores.Keys.Order());
+        Assert.Equal(1.0, scores.Values.Sum(), 3);
+    }
+
+    [Fact]
     public async Task Documents_are_listed_and_deleted_and_a_missing_one_is_404()
     {
         using var client = server.CreateClient();
@@ -142,6 +157,8 @@ public sealed class HttpApiTests(RunningServer server) : IClassFixture<RunningSe
     [InlineData("/v1/search", """{"query": "charge",""", "JSON")]
     [InlineData("/v1/ask", """{"question": ""}""", "question")]
     [InlineData("/v1/ask", """["not", "an", "object"]""", "JSON")]
+    [InlineData("/v1/classify", """{"text": "hello", "labels": ["only-one"]}""", "labels")]
+    [InlineData("/v1/classify", """{"labels": ["a", "b"]}""", "text")]
     public async Task Bad_input_is_a_400_with_a_message(string path, string body, string expectedInMessage)
     {
         using var client = server.CreateClient();

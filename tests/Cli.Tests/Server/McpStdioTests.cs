@@ -55,7 +55,7 @@ public sealed class McpStdioTests(McpStdioTests.McpServerProcess server) : IClas
     {
         var tools = await server.Client.ListToolsAsync(cancellationToken: Ct);
 
-        Assert.Superset(new HashSet<string> { "search", "ask", "list_documents" }, tools.Select(t => t.Name).ToHashSet());
+        Assert.Superset(new HashSet<string> { "search", "ask", "list_documents", "classify" }, tools.Select(t => t.Name).ToHashSet());
         var search = tools.Single(t => t.Name == "search");
         Assert.True(search.JsonSchema.GetProperty("properties").TryGetProperty("query", out _));
         Assert.Contains("query", search.JsonSchema.GetProperty("required").EnumerateArray().Select(r => r.GetString()));
@@ -81,6 +81,15 @@ public sealed class McpStdioTests(McpStdioTests.McpServerProcess server) : IClas
         var answer = Content(result);
         Assert.Contains("two years", answer.GetProperty("answer").GetString());
         Assert.Equal("warranty.md", answer.GetProperty("citations")[0].GetProperty("documentId").GetString());
+    }
+
+    [Fact]
+    public async Task Classify_tool_returns_the_sentiment_label()
+    {
+        var result = await server.Client.CallToolAsync("classify",
+            new Dictionary<string, object?> { ["text"] = "I love this bike, it is wonderful and works perfectly!", ["sentiment"] = true }, cancellationToken: Ct);
+
+        Assert.Equal("positive", Content(result).GetProperty("label").GetString());
     }
 
     [Fact]
