@@ -14,8 +14,8 @@ public sealed record IngestionOptions
     /// <summary>Which files of the given folders to take.</summary>
     public DiscoveryOptions Discovery { get; init; } = new();
 
-    /// <summary>Documents read and chunked ahead of the embedding stage.</summary>
-    public int ReadAhead { get; init; } = 8;
+    /// <summary>Documents read and chunked ahead of the embedding stage (enough to fill embedding batches).</summary>
+    public int ReadAhead { get; init; } = 64;
 
     /// <summary>Chunks handed to the embedding model per call (the model batches them further).</summary>
     public int EmbeddingBatchSize { get; init; } = 64;

@@ -142,12 +142,20 @@ public sealed class IngestionPipeline
         var batch = new List<PreparedDocument>();
         while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
         {
+            // Fill a whole batch of chunks before embedding (small documents share one call, as a GPU
+            // and ONNX Runtime's batching want); only the end of the input makes a short batch.
             var chunkCount = 0;
-            // Take what is ready, up to a batch of chunks: small documents share one embedding call.
-            while (chunkCount < options.EmbeddingBatchSize && reader.TryRead(out var next))
+            while (chunkCount < options.EmbeddingBatchSize)
             {
-                batch.Add(next);
-                chunkCount += next.Chunks.Count;
+                if (reader.TryRead(out var next))
+                {
+                    batch.Add(next);
+                    chunkCount += next.Chunks.Count;
+                }
+                else if (!await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    break;
+                }
             }
 
             if (batch.Count == 0)
