@@ -1,5 +1,8 @@
 using KnowledgeQa.Agents.Answering;
 using KnowledgeQa.Agents.Chat;
+using KnowledgeQa.Plugins.Agent;
+using KnowledgeQa.Plugins.Classification;
+using KnowledgeQa.Plugins.KnowledgeBase;
 using KnowledgeQa.Retrieval.Chunking;
 using KnowledgeQa.Retrieval.Documents;
 using KnowledgeQa.Retrieval.Embeddings;
@@ -73,6 +76,12 @@ public static class ServiceCollectionExtensions
             sp.GetRequiredService<ChatModel>().Client,
             sp.GetRequiredService<ILexicalEncoder>(),
             Options(sp).Answer));
+
+        // The plugin objects; kernelBuilder.Plugins.AddKnowledgeQa() turns them into kernel plugins.
+        services.TryAddSingleton<KnowledgeBasePlugin>();
+        services.TryAddSingleton<ClassificationPlugin>();
+        services.TryAddSingleton<KnowledgeBaseAdminPlugin>();
+        services.TryAddSingleton(sp => KnowledgeAgent.Create(sp));
         return services;
     }
 
