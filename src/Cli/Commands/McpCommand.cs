@@ -25,7 +25,7 @@ public static class McpCommand
             builder.Services.AddSingleton<KnowledgeApi>();
             builder.Services.AddMcpServer(mcp => mcp.ServerInfo = new() { Name = "kqa", Version = typeof(McpCommand).Assembly.GetName().Version?.ToString() ?? "1.0" })
                 .WithStdioServerTransport()
-                .WithTools<KnowledgeMcpTools>(ServerJson.Options);
+                .WithKnowledgeQaPluginTools();
 
             using var host = builder.Build();
             await host.RunAsync(cancellationToken);

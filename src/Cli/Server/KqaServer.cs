@@ -49,7 +49,7 @@ public static class KqaServer
         builder.Services.AddOpenApi();
         builder.Services.AddMcpServer(mcp => mcp.ServerInfo = new() { Name = "kqa", Version = typeof(KqaServer).Assembly.GetName().Version?.ToString() ?? "1.0" })
             .WithHttpTransport(http => http.Stateless = true)
-            .WithTools<KnowledgeMcpTools>(ServerJson.Options);
+            .WithKnowledgeQaPluginTools();
 
         var app = builder.Build();
         app.UseMiddleware<ApiErrorMiddleware>();

@@ -55,7 +55,7 @@ public sealed class McpStdioTests(McpStdioTests.McpServerProcess server) : IClas
     {
         var tools = await server.Client.ListToolsAsync(cancellationToken: Ct);
 
-        Assert.Superset(new HashSet<string> { "search", "ask", "list_documents", "classify" }, tools.Select(t => t.Name).ToHashSet());
+        Assert.Superset(new HashSet<string> { "search", "ask", "list_documents", "classify", "sentiment" }, tools.Select(t => t.Name).ToHashSet());
         var search = tools.Single(t => t.Name == "search");
         Assert.True(search.JsonSchema.GetProperty("properties").TryGetProperty("query", out _));
         Assert.Contains("query", search.JsonSchema.GetProperty("required").EnumerateArray().Select(r => r.GetString()));
@@ -84,21 +84,32 @@ public sealed class McpStdioTests(McpStdioTests.McpServerProcess server) : IClas
     }
 
     [Fact]
-    public async Task Classify_tool_returns_the_sentiment_label()
+    public async Task Classification_tools_return_a_label_with_scores()
     {
-        var result = await server.Client.CallToolAsync("classify",
-            new Dictionary<string, object?> { ["text"] = "I love this bike, it is wonderful and works perfectly!", ["sentiment"] = true }, cancellationToken: Ct);
+        var sentiment = Content(await server.Client.CallToolAsync("sentiment",
+            new Dictionary<string, object?> { ["text"] = "I love this bike, it is wonderful and works perfectly!" }, cancellationToken: Ct));
+        Assert.Equal("positive", sentiment.GetProperty("label").GetString());
 
-        Assert.Equal("positive", Content(result).GetProperty("label").GetString());
+        var topic = Content(await server.Client.CallToolAsync("classify",
+            new Dictionary<string, object?> { ["text"] = "My invoice charged me twice, I want a refund", ["labels"] = "billing,shipping" }, cancellationToken: Ct));
+        Assert.Equal("billing", topic.GetProperty("label").GetString());
+        Assert.Equal(2, topic.GetProperty("scores").EnumerateObject().Count());
+    }
+
+    [Fact]
+    public async Task List_documents_tool_lists_the_ingested_documents()
+    {
+        var documents = Content(await server.Client.CallToolAsync("list_documents", new Dictionary<string, object?>(), cancellationToken: Ct));
+        Assert.Equal(["battery.md", "warranty.md"], documents.EnumerateArray().Select(d => d.GetProperty("id").GetString()).Order());
     }
 
     [Fact]
     public async Task Bad_arguments_come_back_as_a_tool_error_with_the_reason()
     {
-        var result = await server.Client.CallToolAsync("search",
-            new Dictionary<string, object?> { ["query"] = "charge", ["mode"] = "fuzzy" }, cancellationToken: Ct);
+        var result = await server.Client.CallToolAsync("classify",
+            new Dictionary<string, object?> { ["text"] = "hello", ["labels"] = "only-one" }, cancellationToken: Ct);
 
         Assert.True(result.IsError);
-        Assert.Contains("fuzzy", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+        Assert.Contains("at least two", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
     }
 }
