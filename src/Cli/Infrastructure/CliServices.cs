@@ -15,6 +15,14 @@ public static class CliServices
 {
     public static ServiceProvider Build(ParseResult parse, Action<KnowledgeQaOptions, ParseResult>? configure = null)
     {
+        var services = new ServiceCollection();
+        AddTo(services, parse, configure);
+        return services.BuildServiceProvider();
+    }
+
+    /// <summary>The same registration into a host's service collection (kqa serve, kqa mcp).</summary>
+    public static void AddTo(IServiceCollection services, ParseResult parse, Action<KnowledgeQaOptions, ParseResult>? configure = null)
+    {
         var appSettings = new ConfigurationBuilder()
             .SetBasePath(Directory.GetCurrentDirectory())
             .AddJsonFile("appsettings.json", optional: true)
@@ -23,14 +31,12 @@ public static class CliServices
         // KQA__Store__Kind=qdrant sets Store:Kind: the environment speaks to the options tree directly.
         var environment = new ConfigurationBuilder().AddEnvironmentVariables("KQA__").Build();
 
-        var services = new ServiceCollection();
         services.AddOptions<KnowledgeQaOptions>().Bind(appSettings).Bind(environment);
         services.AddKnowledgeQa(options =>
         {
             ApplyGlobalFlags(options, parse);
             configure?.Invoke(options, parse);
         });
-        return services.BuildServiceProvider();
     }
 
     private static void ApplyGlobalFlags(KnowledgeQaOptions options, ParseResult parse)

@@ -1,0 +1,115 @@
+using System.Text.Json;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+
+namespace KnowledgeQa.Cli.Tests.Server;
+
+/// <summary>
+/// The real `kqa mcp` process over stdio, driven by the MCP C# client: any stray line on stdout
+/// would break the protocol, so these tests also guard "logs go to stderr".
+/// </summary>
+public sealed class McpStdioTests(McpStdioTests.McpServerProcess server) : IClassFixture<McpStdioTests.McpServerProcess>
+{
+    public sealed class McpServerProcess : IAsyncLifetime
+    {
+        public TempFolder Folder { get; } = new();
+        public McpClient Client { get; private set; } = null!;
+
+        public async ValueTask InitializeAsync()
+        {
+            var docs = Directory.CreateDirectory(Path.Combine(Folder.Path, "docs")).FullName;
+            await File.WriteAllTextAsync(Path.Combine(docs, "battery.md"), RunningServer.BatteryText);
+            await File.WriteAllTextAsync(Path.Combine(docs, "warranty.md"), RunningServer.WarrantyText);
+            var data = Path.Combine(Folder.Path, "kb");
+            var ingest = await KqaProcess.RunAsync(Folder.Path, "--data", data, "ingest", docs, "--json");
+            Assert.Equal(0, ingest.ExitCode);
+
+            var transport = new StdioClientTransport(new StdioClientTransportOptions
+            {
+                Name = "kqa",
+                Command = "dotnet",
+                Arguments = [Path.Combine(AppContext.BaseDirectory, "kqa.dll"), "mcp", "--data", data],
+                WorkingDirectory = Folder.Path,
+            });
+            Client = await McpClient.CreateAsync(transport, cancellationToken: TestContext.Current.CancellationToken);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Client.DisposeAsync();
+            Folder.Dispose();
+        }
+    }
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static JsonElement Content(CallToolResult result)
+    {
+        Assert.NotEqual(true, result.IsError);
+        var text = Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text;
+        return JsonDocument.Parse(text).RootElement;
+    }
+
+    [Fact]
+    public async Task Lists_the_knowledge_tools_with_their_parameters()
+    {
+        var tools = await server.Client.ListToolsAsync(cancellationToken: Ct);
+
+        Assert.Superset(new HashSet<string> { "search", "ask", "list_documents", "classify", "sentiment" }, tools.Select(t => t.Name).ToHashSet());
+        var search = tools.Single(t => t.Name == "search");
+        Assert.True(search.JsonSchema.GetProperty("properties").TryGetProperty("query", out _));
+        Assert.Contains("query", search.JsonSchema.GetProperty("required").EnumerateArray().Select(r => r.GetString()));
+    }
+
+    [Fact]
+    public async Task Search_tool_returns_search_results()
+    {
+        var result = await server.Client.CallToolAsync("search",
+            new Dictionary<string, object?> { ["query"] = "How long does a full charge take?", ["top"] = 2 }, cancellationToken: Ct);
+
+        var hits = Content(result).EnumerateArray().ToList();
+        Assert.Equal("battery.md", hits[0].GetProperty("documentId").GetString());
+        Assert.Contains("4.5 hours", hits[0].GetProperty("text").GetString());
+    }
+
+    [Fact]
+    public async Task Ask_tool_answers_with_a_citation()
+    {
+        var result = await server.Client.CallToolAsync("ask",
+            new Dictionary<string, object?> { ["question"] = "How many years does the warranty cover?" }, cancellationToken: Ct);
+
+        var answer = Content(result);
+        Assert.Contains("two years", answer.GetProperty("answer").GetString());
+        Assert.Equal("warranty.md", answer.GetProperty("citations")[0].GetProperty("documentId").GetString());
+    }
+
+    [Fact]
+    public async Task Classification_tools_return_a_label_with_scores()
+    {
+        var sentiment = Content(await server.Client.CallToolAsync("sentiment",
+            new Dictionary<string, object?> { ["text"] = "I love this bike, it is wonderful and works perfectly!" }, cancellationToken: Ct));
+        Assert.Equal("positive", sentiment.GetProperty("label").GetString());
+
+        var topic = Content(await server.Client.CallToolAsync("classify",
+            new Dictionary<string, object?> { ["text"] = "My invoice charged me twice, I want a refund", ["labels"] = "billing,shipping" }, cancellationToken: Ct));
+        Assert.Equal("billing", topic.GetProperty("label").GetString());
+        Assert.Equal(2, topic.GetProperty("scores").EnumerateObject().Count());
+    }
+
+    [Fact]
+    public async Task List_documents_tool_lists_the_ingested_documents()
+    {
+        var documents = Content(await server.Client.CallToolAsync("list_documents", new Dictionary<string, object?>(), cancellationToken: Ct));
+        Assert.Equal(["battery.md", "warranty.md"], documents.EnumerateArray().Select(d => d.GetProperty("id").GetString()).Order());
+    }
+
+    [Fact]
+    public async Task Bad_arguments_come_back_as_a_tool_error_with_the_reason()
+    {
+        var result = await server.Client.CallToolAsync("classify",
+            new Dictionary<string, object?> { ["text"] = "hello", ["labels"] = "only-one" }, cancellationToken: Ct);
+
+        Assert.True(result.IsError);
+        Assert.Contains("at least two", Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+    }
+}
