@@ -46,35 +46,40 @@ public sealed class IngestionPipeline
     }
 
     /// <summary>Ingests files and folders; never throws for a bad file (see the summary), only for a broken store or cancellation.</summary>
-    public async Task<IngestionSummary> IngestAsync(
+    public Task<IngestionSummary> IngestAsync(
         IReadOnlyList<string> paths,
         IngestionOptions? options = null,
         IProgress<IngestionProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
         options ??= new IngestionOptions();
-        using var activity = ActivitySource.StartActivity("ingest");
-        await _store.InitializeAsync(_dimensions, _embeddingModel, cancellationToken).ConfigureAwait(false);
-
         var files = new FileDiscovery(options.Discovery).Discover(paths).ToList();
-        var sources = files.Select(f => (Func<CancellationToken, Task<SourceOutcome>>)(ct => ReadFileAsync(f, options, ct)));
-        var results = await RunAsync(files.Count, sources, options, progress, cancellationToken).ConfigureAwait(false);
-        activity?.SetTag("kqa.files", files.Count);
-        return new IngestionSummary(results);
+        return IngestSourcesAsync(files.Select(f => Source(ct => ReadFileAsync(f, options, ct))).ToList(), options, progress, cancellationToken);
     }
 
     /// <summary>Ingests documents already in memory (uploads, plugin calls, evaluation sets).</summary>
-    public async Task<IngestionSummary> IngestDocumentsAsync(
+    public Task<IngestionSummary> IngestDocumentsAsync(
         IReadOnlyList<Document> documents,
         IngestionOptions? options = null,
         IProgress<IngestionProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
         options ??= new IngestionOptions();
+        return IngestSourcesAsync(documents.Select(d => Source(ct => PrepareAsync(d, d.Source, options, ct))).ToList(), options, progress, cancellationToken);
+    }
+
+    private static Func<CancellationToken, Task<SourceOutcome>> Source(Func<CancellationToken, Task<SourceOutcome>> prepare) => prepare;
+
+    private async Task<IngestionSummary> IngestSourcesAsync(
+        IReadOnlyList<Func<CancellationToken, Task<SourceOutcome>>> sources,
+        IngestionOptions options,
+        IProgress<IngestionProgress>? progress,
+        CancellationToken cancellationToken)
+    {
         using var activity = ActivitySource.StartActivity("ingest");
+        activity?.SetTag("kqa.sources", sources.Count);
         await _store.InitializeAsync(_dimensions, _embeddingModel, cancellationToken).ConfigureAwait(false);
-        var sources = documents.Select(d => (Func<CancellationToken, Task<SourceOutcome>>)(ct => PrepareAsync(d, d.Source, options, ct)));
-        return new IngestionSummary(await RunAsync(documents.Count, sources, options, progress, cancellationToken).ConfigureAwait(false));
+        return new IngestionSummary(await RunAsync(sources.Count, sources, options, progress, cancellationToken).ConfigureAwait(false));
     }
 
     private async Task<IReadOnlyList<IngestionFileResult>> RunAsync(
