@@ -85,7 +85,25 @@ public static class SentenceSplitter
             return false;
         }
 
+        // Table rows, as readers render them ("E07 | Motor overheated | Stop ..."), are lines of their own.
+        if (LineAt(text, next).Contains(" | ", StringComparison.Ordinal) || LineBefore(text, i).Contains(" | ", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
         return i > 0 && text[i - 1] is not ('\n' or '\r' or ':' or '：');
+    }
+
+    private static ReadOnlySpan<char> LineAt(string text, int start)
+    {
+        var end = text.IndexOfAny(['\n', '\r'], start);
+        return text.AsSpan(start, (end < 0 ? text.Length : end) - start);
+    }
+
+    private static ReadOnlySpan<char> LineBefore(string text, int lineBreak)
+    {
+        var start = text.LastIndexOfAny(['\n', '\r'], Math.Max(0, lineBreak - 1)) + 1;
+        return text.AsSpan(start, lineBreak - start);
     }
 
     private static bool IsLatinSentenceEnd(string text, int i)
