@@ -44,7 +44,8 @@ public sealed class ConfiguredChatClient : DelegatingChatClient
     {
         try
         {
-            return await base.GetResponseAsync(messages, WithDefaults(options), cancellationToken).ConfigureAwait(false);
+            var list = messages as IReadOnlyList<ChatMessage> ?? messages.ToList();
+            return await base.GetResponseAsync(list, WithDefaults(list, options), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (_errors.Translate(e) is { } typed)
         {
@@ -55,7 +56,8 @@ public sealed class ConfiguredChatClient : DelegatingChatClient
     public override async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
         IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var updates = base.GetStreamingResponseAsync(messages, WithDefaults(options), cancellationToken).GetAsyncEnumerator(cancellationToken);
+        var list = messages as IReadOnlyList<ChatMessage> ?? messages.ToList();
+        var updates = base.GetStreamingResponseAsync(list, WithDefaults(list, options), cancellationToken).GetAsyncEnumerator(cancellationToken);
         try
         {
             while (true)
@@ -119,11 +121,30 @@ public sealed class ConfiguredChatClient : DelegatingChatClient
         }
     }
 
-    private ChatOptions WithDefaults(ChatOptions? options)
+    // Chat templates add a few tokens around every message (role markers, separators).
+    private const int TemplateTokensPerMessage = 8;
+
+    /// <summary>Output room left below this is not worth generating into: the call is refused instead.</summary>
+    public const int MinOutputTokens = 16;
+
+    /// <summary>
+    /// The configured defaults, with the output limit cut to what the context window leaves after the
+    /// prompt: ONNX Runtime GenAI refuses prompt + output beyond the window outright, and a long
+    /// conversation (an agent's tool results, say) must get a shorter answer rather than an error.
+    /// </summary>
+    private ChatOptions WithDefaults(IReadOnlyList<ChatMessage> messages, ChatOptions? options)
     {
         var result = options?.Clone() ?? new ChatOptions();
-        result.MaxOutputTokens ??= Limits.MaxOutputTokens;
         result.Temperature ??= Temperature;
+        var prompt = messages.Sum(m => TokenCounter.CountTokens(m.Text) + TemplateTokensPerMessage);
+        var room = Limits.ContextTokens - prompt;
+        if (room < MinOutputTokens)
+        {
+            throw new ChatModelException(
+                $"The conversation takes about {prompt} tokens and the model's context window is {Limits.ContextTokens}: " +
+                "ask with fewer passages (--top), start a new conversation, or use a model with a longer context.");
+        }
+        result.MaxOutputTokens = Math.Min(result.MaxOutputTokens ?? Limits.MaxOutputTokens, room);
         return result;
     }
 }
