@@ -151,6 +151,7 @@ public sealed class Bm25SparseEncoderTests
         // The project file of KnowledgeQa.Retrieval copies it to every referencing application.
         var folder = Path.Combine(AppContext.BaseDirectory, "jieba");
         Assert.True(File.Exists(Path.Combine(folder, "dict.txt")), $"{folder}/dict.txt is missing");
-        Assert.NotNull(new Bm25SparseEncoder(new Bm25Options { JiebaDictionaryDirectory = folder }));
+        var encoder = new Bm25SparseEncoder(new Bm25Options { JiebaDictionaryDirectory = folder, ChineseTerms = ChineseTerms.Words });
+        Assert.Contains("密码", encoder.Tokenize("如何重设密码"));
     }
 }
