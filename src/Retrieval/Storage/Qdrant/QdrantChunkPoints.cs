@@ -27,6 +27,7 @@ internal static class QdrantChunkPoints
         }
 
         var payload = point.Payload;
+        QdrantDocumentPoints.WriteDocumentFields(payload, document);
         payload[PayloadFields.DocumentId] = Payload.Str(chunk.DocumentId);
         payload[PayloadFields.ChunkId] = Payload.Str(chunk.Id);
         payload[PayloadFields.Index] = Payload.Int(chunk.Index);
@@ -40,19 +41,6 @@ internal static class QdrantChunkPoints
         }
 
         payload[PayloadFields.TokenCount] = Payload.Int(chunk.TokenCount);
-        payload[PayloadFields.Source] = Payload.Str(document.Source);
-        if (document.Title is { } title)
-        {
-            payload[PayloadFields.Title] = Payload.Str(title);
-        }
-
-        payload[PayloadFields.Tags] = Payload.List(document.Tags);
-        if (document.Tenant is { } tenant)
-        {
-            payload[PayloadFields.Tenant] = Payload.Str(tenant);
-        }
-
-        payload[PayloadFields.ContentHash] = Payload.Str(document.ContentHash);
         return point;
     }
 

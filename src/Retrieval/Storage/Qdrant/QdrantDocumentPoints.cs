@@ -15,6 +15,19 @@ internal static class QdrantDocumentPoints
         var point = NewPoint(QdrantPointIds.ForDocument(document.Id));
         var payload = point.Payload;
         payload[PayloadFields.Kind] = Payload.Str(PayloadFields.DocumentKind);
+        WriteDocumentFields(payload, document);
+        payload[PayloadFields.ChunkCount] = Payload.Int(document.ChunkCount);
+        // Round-trip format: keeps the offset and every tick.
+        payload[PayloadFields.IngestedAt] = Payload.Str(document.IngestedAt.ToString("O", CultureInfo.InvariantCulture));
+        return point;
+    }
+
+    /// <summary>
+    /// The document fields both point kinds carry: the document record, and every chunk (so that
+    /// filters and search results need no second lookup).
+    /// </summary>
+    public static void WriteDocumentFields(MapField<string, Value> payload, StoredDocument document)
+    {
         payload[PayloadFields.DocumentId] = Payload.Str(document.Id);
         payload[PayloadFields.Source] = Payload.Str(document.Source);
         if (document.Title is { } title)
@@ -28,11 +41,6 @@ internal static class QdrantDocumentPoints
         {
             payload[PayloadFields.Tenant] = Payload.Str(tenant);
         }
-
-        payload[PayloadFields.ChunkCount] = Payload.Int(document.ChunkCount);
-        // Round-trip format: keeps the offset and every tick.
-        payload[PayloadFields.IngestedAt] = Payload.Str(document.IngestedAt.ToString("O", CultureInfo.InvariantCulture));
-        return point;
     }
 
     public static StoredDocument ToDocument(PointId id, MapField<string, Value> payload)
