@@ -1,19 +1,12 @@
-using System.Text.Encodings.Web;
 using System.Text.Json;
-using System.Text.Json.Serialization;
+using KnowledgeQa.Cli.Server;
 
 namespace KnowledgeQa.Cli.Infrastructure;
 
-/// <summary>JSON as kqa prints it: camelCase, enums as strings, Chinese unescaped.</summary>
+/// <summary>JSON as kqa prints it: the HTTP API's settings (camelCase, enums as strings, Chinese unescaped), indented.</summary>
 public static class CliJson
 {
-    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
-    {
-        WriteIndented = true,
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
-    };
+    public static readonly JsonSerializerOptions Options = ServerJson.Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true });
 
     public static void Write<T>(T value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, Options));
 }
