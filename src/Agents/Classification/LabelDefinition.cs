@@ -18,6 +18,12 @@ public sealed record LabelDefinition
 
     public IReadOnlyList<string> Descriptions { get; }
 
+    /// <summary>A label as people write it: "name", or "name=description" (the description may hold commas).</summary>
+    public static LabelDefinition Parse(string item) =>
+        item.Split('=', 2, StringSplitOptions.TrimEntries) is [var name, var description]
+            ? new LabelDefinition(name, description)
+            : new LabelDefinition(item.Trim());
+
     /// <summary>Labels from bare names ("a,b,c" on the command line), each described by the template.</summary>
     public static IReadOnlyList<LabelDefinition> FromNames(IEnumerable<string> names)
         => names.Where(n => !string.IsNullOrWhiteSpace(n)).Select(n => new LabelDefinition(n)).ToArray();

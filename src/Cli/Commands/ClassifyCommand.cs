@@ -77,9 +77,7 @@ public static class ClassifyCommand
     /// <summary>"billing=invoices and refunds,technical,other" -> labels with optional descriptions.</summary>
     public static IReadOnlyList<LabelDefinition> ParseLabels(string labels) =>
         labels.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(item => item.Split('=', 2, StringSplitOptions.TrimEntries) is [var name, var description]
-                ? new LabelDefinition(name, description)
-                : new LabelDefinition(item))
+            .Select(LabelDefinition.Parse)
             .ToList();
 
     private static Command CreateTrain()

@@ -40,11 +40,8 @@ public sealed class SearchOptions
         },
     };
 
-    public static SearchMode ParseMode(string? value) => value?.ToLowerInvariant() switch
-    {
-        null or "" or "hybrid" => SearchMode.Hybrid,
-        "dense" => SearchMode.Dense,
-        "lexical" => SearchMode.Lexical,
-        _ => throw new InvalidOptionException($"--mode '{value}' is not a search mode: use hybrid, dense or lexical."),
-    };
+    public static SearchMode ParseMode(string? value) =>
+        SearchModes.TryParse(value, out var mode)
+            ? mode
+            : throw new InvalidOptionException($"--mode '{value}' is not a search mode: use hybrid, dense or lexical.");
 }

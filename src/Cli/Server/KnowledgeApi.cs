@@ -88,15 +88,11 @@ public sealed class KnowledgeApi(
                 throw new ApiInputException("'labels' needs at least two non-empty labels (\"name\" or \"name=description\"), or send 'sentiment': true.");
             if (labels.Count > MaxLabels)
                 throw new ApiInputException($"{labels.Count} labels; the limit is {MaxLabels}.");
-            classifier = await ZeroShotClassifier.CreateAsync(embeddings, labels.Select(ParseLabel).ToList(), cancellationToken: cancellationToken);
+            // One label per list item, so a description may contain commas (unlike the CLI's comma list).
+            classifier = await ZeroShotClassifier.CreateAsync(embeddings, labels.Select(LabelDefinition.Parse).ToList(), cancellationToken: cancellationToken);
         }
         return await classifier.ClassifyAsync(text, cancellationToken);
     }
-
-    // One label per list item, so a description may contain commas (unlike the CLI's comma list).
-    private static LabelDefinition ParseLabel(string item) => item.Split('=', 2, StringSplitOptions.TrimEntries) is [var name, var description]
-        ? new LabelDefinition(name, description)
-        : new LabelDefinition(item.Trim());
 
     public Task<bool> DeleteDocumentAsync(string documentId, CancellationToken cancellationToken) =>
         store.DeleteDocumentAsync(Required(documentId, "document id"), cancellationToken);
@@ -126,11 +122,8 @@ public sealed class KnowledgeApi(
         _ => throw new ApiInputException($"'top' must be between 1 and {MaxTop} (got {top})."),
     };
 
-    public static SearchMode ParseMode(string? value) => value?.ToLowerInvariant() switch
-    {
-        null or "" or "hybrid" => SearchMode.Hybrid,
-        "dense" => SearchMode.Dense,
-        "lexical" => SearchMode.Lexical,
-        _ => throw new ApiInputException($"'mode' '{value}' is not a search mode: use hybrid, dense or lexical."),
-    };
+    public static SearchMode ParseMode(string? value) =>
+        SearchModes.TryParse(value, out var mode)
+            ? mode
+            : throw new ApiInputException($"'mode' '{value}' is not a search mode: use hybrid, dense or lexical.");
 }

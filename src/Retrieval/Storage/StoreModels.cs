@@ -27,6 +27,29 @@ public enum SearchMode
     Lexical,
 }
 
+/// <summary>Search modes as people write them (flags, HTTP requests): hybrid, dense, lexical.</summary>
+public static class SearchModes
+{
+    /// <summary>Reads a mode name, case-insensitively; null or empty means hybrid.</summary>
+    public static bool TryParse(string? value, out SearchMode mode)
+    {
+        mode = SearchMode.Hybrid;
+        switch (value?.ToLowerInvariant())
+        {
+            case null or "" or "hybrid":
+                return true;
+            case "dense":
+                mode = SearchMode.Dense;
+                return true;
+            case "lexical":
+                mode = SearchMode.Lexical;
+                return true;
+            default:
+                return false;
+        }
+    }
+}
+
 /// <summary>Restricts a search. Every non-empty part must match; tags match if the chunk's document has any of them.</summary>
 public sealed record SearchFilter
 {
