@@ -1,5 +1,6 @@
 using System.CommandLine;
 using KnowledgeQa.Cli.Infrastructure;
+using KnowledgeQa.Plugins.Results;
 using KnowledgeQa.Retrieval.Storage;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -21,10 +22,7 @@ public static class DocumentCommands
 
             if (parse.GetValue(GlobalOptions.Json))
             {
-                CliJson.Write(documents.Select(d => new
-                {
-                    documentId = d.Id, d.Source, d.Title, d.Tags, d.Tenant, chunks = d.ChunkCount, d.IngestedAt,
-                }));
+                CliJson.Write(documents.Select(DocumentInfo.From));
                 return 0;
             }
             if (documents.Count == 0)

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using KnowledgeQa.Cli.Infrastructure;
-using KnowledgeQa.Cli.Server;
+using KnowledgeQa.Server;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using KnowledgeQa.Cli.Infrastructure;
-using KnowledgeQa.Cli.Server;
+using KnowledgeQa.Server;
 using KnowledgeQa.Plugins.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;

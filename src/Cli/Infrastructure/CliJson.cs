@@ -1,5 +1,5 @@
 using System.Text.Json;
-using KnowledgeQa.Cli.Server;
+using KnowledgeQa.Server;
 
 namespace KnowledgeQa.Cli.Infrastructure;
 

@@ -5,7 +5,7 @@ using System.Text.Json;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 
-namespace KnowledgeQa.Cli.Tests.Server;
+namespace KnowledgeQa.Server.Tests;
 
 /// <summary>The HTTP API end to end: real Kestrel on loopback, real store, real embedding model.</summary>
 public sealed class HttpApiTests(RunningServer server) : IClassFixture<RunningServer>

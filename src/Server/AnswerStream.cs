@@ -3,7 +3,7 @@ using KnowledgeQa.Agents.Answering;
 using KnowledgeQa.Plugins.Results;
 using Microsoft.AspNetCore.Http;
 
-namespace KnowledgeQa.Cli.Server;
+namespace KnowledgeQa.Server;
 
 /// <summary>
 /// An answer as server-sent events: <c>event: delta</c> with <c>{"text": ...}</c> as the text

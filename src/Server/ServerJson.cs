@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 
-namespace KnowledgeQa.Cli.Server;
+namespace KnowledgeQa.Server;
 
 /// <summary>JSON on the wire as kqa --json prints it (camelCase, enums as strings, Chinese unescaped), unindented.</summary>
 public static class ServerJson

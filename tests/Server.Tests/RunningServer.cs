@@ -1,11 +1,11 @@
 using System.Net.Http.Headers;
 using System.Text;
-using KnowledgeQa.Cli.Server;
+using KnowledgeQa.Server;
 using KnowledgeQa.Plugins.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
 
-namespace KnowledgeQa.Cli.Tests.Server;
+namespace KnowledgeQa.Server.Tests;
 
 /// <summary>
 /// The real kqa server (Kestrel on a free loopback port, embedded SQLite store, the real ONNX
@@ -21,9 +21,6 @@ public sealed class RunningServer : IAsyncLifetime
     public HttpResponseMessage FirstUpload { get; private set; } = null!;
     public string FirstUploadBody { get; private set; } = "";
 
-    public const string BatteryText = "# Battery\n\nA full charge of the battery takes 4.5 hours with the supplied charger.\n";
-    public const string WarrantyText = "# Warranty\n\nThe warranty covers manufacturing defects for two years from the date of purchase.\n";
-
     public async ValueTask InitializeAsync()
     {
         var data = Path.Combine(Folder.Path, "kb");
@@ -36,8 +33,8 @@ public sealed class RunningServer : IAsyncLifetime
 
         using var client = CreateClient();
         FirstUpload = await client.PostAsync("/v1/documents", Upload(
-            ("battery.md", Encoding.UTF8.GetBytes(BatteryText)),
-            ("warranty.md", Encoding.UTF8.GetBytes(WarrantyText)),
+            ("battery.md", Encoding.UTF8.GetBytes(TestDocuments.BatteryText)),
+            ("warranty.md", Encoding.UTF8.GetBytes(TestDocuments.WarrantyText)),
             ("broken.bin", [0x00, 0x01, 0x02, 0xFF, 0xFE, 0x00, 0x10, 0x80, 0x00, 0x00])), TestContext.Current.CancellationToken);
         FirstUploadBody = await FirstUpload.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
     }

@@ -1,6 +1,6 @@
 using KnowledgeQa.Retrieval.Documents;
 
-namespace KnowledgeQa.Cli.Server;
+namespace KnowledgeQa.Server;
 
 /// <summary>
 /// How kqa serve listens and guards itself: configuration section KnowledgeQa:Server

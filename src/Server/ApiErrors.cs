@@ -4,7 +4,7 @@ using KnowledgeQa.Retrieval;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
-namespace KnowledgeQa.Cli.Server;
+namespace KnowledgeQa.Server;
 
 /// <summary>Bad input to an API call, answered with <see cref="StatusCode"/> and the message.</summary>
 public sealed class ApiInputException(string message, int statusCode = StatusCodes.Status400BadRequest) : Exception(message)
@@ -16,13 +16,19 @@ public sealed class ApiInputException(string message, int statusCode = StatusCod
 public sealed record ApiError(string Error);
 
 /// <summary>
-/// Turns exceptions into one JSON error shape: bad input and malformed JSON are 4xx with a message
-/// the caller can act on; anything unforeseen is a 500 that tells nothing internal.
+/// Turns exceptions of KnowledgeQa's endpoints into one JSON error shape: bad input and malformed
+/// JSON are 4xx with a message the caller can act on; anything unforeseen is a 500 that tells
+/// nothing internal. Other endpoints of a host app keep the app's own error handling.
 /// </summary>
 public sealed class ApiErrorMiddleware(RequestDelegate next, ILogger<ApiErrorMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context)
     {
+        if (KnowledgeQaEndpoint.Of(context) is null)
+        {
+            await next(context);
+            return;
+        }
         try
         {
             await next(context);

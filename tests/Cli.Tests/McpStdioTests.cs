@@ -2,7 +2,7 @@ using System.Text.Json;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 
-namespace KnowledgeQa.Cli.Tests.Server;
+namespace KnowledgeQa.Cli.Tests;
 
 /// <summary>
 /// The real `kqa mcp` process over stdio, driven by the MCP C# client: any stray line on stdout
@@ -18,8 +18,8 @@ public sealed class McpStdioTests(McpStdioTests.McpServerProcess server) : IClas
         public async ValueTask InitializeAsync()
         {
             var docs = Directory.CreateDirectory(Path.Combine(Folder.Path, "docs")).FullName;
-            await File.WriteAllTextAsync(Path.Combine(docs, "battery.md"), RunningServer.BatteryText);
-            await File.WriteAllTextAsync(Path.Combine(docs, "warranty.md"), RunningServer.WarrantyText);
+            await File.WriteAllTextAsync(Path.Combine(docs, "battery.md"), TestDocuments.BatteryText);
+            await File.WriteAllTextAsync(Path.Combine(docs, "warranty.md"), TestDocuments.WarrantyText);
             var data = Path.Combine(Folder.Path, "kb");
             var ingest = await KqaProcess.RunAsync(Folder.Path, "--data", data, "ingest", docs, "--json");
             Assert.Equal(0, ingest.ExitCode);

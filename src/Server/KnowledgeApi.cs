@@ -5,7 +5,7 @@ using KnowledgeQa.Plugins.Results;
 using KnowledgeQa.Retrieval.Search;
 using KnowledgeQa.Retrieval.Storage;
 
-namespace KnowledgeQa.Cli.Server;
+namespace KnowledgeQa.Server;
 
 public sealed record SearchRequest(string? Query, int? Top = null, string? Mode = null, IReadOnlyList<string>? Tags = null);
 
@@ -13,12 +13,6 @@ public sealed record AskRequest(string? Question, int? Top = null, string? Mode 
 
 /// <summary>Zero-shot over <paramref name="Labels"/> ("name" or "name=description"), or the sentiment preset.</summary>
 public sealed record ClassifyRequest(string? Text, IReadOnlyList<string>? Labels = null, bool Sentiment = false);
-
-/// <summary>A stored document as `kqa docs --json` shows it.</summary>
-public sealed record DocumentInfo(string DocumentId, string Source, string? Title, IReadOnlyList<string> Tags, string? Tenant, int Chunks, DateTimeOffset IngestedAt)
-{
-    public static DocumentInfo From(StoredDocument d) => new(d.Id, d.Source, d.Title, d.Tags, d.Tenant, d.ChunkCount, d.IngestedAt);
-}
 
 /// <summary>
 /// The operations both wire surfaces offer (HTTP endpoints and MCP tools), validated once here so

@@ -1,10 +1,10 @@
-using KnowledgeQa.Cli.Commands;
+using KnowledgeQa.Plugins.Results;
 using KnowledgeQa.Retrieval;
 using KnowledgeQa.Retrieval.Documents;
 using KnowledgeQa.Retrieval.Ingestion;
 using Microsoft.AspNetCore.Http;
 
-namespace KnowledgeQa.Cli.Server;
+namespace KnowledgeQa.Server;
 
 /// <summary>
 /// POST /v1/documents: reads each uploaded file with the same readers as kqa ingest and ingests

@@ -6,7 +6,7 @@ using Microsoft.SemanticKernel;
 using ModelContextProtocol;
 using ModelContextProtocol.Server;
 
-namespace KnowledgeQa.Cli.Server;
+namespace KnowledgeQa.Server;
 
 /// <summary>
 /// The MCP tools, made from the Semantic Kernel plugin functions (knowledge_base: search, ask,

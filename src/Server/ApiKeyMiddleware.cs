@@ -2,10 +2,10 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 
-namespace KnowledgeQa.Cli.Server;
+namespace KnowledgeQa.Server;
 
 /// <summary>
-/// Requires <c>Authorization: Bearer KEY</c> on every path but /healthz when a key is configured.
+/// Requires <c>Authorization: Bearer KEY</c> on KnowledgeQa's endpoints (all but /healthz) when a key is configured.
 /// Both sides are hashed before the constant-time compare, so neither content nor length leaks
 /// through timing.
 /// </summary>
@@ -15,7 +15,7 @@ public sealed class ApiKeyMiddleware(RequestDelegate next, ServerSettings settin
 
     public Task InvokeAsync(HttpContext context)
     {
-        if (_keyHash is null || context.Request.Path.StartsWithSegments("/healthz") || IsAuthorized(context.Request))
+        if (_keyHash is null || KnowledgeQaEndpoint.Of(context) is not { RequiresKey: true } || IsAuthorized(context.Request))
             return next(context);
         context.Response.Headers.WWWAuthenticate = "Bearer";
         return ApiErrorMiddleware.WriteAsync(context, StatusCodes.Status401Unauthorized,
@@ -34,11 +34,13 @@ public sealed class ApiKeyMiddleware(RequestDelegate next, ServerSettings settin
     private static byte[] Hash(string value) => SHA256.HashData(Encoding.UTF8.GetBytes(value));
 }
 
-/// <summary>Small bodies everywhere but the upload endpoint, so a huge JSON body is refused early.</summary>
+/// <summary>Small bodies on KnowledgeQa's endpoints but the upload, so a huge JSON body is refused early.</summary>
 public sealed class RequestSizeMiddleware(RequestDelegate next, ServerSettings settings)
 {
     public Task InvokeAsync(HttpContext context)
     {
+        if (KnowledgeQaEndpoint.Of(context) is null)
+            return next(context);
         var limit = context.Request.Path.StartsWithSegments("/v1/documents") ? settings.MaxUploadBytes : settings.MaxJsonBytes;
         if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
             feature.MaxRequestBodySize = limit;

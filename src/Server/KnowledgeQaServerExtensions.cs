@@ -1,0 +1,95 @@
+using KnowledgeQa.Plugins.Results;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using KnowledgeQa.Agents.Classification;
+
+namespace KnowledgeQa.Server;
+
+/// <summary>
+/// KnowledgeQa's HTTP surface for any ASP.NET Core app: <c>services.AddKnowledgeQaServer(settings)</c>
+/// beside <c>services.AddKnowledgeQa(...)</c>, then <c>app.MapKnowledgeQa()</c>. kqa serve is one such app.
+/// </summary>
+public static class KnowledgeQaServerExtensions
+{
+    /// <summary>The API's services: request handlers, JSON settings, form limits, OpenAPI and MCP over HTTP.</summary>
+    public static IServiceCollection AddKnowledgeQaServer(this IServiceCollection services, ServerSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        services.AddSingleton(settings);
+        services.Configure<FormOptions>(form =>
+        {
+            form.MultipartBodyLengthLimit = settings.MaxUploadBytes;
+            form.ValueCountLimit = 64;
+        });
+        services.Configure<RouteHandlerOptions>(route => route.ThrowOnBadRequest = true);
+        services.ConfigureHttpJsonOptions(json => ServerJson.Configure(json.SerializerOptions));
+        services.AddSingleton<KnowledgeApi>();
+        services.AddSingleton<DocumentUpload>();
+        services.AddOpenApi();
+        services.AddMcpServer(mcp => mcp.ServerInfo = new() { Name = "kqa", Version = typeof(KnowledgeQaServerExtensions).Assembly.GetName().Version?.ToString() ?? "1.0" })
+            .WithHttpTransport(http => http.Stateless = true)
+            .WithKnowledgeQaPluginTools();
+        return services;
+    }
+
+    /// <summary>
+    /// Maps /healthz, the REST API under /v1, MCP at /mcp and the OpenAPI document, with the
+    /// middleware that answers their errors as JSON, checks the API key and bounds request bodies.
+    /// </summary>
+    public static WebApplication MapKnowledgeQa(this WebApplication app)
+    {
+        app.UseMiddleware<ApiErrorMiddleware>();
+        app.UseMiddleware<ApiKeyMiddleware>();
+        app.UseMiddleware<RequestSizeMiddleware>();
+
+        app.MapGet("/healthz", () => Results.Json(new { status = "ok" }, ServerJson.Options))
+            .WithMetadata(KnowledgeQaEndpoint.Public).ExcludeFromDescription();
+
+        var root = app.MapGroup("").WithMetadata(KnowledgeQaEndpoint.Guarded);
+        root.MapOpenApi();
+        root.MapMcp("/mcp");
+        MapApi(root.MapGroup("/v1"));
+        return app;
+    }
+
+    private static void MapApi(RouteGroupBuilder v1)
+    {
+        v1.MapPost("/search", (SearchRequest request, KnowledgeApi api, CancellationToken ct) => api.SearchAsync(request, ct))
+            .Produces<IReadOnlyList<SearchResult>>().ProducesProblem(400)
+            .WithSummary("Search the knowledge base (same JSON as kqa search --json)");
+        v1.MapPost("/ask", AskAsync)
+            .Produces<AnswerResult>().Produces(200, contentType: "text/event-stream")
+            .WithSummary("Answer a question with citations (same JSON as kqa ask --json); Accept: text/event-stream streams it");
+        v1.MapPost("/classify", (ClassifyRequest request, KnowledgeApi api, CancellationToken ct) => api.ClassifyAsync(request, ct))
+            .Produces<ClassificationResult>().ProducesProblem(400)
+            .WithSummary("Classify a text: zero-shot over 'labels' or 'sentiment': true (same JSON as kqa classify --json)");
+        v1.MapGet("/documents", (KnowledgeApi api, CancellationToken ct) => api.ListDocumentsAsync(ct))
+            .Produces<IReadOnlyList<DocumentInfo>>()
+            .WithSummary("List the documents (same JSON as kqa docs --json)");
+        v1.MapPost("/documents", (HttpRequest request, DocumentUpload upload, CancellationToken ct) => upload.HandleAsync(request, ct))
+            .Accepts<IFormFileCollection>("multipart/form-data")
+            .Produces<IngestReport>().Produces<IngestReport>(207)
+            .DisableAntiforgery()
+            .WithSummary("Upload and ingest files (form parts: files, optional tag and tenant); same JSON as kqa ingest --json");
+        v1.MapDelete("/documents/{id}", async (string id, KnowledgeApi api, CancellationToken ct) =>
+                await api.DeleteDocumentAsync(id, ct)
+                    ? Results.Json(new { deleted = id }, ServerJson.Options)
+                    : Results.Json(new ApiError($"no document '{id}' in the knowledge base; GET /v1/documents lists the ids."), ServerJson.Options, statusCode: 404))
+            .WithSummary("Remove a document and all its chunks");
+        // An unknown path under /v1 is still answered in the API's JSON error shape.
+        v1.MapFallback(() => Results.Json(new ApiError("no such endpoint; GET /openapi/v1.json lists them."), ServerJson.Options, statusCode: 404))
+            .ExcludeFromDescription();
+    }
+
+    private static async Task<IResult> AskAsync(AskRequest request, KnowledgeApi api, HttpContext context, CancellationToken ct)
+    {
+        if (!AnswerStream.IsWanted(context.Request))
+            return Results.Json(await api.AskAsync(request, ct), ServerJson.Options);
+        await AnswerStream.WriteAsync(context.Response, api.AskStreamingAsync(request, ct), ct);
+        return Results.Empty;
+    }
+}
