@@ -75,11 +75,11 @@ public static class KnowledgeQaServerExtensions
             .Produces<IngestReport>().Produces<IngestReport>(207)
             .DisableAntiforgery()
             .WithSummary("Upload and ingest files (form parts: files, optional tag and tenant); same JSON as kqa ingest --json");
-        v1.MapDelete("/documents/{id}", async (string id, KnowledgeApi api, CancellationToken ct) =>
+        v1.MapDelete("/documents/{**id}", async (string id, KnowledgeApi api, CancellationToken ct) =>
                 await api.DeleteDocumentAsync(id, ct)
                     ? Results.Json(new { deleted = id }, ServerJson.Options)
                     : Results.Json(new ApiError($"no document '{id}' in the knowledge base; GET /v1/documents lists the ids."), ServerJson.Options, statusCode: 404))
-            .WithSummary("Remove a document and all its chunks");
+            .WithSummary("Remove a document and all its chunks (the id may contain '/': /v1/documents/en/guide.md)");
         // An unknown path under /v1 is still answered in the API's JSON error shape.
         v1.MapFallback(() => Results.Json(new ApiError("no such endpoint; GET /openapi/v1.json lists them."), ServerJson.Options, statusCode: 404))
             .ExcludeFromDescription();

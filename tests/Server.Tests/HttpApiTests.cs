@@ -120,6 +120,18 @@ public sealed class HttpApiTests(RunningServer server) : IClassFixture<RunningSe
             d => d.GetProperty("documentId").GetString() == "temporary.txt");
     }
 
+    [Fact]
+    public async Task A_document_id_with_spaces_and_non_ascii_characters_is_deleted_by_its_escaped_path()
+    {
+        using var client = server.CreateClient();
+        var upload = await client.PostAsync("/v1/documents", RunningServer.Upload(("Garantie été 2.md", Encoding.UTF8.GetBytes("Une note sur la garantie des ferries."))), Ct);
+        Assert.Equal(HttpStatusCode.OK, upload.StatusCode);
+
+        var deleted = await client.DeleteAsync("/v1/documents/" + Uri.EscapeDataString("Garantie été 2.md"), Ct);
+        Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
+        Assert.Equal("Garantie été 2.md", (await JsonOf(deleted)).GetProperty("deleted").GetString());
+    }
+
     [Theory]
     [InlineData(null)]
     [InlineData("wrong-key")]

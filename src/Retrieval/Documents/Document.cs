@@ -48,6 +48,9 @@ public sealed class Document
 
     public string? Title { get; init; }
 
+    /// <summary>Tags the document gives itself (Markdown front matter <c>tags:</c>), stored beside the run's tags.</summary>
+    public IReadOnlyList<string> Tags { get; init; } = [];
+
     /// <summary>The media type the reader recognised, such as text/markdown.</summary>
     public string? MediaType { get; init; }
 }
