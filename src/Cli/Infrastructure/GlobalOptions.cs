@@ -47,6 +47,13 @@ public static class GlobalOptions
         Recursive = true,
     };
 
+    /// <summary>More detail: every file of an ingest listed, and the library's log lines on stderr.</summary>
+    public static readonly Option<bool> Verbose = new("--verbose", "-v")
+    {
+        Description = "Show more detail (per-file lists, what the library logs)",
+        Recursive = true,
+    };
+
     public static IEnumerable<Option> All =>
-        [Data, Json, Store, QdrantUrl, QdrantApiKey, Collection, EmbeddingModel];
+        [Data, Json, Store, QdrantUrl, QdrantApiKey, Collection, EmbeddingModel, Verbose];
 }
