@@ -16,13 +16,15 @@ internal sealed class BareOnnxSession : IDisposable
     private readonly string[] _inputNames = ["input_ids", "attention_mask", "token_type_ids"];
     private readonly string[] _outputNames;
 
-    private BareOnnxSession(string modelFile, int threads, int batchSize, int padding, int[][] ids, int callSize)
+    private BareOnnxSession(string modelFile, string provider, int threads, int batchSize, int padding, int[][] ids, int callSize)
     {
         using var sessionOptions = new SessionOptions
         {
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
         };
+        if (provider == "cuda")
+            sessionOptions.AppendExecutionProvider_CUDA(0);
         if (threads > 0)
             sessionOptions.IntraOpNumThreads = threads;
         _session = new InferenceSession(modelFile, sessionOptions);
@@ -55,7 +57,7 @@ internal sealed class BareOnnxSession : IDisposable
     public static BareOnnxSession For(OnnxEmbeddingGenerator generator, int[][] ids, int threads, int batchSize, int callSize = int.MaxValue) =>
         new(generator.LoadReport.ModelFile
                 ?? throw new InvalidOperationException("the benchmark needs the model cache (EmbeddingOptions.UseCache)"),
-            threads, batchSize, ((EmbeddingTokenizer)generator.TokenCounter).PaddingTokenId, ids, callSize);
+            generator.LoadReport.ExecutionProvider, threads, batchSize, ((EmbeddingTokenizer)generator.TokenCounter).PaddingTokenId, ids, callSize);
 
     public void Run()
     {

@@ -15,7 +15,10 @@ namespace KnowledgeQa.Bench;
 /// settings, doing nothing but the Run calls: the ratio is the generator's overhead.
 /// Options: --data DIR (a data folder with corpus.jsonl or another JSONL with "text"; default: generated
 /// English), --model DIR (a model folder; default: the bundled all-MiniLM-L6-v2), --chunks N (48),
-/// --tokens N (tokens per chunk, 200), --batch N (16), --threads N (2), --reps N (5).
+/// --tokens N (tokens per chunk, 200), --batch N (16), --threads N (2), --reps N (5), --precision fp32|int8|both
+/// (both), --providers cpu[,cuda] (cpu; with cuda, each precision also runs on ONNX Runtime's CUDA execution
+/// provider, which needs the build with -p:KqaCudaEmbeddings=true: see bench/gpu-embeddings.sh).
+/// The first configuration is the reference of the throughput ratios and of the cosine agreement.
 /// </summary>
 internal static class EmbeddingBenchmark
 {
@@ -23,61 +26,88 @@ internal static class EmbeddingBenchmark
     {
         var settings = BenchSettings.Parse(options);
         Console.WriteLine($"load average at start: {LoadAverage.Read()}");
-        var results = new List<(EmbeddingPrecision Precision, double Ours, double Bare, float[][] Vectors)>();
-        string[]? texts = null;
-        long tokens = 0;
-        foreach (var precision in settings.Precisions)
+        var runs = new List<Run>();
+        try
         {
-            var embeddingOptions = new EmbeddingOptions
+            foreach (var provider in settings.Providers)
             {
-                ModelPath = settings.ModelPath,
-                BatchSize = settings.BatchSize,
-                IntraOpThreads = settings.Threads,
-                Precision = precision,
-            };
-            using var generator = new OnnxEmbeddingGenerator(embeddingOptions);
-            texts ??= LoadChunks(settings, generator.TokenCounter);
-            var ids = texts.Select(generator.EncodeToIds).ToArray();
-            tokens = ids.Sum(i => (long)i.Length);
-            using var baseline = BareOnnxSession.For(generator, ids, settings.Threads, settings.BatchSize);
-
-            Console.WriteLine($"model {generator.ModelId} ({generator.Dimensions} dims, {generator.Precision}), {texts.Length} chunks from {settings.Source}, " +
+                foreach (var precision in settings.Precisions)
+                {
+                    var generator = new OnnxEmbeddingGenerator(new EmbeddingOptions
+                    {
+                        ModelPath = settings.ModelPath,
+                        BatchSize = settings.BatchSize,
+                        IntraOpThreads = settings.Threads,
+                        Precision = precision,
+                        ExecutionProvider = provider,
+                    });
+                    runs.Add(new Run($"{Short(generator.Precision)} {provider}", generator));
+                }
+            }
+            var texts = LoadChunks(settings, runs[0].Generator.TokenCounter);
+            var tokens = 0L;
+            foreach (var run in runs)
+            {
+                var ids = texts.Select(run.Generator.EncodeToIds).ToArray();
+                tokens = ids.Sum(i => (long)i.Length);
+                run.Bare = BareOnnxSession.For(run.Generator, ids, settings.Threads, settings.BatchSize);
+                // Warm-up: first runs allocate ONNX Runtime's arenas and JIT the managed code.
+                run.Vectors = [.. (await run.Generator.GenerateAsync(texts)).Select(e => e.Vector.ToArray())];
+                run.Bare.Run();
+            }
+            Console.WriteLine($"model {runs[0].Generator.ModelId} ({runs[0].Generator.Dimensions} dims), {texts.Length} chunks from {settings.Source}, " +
                               $"{tokens / (double)texts.Length:F0} tokens/chunk with [CLS]/[SEP], batch {settings.BatchSize}, " +
-                              $"{settings.Threads} intra-op threads, {settings.Repetitions} repetitions after warm-up");
+                              $"{settings.Threads} intra-op threads, {settings.Repetitions} repetitions after warm-up, " +
+                              $"configurations interleaved: {string.Join(", ", runs.Select(r => r.Name))}");
 
-            // Warm-up: first runs allocate ONNX Runtime's arenas and JIT the managed code.
-            var vectors = (await generator.GenerateAsync(texts)).Select(e => e.Vector.ToArray()).ToArray();
-            baseline.Run();
-
-            var ours = new List<double>();
-            var bare = new List<double>();
             for (var r = 0; r < settings.Repetitions; r++)
             {
-                // Interleaved, so load from other processes falls on both sides alike.
-                var watch = Stopwatch.StartNew();
-                await generator.GenerateAsync(texts);
-                ours.Add(watch.Elapsed.TotalSeconds);
-                watch.Restart();
-                baseline.Run();
-                bare.Add(watch.Elapsed.TotalSeconds);
+                // Interleaved, so load from other processes falls on every side alike.
+                foreach (var run in runs)
+                {
+                    var watch = Stopwatch.StartNew();
+                    await run.Generator.GenerateAsync(texts);
+                    run.Ours.Add(watch.Elapsed.TotalSeconds);
+                    watch.Restart();
+                    run.Bare!.Run();
+                    run.BareTimes.Add(watch.Elapsed.TotalSeconds);
+                }
             }
 
-            var oursSeconds = Stats.Median(ours);
-            var bareSeconds = Stats.Median(bare);
-            Report($"OnnxEmbeddingGenerator {Short(precision)}", texts.Length, tokens, oursSeconds, ours);
-            Report($"bare InferenceSession {Short(precision)}", texts.Length, tokens, bareSeconds, bare);
-            Console.WriteLine($"ratio (ours / bare throughput, {Short(precision)}): {bareSeconds / oursSeconds:F3}x (target >= 0.9x)");
-            results.Add((precision, oursSeconds, bareSeconds, vectors));
+            foreach (var run in runs)
+            {
+                Report($"OnnxEmbeddingGenerator {run.Name}", texts.Length, tokens, Stats.Median(run.Ours), run.Ours);
+                Report($"bare InferenceSession {run.Name}", texts.Length, tokens, Stats.Median(run.BareTimes), run.BareTimes);
+                Console.WriteLine($"ratio (ours / bare throughput, {run.Name}): {Stats.Median(run.BareTimes) / Stats.Median(run.Ours):F3}x (target >= 0.9x)");
+            }
+            var reference = runs[0];
+            foreach (var other in runs.Skip(1))
+            {
+                var cosines = reference.Vectors.Zip(other.Vectors, (x, y) => TensorPrimitives.CosineSimilarity(x, y)).Order().ToArray();
+                Console.WriteLine($"{other.Name} / {reference.Name} throughput: generator {Stats.Median(reference.Ours) / Stats.Median(other.Ours):F2}x, " +
+                                  $"bare session {Stats.Median(reference.BareTimes) / Stats.Median(other.BareTimes):F2}x; " +
+                                  $"cosine per chunk: mean {cosines.Average():F5}, min {cosines[0]:F5}, median {cosines[cosines.Length / 2]:F5}");
+            }
         }
-
-        if (results.Count == 2)
+        finally
         {
-            var (fp32, int8) = (results[0], results[1]);
-            var cosines = fp32.Vectors.Zip(int8.Vectors, (a, b) => TensorPrimitives.CosineSimilarity(a, b)).Order().ToArray();
-            Console.WriteLine($"int8 / fp32 throughput: generator {fp32.Ours / int8.Ours:F2}x, bare session {fp32.Bare / int8.Bare:F2}x");
-            Console.WriteLine($"cosine(int8, fp32) per chunk: mean {cosines.Average():F5}, min {cosines[0]:F5}, median {cosines[cosines.Length / 2]:F5}");
+            foreach (var run in runs)
+            {
+                run.Bare?.Dispose();
+                run.Generator.Dispose();
+            }
         }
         Console.WriteLine($"load average at end: {LoadAverage.Read()}");
+    }
+
+    private sealed class Run(string name, OnnxEmbeddingGenerator generator)
+    {
+        public string Name { get; } = name;
+        public OnnxEmbeddingGenerator Generator { get; } = generator;
+        public BareOnnxSession? Bare { get; set; }
+        public float[][] Vectors { get; set; } = [];
+        public List<double> Ours { get; } = [];
+        public List<double> BareTimes { get; } = [];
     }
 
     private static string Short(EmbeddingPrecision precision) => precision == EmbeddingPrecision.Int8 ? "int8" : "fp32";
@@ -165,7 +195,7 @@ internal static class EmbeddingBenchmark
 
     private sealed record BenchSettings(
         string? DataPath, string? ModelPath, int Chunks, int TokensPerChunk, int BatchSize, int Threads, int Repetitions,
-        EmbeddingPrecision[] Precisions)
+        EmbeddingPrecision[] Precisions, string[] Providers)
     {
         public string Source => DataPath ?? "generated text";
 
@@ -184,7 +214,8 @@ internal static class EmbeddingBenchmark
                     null or "both" => [EmbeddingPrecision.Float32, EmbeddingPrecision.Int8],
                     "int8" => [EmbeddingPrecision.Int8],
                     _ => [EmbeddingPrecision.Float32],
-                });
+                },
+                (Value("--providers") ?? "cpu").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         }
     }
 }

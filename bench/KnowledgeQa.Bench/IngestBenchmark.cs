@@ -16,8 +16,8 @@ namespace KnowledgeQa.Bench;
 /// speed-up (target >= 2x). Repetitions alternate the two precisions so machine load falls on both.
 /// Then, with --data, the quality check: SciFact's development half ingested with each precision, nDCG@10
 /// of dense and hybrid search (int8 within 0.005 of fp32).
-/// Options: --files DIR (repeatable; default: DATA/realworld, the repository's docs/, samples/docs and
-/// README.md), --data DATA, --reps N (3), --no-quality, --quality-limit N (queries).
+/// Options: --files DIR (repeatable; default: DATA/realworld, the repository's docs/ and samples/docs),
+/// --data DATA, --reps N (3), --no-quality, --quality-limit N (queries).
 /// </summary>
 internal static class IngestBenchmark
 {
@@ -87,7 +87,8 @@ internal static class IngestBenchmark
         if (given.Count > 0)
             return given.Select(Path.GetFullPath).ToList();
         var root = RepositoryRoot();
-        var paths = new List<string> { Path.Combine(root, "docs"), Path.Combine(root, "samples", "docs"), Path.Combine(root, "README.md") };
+        // The repository's own Markdown (its README.md would clash with realworld/README.md: one id per file name).
+        var paths = new List<string> { Path.Combine(root, "docs"), Path.Combine(root, "samples", "docs") };
         if (data is not null && Directory.Exists(Path.Combine(data, "realworld")))
             paths.Insert(0, Path.GetFullPath(Path.Combine(data, "realworld")));
         return paths;

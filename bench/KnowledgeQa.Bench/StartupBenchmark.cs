@@ -8,8 +8,8 @@ namespace KnowledgeQa.Bench;
 /// Start-up of the real kqa binary: cold processes of `kqa --version`, `kqa docs` and `kqa ask` (an English
 /// and a Chinese question) on the sample knowledge base, medians of --runs N (7), interleaved. In the same
 /// run, the same binary with one thing taken away each, so each saving shows as a ratio:
-/// the model cache off (no unpacked model file, no int8 file, no optimised graph: everything derived at every
-/// start), float32 instead of int8, and ReadyToRun code ignored (DOTNET_ReadyToRun=0: everything JIT-compiled).
+/// the model cache off (no unpacked model file, no int8 file: everything derived at every start), float32
+/// instead of int8, and ReadyToRun code ignored (DOTNET_ReadyToRun=0: everything JIT-compiled).
 /// --baseline PATH adds another kqa (for example a build of an older commit) as the "before".
 /// Then the breakdown: <see cref="StartupProbe"/> in fresh processes, stage by stage, with the JIT time of each.
 /// Options: --kqa PATH (default: kqa on PATH, else the Release build under src/Cli), --baseline PATH, --runs N.
@@ -151,7 +151,7 @@ internal static class StartupProbe
 
     public static async Task ReportAsync(string store, int runs, string question)
     {
-        var samples = new List<Dictionary<string, (double Ms, double JitMs)>>();
+        var samples = new List<Dictionary<string, ProbeStage>>();
         for (var r = 0; r < runs; r++)
         {
             var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -165,23 +165,31 @@ internal static class StartupProbe
             await process.WaitForExitAsync();
             if (process.ExitCode != 0)
                 throw new InvalidOperationException($"startup probe failed: {errors}");
-            samples.Add(JsonSerializer.Deserialize<List<ProbeStage>>(output)!.ToDictionary(s => s.Stage, s => (s.Ms, s.JitMs)));
+            samples.Add(JsonSerializer.Deserialize<List<ProbeStage>>(output, JsonOptions)!.ToDictionary(s => s.Stage));
         }
 
         Console.WriteLine();
         Console.WriteLine($"Breakdown of a cold ask inside the library (median of {runs} fresh processes; JIT-compiled, not ReadyToRun):");
-        Console.WriteLine("| stage | median ms | of which JIT ms |");
-        Console.WriteLine("| --- | --- | --- |");
-        var total = 0.0;
+        Console.WriteLine("| stage | wall ms | CPU ms (all threads) | JIT ms (all threads) |");
+        Console.WriteLine("| --- | --- | --- | --- |");
+        double total = 0, totalCpu = 0;
         foreach (var stage in samples[0].Keys)
         {
             var ms = Stats.Median(samples.Select(s => s[stage].Ms));
+            var cpu = Stats.Median(samples.Select(s => s[stage].CpuMs));
             if (stage != JiebaStage)
+            {
                 total += ms;
-            Console.WriteLine($"| {stage} | {ms:0} | {Stats.Median(samples.Select(s => s[stage].JitMs)):0} |");
+                totalCpu += double.IsNaN(cpu) ? 0 : cpu;
+            }
+            Console.WriteLine($"| {stage} | {ms:0} | {Show(cpu)} | {Show(Stats.Median(samples.Select(s => s[stage].JitMs)))} |");
         }
-        Console.WriteLine($"| total of an English ask | {total:0} | |");
+        Console.WriteLine($"| total of an English ask | {total:0} | {totalCpu:0} | |");
     }
+
+    private static readonly JsonSerializerOptions JsonOptions = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
+    private static string Show(double value) => double.IsNaN(value) ? "" : value.ToString("0", CultureInfo.InvariantCulture);
 
     /// <summary>The probe itself, in its own process: prints the stages as JSON.</summary>
     public static async Task<int> RunAsync(string[] args)
@@ -189,19 +197,29 @@ internal static class StartupProbe
         var processStart = Process.GetCurrentProcess().StartTime.ToUniversalTime();
         var stages = new List<ProbeStage>
         {
-            new("runtime start to Main (host, runtime, this assembly)", (DateTime.UtcNow - processStart).TotalMilliseconds, 0),
+            new("runtime start to Main (host, runtime, this assembly)", (DateTime.UtcNow - processStart).TotalMilliseconds, double.NaN, 0),
         };
         var store = args[0];
         var question = args[1];
         var watch = new Stopwatch();
         var jit = TimeSpan.Zero;
+        var cpu = TimeSpan.Zero;
+        using var self = Process.GetCurrentProcess();
+        TimeSpan Cpu()
+        {
+            self.Refresh();
+            return self.TotalProcessorTime;
+        }
+        stages[0] = stages[0] with { CpuMs = Cpu().TotalMilliseconds };
         void Begin()
         {
             jit = System.Runtime.JitInfo.GetCompilationTime();
+            cpu = Cpu();
             watch.Restart();
         }
         void End(string stage) =>
-            stages.Add(new ProbeStage(stage, watch.Elapsed.TotalMilliseconds, (System.Runtime.JitInfo.GetCompilationTime() - jit).TotalMilliseconds));
+            stages.Add(new ProbeStage(stage, watch.Elapsed.TotalMilliseconds, (System.Runtime.JitInfo.GetCompilationTime() - jit).TotalMilliseconds,
+                (Cpu() - cpu).TotalMilliseconds));
 
         Begin();
         var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection();
@@ -215,13 +233,15 @@ internal static class StartupProbe
         watch.Stop();
         var report = generator.LoadReport;
         var loadJit = (System.Runtime.JitInfo.GetCompilationTime() - jit).TotalMilliseconds;
-        stages.Add(new ProbeStage("embedding model: tokenizer (vocabulary)", report.TokenizerTime.TotalMilliseconds, 0));
-        stages.Add(new ProbeStage($"embedding model: model file ({(report.ModelFile is null ? "in memory" : "cached file")})", report.ModelFileTime.TotalMilliseconds, 0));
-        stages.Add(new ProbeStage($"embedding model: ONNX Runtime session ({(report.OptimizedGraphFromCache ? "optimised graph from the cache" : "graph optimised now")})",
-            report.SessionTime.TotalMilliseconds, 0));
-        stages.Add(new ProbeStage("embedding model: the rest (JIT of the loading code, input checks)",
+        var loadCpu = (Cpu() - cpu).TotalMilliseconds;
+        stages.Add(new ProbeStage("embedding model: tokenizer (vocabulary)", report.TokenizerTime.TotalMilliseconds, double.NaN, double.NaN));
+        stages.Add(new ProbeStage($"embedding model: model file ({(report.ModelFile is null ? "in memory" : "cached file")})",
+            report.ModelFileTime.TotalMilliseconds, double.NaN, double.NaN));
+        stages.Add(new ProbeStage("embedding model: ONNX Runtime session (graph, weights, optimisation)",
+            report.SessionTime.TotalMilliseconds, double.NaN, double.NaN));
+        stages.Add(new ProbeStage("embedding model: the rest (checks, metadata); JIT and CPU columns: the whole model load",
             watch.Elapsed.TotalMilliseconds - report.TokenizerTime.TotalMilliseconds - report.ModelFileTime.TotalMilliseconds - report.SessionTime.TotalMilliseconds,
-            loadJit));
+            loadJit, loadCpu));
 
         Begin();
         var knowledge = Get<KnowledgeQa.Retrieval.Storage.IKnowledgeStore>();
@@ -244,9 +264,10 @@ internal static class StartupProbe
         Get<KnowledgeQa.Retrieval.Lexical.ILexicalEncoder>().Tokenize("電池充電");
         End(JiebaStage);
 
-        Console.WriteLine(JsonSerializer.Serialize(stages));
+        Console.WriteLine(JsonSerializer.Serialize(stages, JsonOptions));
         return 0;
     }
 
-    private sealed record ProbeStage(string Stage, double Ms, double JitMs);
+    /// <summary>A stage's wall time, the JIT time and CPU time of the whole process meanwhile (NaN: not measured apart).</summary>
+    private sealed record ProbeStage(string Stage, double Ms, double JitMs, double CpuMs);
 }

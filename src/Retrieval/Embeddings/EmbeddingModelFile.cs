@@ -5,29 +5,24 @@ namespace KnowledgeQa.Retrieval.Embeddings;
 
 /// <summary>
 /// The ONNX model a session loads, in the precision asked for: a file on disk when there is one (a model
-/// folder's own file, or a file in the cache), otherwise bytes in memory. <see cref="Name"/> says which
-/// variant it is, for the cache names of files derived from it.
+/// folder's own file, or a file in the cache), otherwise bytes in memory.
 /// </summary>
 internal sealed class EmbeddingModelFile
 {
-    private EmbeddingModelFile(string name, string? path, byte[]? bytes, string? cacheFolder, bool created)
+    private EmbeddingModelFile(string? path, byte[]? bytes, bool isCacheFile, bool created)
     {
-        Name = name;
         Path = path;
         Bytes = bytes;
-        CacheFolder = cacheFolder;
+        IsCacheFile = isCacheFile;
         Created = created;
     }
-
-    /// <summary>"model" (float32) or "model.int8-…" (with the quantizer's version).</summary>
-    public string Name { get; }
 
     public string? Path { get; }
 
     public byte[]? Bytes { get; }
 
-    /// <summary>Where files derived from this model may be cached; null when there is no cache.</summary>
-    public string? CacheFolder { get; }
+    /// <summary>True when <see cref="Path"/> is a file of the cache (derived, so it may be deleted and derived again).</summary>
+    public bool IsCacheFile { get; }
 
     /// <summary>True when this start had to write or derive the model (the first start, or no cache).</summary>
     public bool Created { get; }
@@ -37,27 +32,26 @@ internal sealed class EmbeddingModelFile
         var folder = cache?.FolderFor(source);
         if (precision == EmbeddingPrecision.Int8)
         {
-            var name = $"model.int8-{OnnxInt8Quantizer.Version}";
             if (folder is not null
-                && ModelFileCache.GetOrCreate(folder, name + ".onnx", stream => stream.Write(Quantize(source)), out var wrote) is { } path)
+                && ModelFileCache.GetOrCreate(folder, $"model.int8-{OnnxInt8Quantizer.Version}.onnx", stream => stream.Write(Quantize(source)), out var wrote) is { } path)
             {
-                return new EmbeddingModelFile(name, path, null, folder, wrote);
+                return new EmbeddingModelFile(path, null, isCacheFile: true, wrote);
             }
-            return new EmbeddingModelFile(name, null, Quantize(source), null, true);
+            return new EmbeddingModelFile(null, Quantize(source), isCacheFile: false, true);
         }
 
         if (source.ModelFile is { } file)
         {
-            return new EmbeddingModelFile("model", file, null, folder, false);
+            return new EmbeddingModelFile(file, null, isCacheFile: false, false);
         }
         // The bundled model is a 90 MB resource: copied out once, ONNX Runtime then reads a file, which
         // is faster than copying the resource into a managed array at every start.
         if (folder is not null
             && ModelFileCache.GetOrCreate(folder, "model.onnx", stream => CopyModel(source, stream), out var copied) is { } unpacked)
         {
-            return new EmbeddingModelFile("model", unpacked, null, folder, copied);
+            return new EmbeddingModelFile(unpacked, null, isCacheFile: true, copied);
         }
-        return new EmbeddingModelFile("model", null, ReadModel(source), null, false);
+        return new EmbeddingModelFile(null, ReadModel(source), isCacheFile: false, false);
     }
 
     private static void CopyModel(EmbeddingModelSource source, Stream destination)

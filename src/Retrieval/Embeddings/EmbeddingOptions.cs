@@ -52,9 +52,9 @@ public sealed class EmbeddingOptions
     public string ExecutionProvider { get; set; } = "cpu";
 
     /// <summary>
-    /// Keep the files derived from the model (the bundled model unpacked, its int8 variant, ONNX Runtime's
-    /// optimised graph) in <see cref="CacheDirectory"/>, so later starts skip that work. Off: everything is
-    /// derived in memory at every start.
+    /// Keep the files derived from the model (the bundled model unpacked from its resource, the int8 variant)
+    /// in <see cref="CacheDirectory"/>, so later starts skip that work. Off: they are derived in memory at
+    /// every start (quantizing takes a few seconds).
     /// </summary>
     public bool UseCache { get; set; } = true;
 
@@ -70,16 +70,14 @@ public sealed class EmbeddingOptions
 /// <param name="ExecutionProvider">"cpu" or "cuda".</param>
 /// <param name="ModelFile">The ONNX file the session read; null when it was built from bytes in memory (no cache).</param>
 /// <param name="ModelFileCreated">True when this start had to unpack or quantize the model.</param>
-/// <param name="OptimizedGraphFromCache">True when ONNX Runtime's optimised graph came from the cache.</param>
 /// <param name="ModelFileTime">Finding, unpacking or quantizing the model file.</param>
-/// <param name="SessionTime">Creating the ONNX Runtime session (graph load and optimisation).</param>
+/// <param name="SessionTime">Creating the ONNX Runtime session (reading the graph and its weights, optimising the graph).</param>
 /// <param name="TokenizerTime">Loading the vocabulary into the tokenizer.</param>
 public sealed record EmbeddingLoadReport(
     EmbeddingPrecision Precision,
     string ExecutionProvider,
     string? ModelFile,
     bool ModelFileCreated,
-    bool OptimizedGraphFromCache,
     TimeSpan ModelFileTime,
     TimeSpan SessionTime,
     TimeSpan TokenizerTime);

@@ -4,10 +4,10 @@ using System.Text;
 namespace KnowledgeQa.Retrieval.Embeddings;
 
 /// <summary>
-/// The folder of files derived from embedding models: the bundled model unpacked from its resource, int8
-/// variants, ONNX Runtime's optimised graphs. Each model gets a sub-folder named after a hash of its
-/// <see cref="EmbeddingModelSource.Identity"/>, and each file's name carries what else it derives from,
-/// so a changed model, quantizer or ONNX Runtime gets new files instead of stale ones. Files are written
+/// The folder of files derived from embedding models: the bundled model unpacked from its resource and int8
+/// variants. Each model gets a sub-folder named after a hash of its <see cref="EmbeddingModelSource.Identity"/>,
+/// and each file's name carries what else it derives from (the quantizer's version), so a changed model or
+/// quantizer gets new files instead of stale ones. Files are written
 /// to a temporary name and renamed into place, so a reader sees a whole file or none, even with several
 /// processes starting at once.
 /// </summary>
@@ -93,21 +93,6 @@ internal sealed class ModelFileCache
     /// <summary>A name beside <paramref name="path"/> that no other process uses, for writing before the rename.</summary>
     public static string TemporaryPathFor(string path) =>
         $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
-
-    /// <summary>Moves a finished temporary file into place; false when that failed (the file is then removed).</summary>
-    public static bool TryPublish(string temporary, string path)
-    {
-        try
-        {
-            File.Move(temporary, path, overwrite: true);
-            return true;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            TryDelete(temporary);
-            return false;
-        }
-    }
 
     public static void TryDelete(string path)
     {

@@ -62,13 +62,18 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         MaxTokens = _tokenizer.MaxTokens;
         var tokenizerTime = watch.Elapsed;
 
+        var cache = ModelFileCache.Create(options);
+        var modelTime = TimeSpan.Zero;
+        EmbeddingModelFile Resolve()
+        {
+            var started = Stopwatch.GetTimestamp();
+            var file = EmbeddingModelFile.Resolve(source, Precision, cache);
+            modelTime += Stopwatch.GetElapsedTime(started);
+            return file;
+        }
         watch.Restart();
-        var model = EmbeddingModelFile.Resolve(source, Precision, ModelFileCache.Create(options));
-        var modelTime = watch.Elapsed;
-
-        watch.Restart();
-        (_session, var optimizedFromCache) = OnnxSessionLoader.Load(model, source, options);
-        LoadReport = new EmbeddingLoadReport(Precision, provider, model.Path, model.Created, optimizedFromCache, modelTime, watch.Elapsed, tokenizerTime);
+        _session = OnnxSessionLoader.Load(Resolve, source, options, out var model);
+        LoadReport = new EmbeddingLoadReport(Precision, provider, model.Path, model.Created, modelTime, watch.Elapsed - modelTime, tokenizerTime);
         try
         {
             (_inputNames, _feedsAttentionMask, _feedsTokenTypes) = ReadInputs(_session, source);

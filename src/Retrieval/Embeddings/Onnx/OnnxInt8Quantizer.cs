@@ -19,11 +19,10 @@ namespace KnowledgeQa.Retrieval.Embeddings.Onnx;
 internal static class OnnxInt8Quantizer
 {
     /// <summary>Part of every cache key of a derived model: bump it whenever the output of <see cref="Quantize"/> changes.</summary>
-    public static string Version => "dqmm-s7-v1" + Exp;
+    public const string Version = "dqmm-s7-v1";
 
     private const string MicrosoftDomain = "com.microsoft";
-    private static readonly string Exp = Environment.GetEnvironmentVariable("KQA_QEXP") ?? "";
-    private static int QuantMax => Exp.Contains("s8full") ? 127 : 63;
+    private const int QuantMax = 63;
     // Small matrices (a classifier head, a projection to a handful of outputs) gain nothing.
     private const long MinimumWeights = 16 * 1024;
 
@@ -65,7 +64,7 @@ internal static class OnnxInt8Quantizer
         // subgraph may read any outer name, so then nothing is dropped.
         var keepAllInitializers = nodes.Any(n => n.HasSubgraph);
         var uses = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var name in nodes.SelectMany(n => n.Inputs).Concat(GraphOutputs(graphFields)))
+        foreach (var name in nodes.SelectMany(n => n.Inputs).Concat(GraphOutputs(graphFields)).Where(n => n.Length > 0))
         {
             uses[name] = uses.GetValueOrDefault(name) + 1;
         }
@@ -83,10 +82,11 @@ internal static class OnnxInt8Quantizer
             }
         }
 
+        var graphOutputs = GraphOutputs(graphFields).ToHashSet(StringComparer.Ordinal);
         var rewritten = new Dictionary<int, byte[]>(); // node index -> new node
         var removed = new HashSet<int>(); // bias Adds folded into the DynamicQuantizeMatMul before them
         var added = new List<byte[]>();
-        var quantizedWeights = new Dictionary<string, (string Weights, string Scale, string ZeroPoint)>(StringComparer.Ordinal);
+        var quantizedWeights = new Dictionary<string, (string Weights, string Scale)>(StringComparer.Ordinal);
         for (var i = 0; i < nodes.Count; i++)
         {
             var node = nodes[i];
@@ -98,7 +98,7 @@ internal static class OnnxInt8Quantizer
             }
             if (!quantizedWeights.TryGetValue(weight.Name, out var names))
             {
-                names = ($"{weight.Name}_int8", $"{weight.Name}_int8_scale", $"{weight.Name}_int8_zero_point");
+                names = ($"{weight.Name}_int8", $"{weight.Name}_int8_scale");
                 added.AddRange(QuantizeColumns(weight, names));
                 quantizedWeights[weight.Name] = names;
             }
@@ -106,8 +106,7 @@ internal static class OnnxInt8Quantizer
             // MatMul followed by the layer's bias Add: the bias goes into the quantized node, one pass less.
             var result = node.Outputs[0];
             string? bias = null;
-            if (!Exp.Contains("nobias")
-                && consumers.TryGetValue(result, out var readers) && readers.Count == 1 && !GraphOutputs(graphFields).Contains(result)
+            if (consumers.TryGetValue(result, out var readers) && readers.Count == 1 && !graphOutputs.Contains(result)
                 && nodes[readers[0]] is { OpType: "Add", Domain: "" or "ai.onnx", Inputs.Count: 2, Outputs.Count: 1 } add
                 && add.Inputs.FirstOrDefault(x => x != result) is { } other
                 && initializers.TryGetValue(other, out var biasTensor) && biasTensor.DataType == FloatType
@@ -120,11 +119,12 @@ internal static class OnnxInt8Quantizer
             var writer = new ProtoWire.Writer()
                 .String(NodeInput, node.Inputs[0])
                 .String(NodeInput, names.Weights)
-                .String(NodeInput, names.Scale)
-                .String(NodeInput, Exp.Contains("nozp") ? "" : names.ZeroPoint);
+                .String(NodeInput, names.Scale);
             if (bias is not null)
             {
-                writer.String(NodeInput, bias);
+                // Symmetric weights: the zero point is 0, the input's default, so it is left out (an empty
+                // name) rather than given as a tensor of zeros.
+                writer.String(NodeInput, "").String(NodeInput, bias);
             }
             rewritten[i] = writer
                 .String(NodeOutput, result)
@@ -195,8 +195,8 @@ internal static class OnnxInt8Quantizer
         graphFields.Where(f => f.Number == GraphOutput)
             .SelectMany(f => ProtoWire.ReadFields(f.Payload).Where(v => v.Number == ValueInfoName).Select(v => v.AsString()));
 
-    /// <summary>int8 weights [K, N], a float scale per column [N] and int8 zero points [N] (all 0: symmetric).</summary>
-    private static IEnumerable<byte[]> QuantizeColumns(Tensor weight, (string Weights, string Scale, string ZeroPoint) names)
+    /// <summary>int8 weights [K, N] and a float scale per column [N]; symmetric, so no zero points.</summary>
+    private static IEnumerable<byte[]> QuantizeColumns(Tensor weight, (string Weights, string Scale) names)
     {
         var rows = (int)weight.Dims[0];
         var columns = (int)weight.Dims[1];
@@ -209,11 +209,6 @@ internal static class OnnxInt8Quantizer
             {
                 scales[c] = Math.Max(scales[c], Math.Abs(row[c]));
             }
-        }
-        if (Exp.Contains("tensor"))
-        {
-            var max = scales.Max();
-            Array.Fill(scales, max);
         }
         for (var c = 0; c < columns; c++)
         {
@@ -233,14 +228,7 @@ internal static class OnnxInt8Quantizer
         var scaleBytes = new byte[columns * sizeof(float)];
         MemoryMarshal.AsBytes(scales.AsSpan()).CopyTo(scaleBytes);
         yield return TensorBytes(names.Weights, [rows, columns], Int8Type, quantized);
-        if (Exp.Contains("tensor"))
-        {
-            yield return TensorBytes(names.Scale, [], FloatType, scaleBytes[..4]);
-            yield return TensorBytes(names.ZeroPoint, [], Int8Type, new byte[1]);
-            yield break;
-        }
         yield return TensorBytes(names.Scale, [columns], FloatType, scaleBytes);
-        yield return TensorBytes(names.ZeroPoint, [columns], Int8Type, new byte[columns]);
     }
 
     private static byte[] TensorBytes(string name, long[] dims, int dataType, byte[] raw) =>
