@@ -10,6 +10,7 @@ public sealed class AccessibilityTests(Chromium chromium, WebAppServer server)
     private static async Task AssertNoViolationsAsync(IPage page, string view, List<string> found)
     {
         var result = await page.RunAxe();
+        Assert.True(result.Passes.Length > 10, $"{view}: axe ran only {result.Passes.Length} checks");
         found.AddRange(result.Violations.Select(v =>
             $"{view}: {v.Id} ({v.Impact}) {v.Help}: " + string.Join("; ", v.Nodes.Select(n => $"{n.Target} {n.Html}: " + string.Join(" ", n.Any.Concat(n.All).Concat(n.None).Select(c => c.Message))))));
     }

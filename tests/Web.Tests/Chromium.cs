@@ -9,7 +9,8 @@ namespace KnowledgeQa.Web.Tests;
 /// </summary>
 public sealed class Chromium : IAsyncLifetime
 {
-    public const string ExecutablePath = "/usr/bin/chromium";
+    /// <summary>Debian's binary; KQA_CHROMIUM names another (a chromium or Chrome elsewhere).</summary>
+    public const string DefaultExecutablePath = "/usr/bin/chromium";
 
     // Without the background-networking flags chromium keeps calling Google's hosts, which a closed network refuses.
     private static readonly string[] Args =
@@ -20,6 +21,14 @@ public sealed class Chromium : IAsyncLifetime
 
     private IPlaywright? _playwright;
 
+    public Chromium() : this(Environment.GetEnvironmentVariable("KQA_CHROMIUM") is { Length: > 0 } path ? path : DefaultExecutablePath)
+    {
+    }
+
+    internal Chromium(string executablePath) => ExecutablePath = executablePath;
+
+    public string ExecutablePath { get; }
+
     public IBrowser? Browser { get; private set; }
 
     public string? MissingReason { get; private set; }
@@ -28,7 +37,7 @@ public sealed class Chromium : IAsyncLifetime
     {
         if (!File.Exists(ExecutablePath))
         {
-            MissingReason = $"Debian's chromium is not installed ({ExecutablePath}): run `apt-get install -y chromium` (.ci/run does).";
+            MissingReason = $"no browser at {ExecutablePath}: install Debian's chromium (`apt-get install -y chromium`; .ci/run does) or set KQA_CHROMIUM.";
             return;
         }
         _playwright = await Playwright.CreateAsync();

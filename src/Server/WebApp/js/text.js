@@ -65,13 +65,15 @@ function markerNumbers(inner) {
 
 /**
  * Splits an answer into text and citation markers: [{text}] and [{numbers: [1, 2], text: '[1, 2]'}],
- * in order. Markers whose numbers are not all in <cited> stay text (a model may invent [7]).
+ * in order. Numbers not in <cited> (any iterable) are dropped, and a marker left with none stays
+ * text (a model may invent [7]).
  */
 export function splitCitations(answer, cited) {
+  const known = new Set(cited);
   const parts = [];
   let last = 0;
   for (const match of answer.matchAll(MARKER)) {
-    const numbers = markerNumbers(match[1]).filter(n => cited.has(n));
+    const numbers = markerNumbers(match[1]).filter(n => known.has(n));
     if (numbers.length === 0) continue;
     if (match.index > last) parts.push({ text: answer.slice(last, match.index) });
     parts.push({ text: match[0], numbers });
@@ -90,9 +92,11 @@ export function answerSentences(answer) {
   }).filter(s => s.text.length > 0);
 }
 
-const SENTENCE_END = /[.!?。！？]+["'”’」』)）]*(?=\s|$|[^\x00-\x7f])|\n+/gu;
+// Sentence ends: CJK marks always; Latin ones before a space or the end; blank lines; and the line
+// breaks before list items and table rows. A single line break inside a paragraph is only wrapping.
+const SENTENCE_END = /[。！？]+[」』）)"'”’]*|[.!?]+["'”’)）]*(?=\s|$|[^\x00-\x7f])|\n\s*\n\s*|\n(?=\s*(?:[-*•|]|\d+[.)]\s))/gu;
 
-/** [{start, end}] of each sentence of <text> (Latin and CJK sentence ends, and line breaks). */
+/** [{start, end}] of each sentence of <text> (Latin and CJK sentence ends, paragraphs, list items). */
 export function sentenceRanges(text) {
   const ranges = [];
   let start = 0;
@@ -165,7 +169,18 @@ export function passageHighlights(passage, answer, number, highlights) {
       if (best >= 0.6) ranges.push(range);
     }
   }
-  return merge(ranges);
+  return joinAcrossSpace(passage, merge(ranges));
+}
+
+// Neighbouring highlights with only white space between them read as one.
+function joinAcrossSpace(text, ranges) {
+  const joined = [];
+  for (const r of ranges) {
+    const last = joined[joined.length - 1];
+    if (last && /^\s*$/.test(text.slice(last.end, r.start))) last.end = r.end;
+    else joined.push({ ...r });
+  }
+  return joined;
 }
 
 function shared(a, b) {
