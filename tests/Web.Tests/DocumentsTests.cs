@@ -44,7 +44,7 @@ public sealed class DocumentsTests(Chromium chromium, WebAppServer server)
         var row = page.Locator("#documents-body tr").Filter(new() { HasTextString = "en/getting-started.md" });
         await Assertions.Expect(row.Locator("th a")).ToHaveTextAsync("en/getting-started.md");
         await Assertions.Expect(row.Locator("td").Nth(0)).ToHaveTextAsync("Aurora A1 owner's guide");
-        await Assertions.Expect(row.Locator("td").Nth(1)).ToContainTextAsync("getting-started.md");
+        await Assertions.Expect(row.Locator("td").Nth(1)).ToHaveTextAsync("samples/docs/en/getting-started.md");
         await Assertions.Expect(row.Locator("td.number")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("^[1-9][0-9]*$"));
         await Assertions.Expect(row.Locator(".tags li")).ToHaveTextAsync("manual");
         await Assertions.Expect(row.Locator("time")).ToHaveAttributeAsync("datetime", new System.Text.RegularExpressions.Regex("^20[0-9]{2}-"));

@@ -43,8 +43,12 @@ public sealed class TextFunctionTests(Chromium chromium, WebAppServer server)
         Assert.Empty((await CallAsync(web, "passageHighlights", passage, "Ferries leave from pier six [1].", 1, null)).EnumerateArray());
 
         const string chinese = "請只使用原廠附的 4 A 充電器。從沒電充到全滿大約需要四個半小時。充電環境溫度應在攝氏 10 度到 30 度之間。";
-        var cjk = await CallAsync(web, "passageHighlights", chinese, "從沒電充到全滿大約需要四個半小時。[1]", 1, null);
-        Assert.Equal(["從沒電充到全滿大約需要四個半小時。"], Marked(chinese, cjk));
+        var cjk = await CallAsync(web, "passageHighlights", chinese, "從沒電充到全滿大約需要四個半小時。[1]充電環境溫度應在攝氏 10 度到 30 度之間。[1]", 1, null);
+        Assert.Equal(["從沒電充到全滿大約需要四個半小時。充電環境溫度應在攝氏 10 度到 30 度之間。"], Marked(chinese, cjk));
+
+        // Each sentence's marker follows it, so a passage gets only the sentences that cite it.
+        const string answer = "Use only the supplied 4 A charger. [2] The battery can be charged on the bike. [1]";
+        Assert.Equal(["The battery can be charged on the bike."], Marked(passage, await CallAsync(web, "passageHighlights", passage, answer, 1, null)));
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using KnowledgeQa.Agents.Chat;
 using KnowledgeQa.Plugins.Hosting;
+using KnowledgeQa.Retrieval.Documents;
 using KnowledgeQa.Retrieval.Ingestion;
 using KnowledgeQa.Server;
 using Microsoft.AspNetCore.Builder;
@@ -12,7 +13,8 @@ namespace KnowledgeQa.Web.Tests;
 /// <summary>
 /// The real kqa server for the browser tests: Kestrel on a free loopback port, the embedded SQLite
 /// store, the real ONNX embedding model, an API key, and the README's sample knowledge base
-/// (samples/docs, English and Traditional Chinese) ingested with the tag "manual", plus the
+/// (samples/docs, English and Traditional Chinese) ingested with the tag "manual" under the ids
+/// `kqa ingest samples/docs` gives them (en/warranty.txt, zh-Hant/電池保養.md, ...), plus the
 /// documents of <see cref="WebFixtures"/> (long unbroken Chinese, markup-looking text).
 /// </summary>
 public class WebAppServer : IAsyncLifetime
@@ -46,14 +48,30 @@ public class WebAppServer : IAsyncLifetime
         await App.StartAsync(TestContext.Current.CancellationToken);
         BaseAddress = new Uri(KqaServer.Addresses(App).Single() + "/");
 
-        var pipeline = App.Services.GetRequiredService<IngestionPipeline>();
-        var samples = await pipeline.IngestAsync([Path.Combine(AppContext.BaseDirectory, "samples", "docs")],
-            new IngestionOptions { Tags = ["manual"] }, cancellationToken: TestContext.Current.CancellationToken);
-        Assert.Equal(0, samples.Failed);
+        await IngestAsync(Path.Combine(AppContext.BaseDirectory, "samples", "docs"), "samples/docs", "manual");
         var fixtures = Path.Combine(Folder.Path, "fixtures");
         WebFixtures.WriteTo(fixtures);
-        var written = await pipeline.IngestAsync([fixtures], new IngestionOptions { Tags = ["fixture"] }, cancellationToken: TestContext.Current.CancellationToken);
-        Assert.Equal(0, written.Failed);
+        await IngestAsync(fixtures, "fixtures", "fixture");
+    }
+
+    /// <summary>
+    /// Ingests the files of <paramref name="folder"/> with the ids kqa ingest gives them (paths relative
+    /// to the folder) and sources relative to the repository, so that no machine path shows on screen.
+    /// </summary>
+    private async Task IngestAsync(string folder, string sourcePrefix, string tag)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var readers = App.Services.GetRequiredService<DocumentReaderRegistry>();
+        var documents = new List<Document>();
+        foreach (var file in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        {
+            var id = Path.GetRelativePath(folder, file).Replace('\\', '/');
+            await using var content = File.OpenRead(file);
+            documents.Add(await readers.ReadAsync(content, Path.GetFileName(file), id, $"{sourcePrefix}/{id}", ct));
+        }
+        var summary = await App.Services.GetRequiredService<IngestionPipeline>()
+            .IngestDocumentsAsync(documents, new IngestionOptions { Tags = [tag] }, cancellationToken: ct);
+        Assert.Equal(0, summary.Failed);
     }
 
     public HttpClient CreateClient(string? apiKey = ApiKey)

@@ -1,7 +1,7 @@
 // The Documents views: the list (filter, delete with confirmation), uploads with per-file
 // progress and result, and one document's chunks.
 
-import { h, byId, announce, bytes, marked, setLang, time } from './dom.js';
+import { h, byId, announce, bytes, setLang, time } from './dom.js';
 import { deleteDocument, getDocument, listDocuments, uploadFile } from './api.js';
 import { detectLanguage, headingPath, tagList } from './text.js';
 import { documentFocus, documentHref, facts } from './passage.js';
@@ -13,6 +13,8 @@ const PARALLEL_UPLOADS = 2;
 let documents = [];
 let onDocumentsChanged = () => {};
 let shownDocument = null;
+// A message for the next rendering of the list (after a delete, which may also change the view).
+let notice = null;
 
 /** <handler> gets the documents list each time it is loaded (the app keeps the tag suggestions from it). */
 export function onDocuments(handler) { onDocumentsChanged = handler; }
@@ -64,18 +66,20 @@ function renderList() {
     : documents;
   byId('documents-body').replaceChildren(...shown.map(row));
   const chunks = documents.reduce((n, d) => n + (d.chunks ?? 0), 0);
-  byId('documents-status').textContent = documents.length === 0
+  const prefix = notice ? `${notice} ` : '';
+  notice = null;
+  byId('documents-status').textContent = prefix + (documents.length === 0
     ? 'The knowledge base is empty: add documents above.'
     : filter
       ? `${shown.length} of ${documents.length} documents match “${filter}”.`
-      : `${documents.length} ${documents.length === 1 ? 'document' : 'documents'}, ${chunks} chunks.`;
+      : `${documents.length} ${documents.length === 1 ? 'document' : 'documents'}, ${chunks} chunks.`);
 }
 
 function row(d) {
   return h('tr', {},
     h('th', { scope: 'row', class: 'id' }, h('a', { href: documentHref(d.documentId), lang: detectLanguage(d.documentId) }, d.documentId)),
     h('td', { lang: detectLanguage(d.title ?? '') }, d.title ?? ''),
-    h('td', { class: 'id', lang: detectLanguage(d.source ?? '') }, d.source !== d.documentId ? d.source : ''),
+    h('td', { class: 'id source', lang: detectLanguage(d.source ?? '') }, d.source !== d.documentId ? d.source : ''),
     h('td', { class: 'number' }, d.chunks),
     h('td', {}, tags(d.tags)),
     h('td', {}, time(d.ingestedAt)),
@@ -98,9 +102,8 @@ async function remove(d, then, opener = document.activeElement) {
   try {
     await deleteDocument(d.documentId);
     announce(`Deleted ${d.documentId}.`);
+    notice = `Deleted “${d.documentId}”.`;
     await then();
-    const status = byId('documents-status');
-    status.textContent = `Deleted “${d.documentId}”. ${status.textContent}`;
     byId('document-filter').focus();
   } catch (e) {
     if (e.status === 401) return;
@@ -256,7 +259,7 @@ export async function showDocument(id) {
     const isFocus = focus !== null && c.text === focus;
     const item = h('li', { class: isFocus ? 'chunk focused' : 'chunk', tabindex: isFocus ? '-1' : null },
       h('h2', { class: 'chunk-title' }, `Chunk ${c.index + 1}`, where ? h('span', { class: 'meta', lang: detectLanguage(where) }, ` · ${where}`) : null),
-      h('p', { class: 'chunk-text', lang: detectLanguage(c.text) }, isFocus ? marked([{ text: c.text, marked: true }]) : c.text));
+      h('p', { class: 'chunk-text', lang: detectLanguage(c.text) }, c.text));
     if (isFocus) focused = item;
     return item;
   });

@@ -94,7 +94,9 @@ export function answerSentences(answer) {
 
 // Sentence ends: CJK marks always; Latin ones before a space or the end; blank lines; and the line
 // breaks before list items and table rows. A single line break inside a paragraph is only wrapping.
-const SENTENCE_END = /[。！？]+[」』）)"'”’]*|[.!?]+["'”’)）]*(?=\s|$|[^\x00-\x7f])|\n\s*\n\s*|\n(?=\s*(?:[-*•|]|\d+[.)]\s))/gu;
+// Citation markers right after a sentence's end belong to that sentence ("... 4.5 hours. [1]").
+const TRAILING_MARKERS = String.raw`(?:\s*[[［【]\s*\p{Nd}+(?:\s*(?:[,，、;；]|[-–~～])\s*\p{Nd}+)*\s*[\]］】])*`;
+const SENTENCE_END = new RegExp(String.raw`[。！？]+[」』）)"'”’]*${TRAILING_MARKERS}|[.!?]+["'”’)）]*${TRAILING_MARKERS}(?=\s|$|[^\x00-\x7f])|\n\s*\n\s*|\n(?=\s*(?:[-*•|]|\d+[.)]\s))`, 'gu');
 
 /** [{start, end}] of each sentence of <text> (Latin and CJK sentence ends, paragraphs, list items). */
 export function sentenceRanges(text) {
