@@ -98,8 +98,7 @@ public sealed partial class AccessTests(Chromium chromium, WebAppServer server)
     [Fact]
     public async Task A_key_the_server_stops_accepting_brings_the_prompt_back()
     {
-        await using var web = await chromium.OpenAsync(server.BaseAddress);
-        await web.SignInAsync();
+        await using var web = await chromium.OpenSignedInAsync(server);
         var page = web.Page;
 
         await web.EvalAsync<object?>("sessionStorage.setItem('kqa.apiKey', 'revoked-key')");

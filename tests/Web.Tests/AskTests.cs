@@ -21,8 +21,7 @@ public sealed class AskTests(Chromium chromium, WebAppServer server)
     [Fact]
     public async Task An_answer_streams_in_and_its_citation_opens_the_passage_with_the_used_sentence_highlighted()
     {
-        await using var web = await chromium.OpenAsync(server.BaseAddress);
-        await web.SignInAsync();
+        await using var web = await chromium.OpenSignedInAsync(server);
         var page = web.Page;
 
         var response = page.WaitForResponseAsync(r => r.Url.EndsWith("/v1/ask", StringComparison.Ordinal));
@@ -58,8 +57,7 @@ public sealed class AskTests(Chromium chromium, WebAppServer server)
     [Fact]
     public async Task A_follow_up_question_sends_the_conversation_so_far_as_history()
     {
-        await using var web = await chromium.OpenAsync(server.BaseAddress);
-        await web.SignInAsync();
+        await using var web = await chromium.OpenSignedInAsync(server);
         var page = web.Page;
         var requests = new List<IRequest>();
         page.Request += (_, r) => { if (r.Url.EndsWith("/v1/ask", StringComparison.Ordinal)) requests.Add(r); };
@@ -86,8 +84,7 @@ public sealed class AskTests(Chromium chromium, WebAppServer server)
     [Fact]
     public async Task A_question_the_knowledge_base_cannot_answer_is_shown_as_a_refusal()
     {
-        await using var web = await chromium.OpenAsync(server.BaseAddress);
-        await web.SignInAsync();
+        await using var web = await chromium.OpenSignedInAsync(server);
 
         var turn = await AskAsync(web.Page, "Who painted the Mona Lisa?");
 
@@ -103,8 +100,7 @@ public sealed class AskTests(Chromium chromium, WebAppServer server)
     [InlineData("电池保固几年？", "zh-Hans")]
     public async Task A_Chinese_question_is_answered_from_the_Chinese_manual_and_shown_in_its_script(string question, string lang)
     {
-        await using var web = await chromium.OpenAsync(server.BaseAddress);
-        await web.SignInAsync();
+        await using var web = await chromium.OpenSignedInAsync(server);
         var page = web.Page;
 
         var turn = await AskAsync(page, question);

@@ -66,6 +66,17 @@ public sealed class Chromium : IAsyncLifetime
         return new WebPage(context, await context.NewPageAsync());
     }
 
+    /// <summary>A page of <paramref name="server"/>'s app, past the key prompt when the server has a key, at <paramref name="path"/>.</summary>
+    public async Task<WebPage> OpenSignedInAsync(WebAppServer server, string path = "")
+    {
+        var web = await OpenAsync(server.BaseAddress);
+        if (server.RequiredKey is { } key)
+            await web.SignInAsync(key, path);
+        else
+            await web.GotoAsync(path);
+        return web;
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (Browser is not null)

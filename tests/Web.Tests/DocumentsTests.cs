@@ -29,8 +29,7 @@ public sealed class DocumentsTests(Chromium chromium, WebAppServer server)
 
     private static async Task<WebPage> OpenDocumentsAsync(Chromium chromium, WebAppServer server)
     {
-        var web = await chromium.OpenAsync(server.BaseAddress);
-        await web.SignInAsync(path: "#/documents");
+        var web = await chromium.OpenSignedInAsync(server, "#/documents");
         await Assertions.Expect(web.Page.Locator("#documents-body tr")).Not.ToHaveCountAsync(0);
         return web;
     }
@@ -154,8 +153,7 @@ public sealed class DocumentsTests(Chromium chromium, WebAppServer server)
     public async Task The_document_view_shows_every_chunk_with_its_headings_for_an_id_with_a_slash_and_Chinese_characters()
     {
         const string id = "zh-Hant/電池保養.md";
-        await using var web = await chromium.OpenAsync(server.BaseAddress);
-        await web.SignInAsync();
+        await using var web = await chromium.OpenSignedInAsync(server);
         var page = web.Page;
 
         await page.ClickAsync("#nav a[data-view='documents']");

@@ -51,8 +51,7 @@ public sealed class RenderingTests(Chromium chromium, WebAppServer server)
     [Fact]
     public async Task Document_text_that_looks_like_markup_is_shown_as_text_and_never_runs()
     {
-        await using var web = await chromium.OpenAsync(server.BaseAddress);
-        await web.SignInAsync(path: "#/search");
+        await using var web = await chromium.OpenSignedInAsync(server, "#/search");
         var page = web.Page;
 
         await page.FillAsync("#search-query", "ferry timetable note bold");

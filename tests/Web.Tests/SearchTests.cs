@@ -20,8 +20,7 @@ public sealed class SearchTests(Chromium chromium, WebAppServer server)
     [Fact]
     public async Task Results_show_title_source_headings_and_a_snippet_with_the_query_terms_marked()
     {
-        await using var web = await chromium.OpenAsync(server.BaseAddress);
-        await web.SignInAsync(path: "#/search");
+        await using var web = await chromium.OpenSignedInAsync(server, "#/search");
         var page = web.Page;
         await Assertions.Expect(page.Locator("#view-search")).ToBeVisibleAsync();
 
@@ -53,8 +52,7 @@ public sealed class SearchTests(Chromium chromium, WebAppServer server)
     [Fact]
     public async Task The_tag_filter_keeps_only_documents_with_one_of_the_tags()
     {
-        await using var web = await chromium.OpenAsync(server.BaseAddress);
-        await web.SignInAsync(path: "#/search");
+        await using var web = await chromium.OpenSignedInAsync(server, "#/search");
         var page = web.Page;
 
         var request = await SearchAsync(page, "battery", tags: "manual, no-such-tag");
@@ -73,8 +71,7 @@ public sealed class SearchTests(Chromium chromium, WebAppServer server)
     [Fact]
     public async Task A_Chinese_query_marks_the_words_it_shares_with_the_passage()
     {
-        await using var web = await chromium.OpenAsync(server.BaseAddress);
-        await web.SignInAsync(path: "#/search");
+        await using var web = await chromium.OpenSignedInAsync(server, "#/search");
         var page = web.Page;
 
         await SearchAsync(page, "電池保固", top: 3);
