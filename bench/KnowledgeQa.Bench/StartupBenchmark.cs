@@ -34,23 +34,23 @@ internal static class StartupBenchmark
             // Stores for each variant, ingested by the binary itself (not timed); then one ask warms the cache.
             var int8Store = Path.Combine(work, "int8");
             var fp32Store = Path.Combine(work, "fp32");
-            await RunKqaAsync(kqa, ["--data", int8Store, "ingest", samples], []);
+            await RunKqaAsync(kqa, ["--data", int8Store, "--embedding-precision", "int8", "ingest", samples], []);
             await RunKqaAsync(kqa, ["--data", fp32Store, "--embedding-precision", "fp32", "ingest", samples], []);
-            await RunKqaAsync(kqa, ["--data", int8Store, "ask", English], []);
+            await RunKqaAsync(kqa, ["--data", int8Store, "--embedding-precision", "int8", "ask", English], []);
             await RunKqaAsync(kqa, ["--data", fp32Store, "--embedding-precision", "fp32", "ask", English], []);
 
             var cases = new List<(string Name, string Program, string[] Args, Dictionary<string, string> Environment)>
             {
                 ("kqa --version", kqa, ["--version"], []),
                 ("kqa docs", kqa, ["--data", int8Store, "docs"], []),
-                ("kqa ask (English)", kqa, ["--data", int8Store, "ask", English], []),
-                ("kqa ask (Chinese: jieba loads)", kqa, ["--data", int8Store, "ask", Chinese], []),
+                ("kqa ask (English)", kqa, ["--data", int8Store, "--embedding-precision", "int8", "ask", English], []),
+                ("kqa ask (Chinese: jieba loads)", kqa, ["--data", int8Store, "--embedding-precision", "int8", "ask", Chinese], []),
                 ("ask, fp32 model", kqa, ["--data", fp32Store, "--embedding-precision", "fp32", "ask", English], []),
-                ("ask, model cache off", kqa, ["--data", int8Store, "ask", English], new() { ["KQA__Embedding__UseCache"] = "false" }),
+                ("ask, model cache off", kqa, ["--data", int8Store, "--embedding-precision", "int8", "ask", English], new() { ["KQA__Embedding__UseCache"] = "false" }),
                 ("ask, fp32 + cache off (model from the resource, graph optimised at start)", kqa,
                     ["--data", fp32Store, "--embedding-precision", "fp32", "ask", English], new() { ["KQA__Embedding__UseCache"] = "false" }),
-                ("ask, ReadyToRun code ignored (all JIT)", kqa, ["--data", int8Store, "ask", English], new() { ["DOTNET_ReadyToRun"] = "0" }),
-                ("ask, TieredPGO off", kqa, ["--data", int8Store, "ask", English], new() { ["DOTNET_TieredPGO"] = "0" }),
+                ("ask, ReadyToRun code ignored (all JIT)", kqa, ["--data", int8Store, "--embedding-precision", "int8", "ask", English], new() { ["DOTNET_ReadyToRun"] = "0" }),
+                ("ask, TieredPGO off", kqa, ["--data", int8Store, "--embedding-precision", "int8", "ask", English], new() { ["DOTNET_TieredPGO"] = "0" }),
             };
             if (baseline is not null)
             {
@@ -223,7 +223,11 @@ internal static class StartupProbe
 
         Begin();
         var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection();
-        KnowledgeQa.Plugins.Hosting.ServiceCollectionExtensions.AddKnowledgeQa(services, o => o.DataDirectory = store);
+        KnowledgeQa.Plugins.Hosting.ServiceCollectionExtensions.AddKnowledgeQa(services, o =>
+        {
+            o.DataDirectory = store;
+            o.Embedding.Precision = KnowledgeQa.Retrieval.Embeddings.EmbeddingPrecision.Int8;
+        });
         await using var provider = Microsoft.Extensions.DependencyInjection.ServiceCollectionContainerBuilderExtensions.BuildServiceProvider(services);
         T Get<T>() where T : notnull => Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<T>(provider);
         End("configuration and services");

@@ -34,7 +34,7 @@ public sealed class EmbeddingRuntimeTests : IDisposable
 
         Assert.Equal(0, ingest.ExitCode);
         var cached = Assert.Single(CachedFiles());
-        Assert.StartsWith("model.int8-", Path.GetFileName(cached)); // int8 by default on the CPU
+        Assert.Equal("model.onnx", Path.GetFileName(cached)); // the bundled float32 model, unpacked once
     }
 
     [Fact]
@@ -62,17 +62,18 @@ public sealed class EmbeddingRuntimeTests : IDisposable
     }
 
     [Fact]
-    public async Task A_float32_store_is_queried_in_float32_and_refuses_int8_queries()
+    public async Task An_int8_store_is_queried_in_int8_and_refuses_float32_queries()
     {
-        var ingest = await Kqa("--embedding-precision", "fp32", "ingest", Sample);
-        var int8 = await Kqa("search", "How long does a full charge take?");
-        var fp32 = await Kqa("--embedding-precision", "fp32", "search", "How long does a full charge take?", "--json");
+        var ingest = await Kqa("--embedding-precision", "int8", "ingest", Sample);
+        var fp32 = await Kqa("search", "How long does a full charge take?");
+        var int8 = await Kqa("--embedding-precision", "int8", "search", "How long does a full charge take?", "--json");
 
         Assert.Equal(0, ingest.ExitCode);
-        Assert.Equal(1, int8.ExitCode);
-        Assert.Contains("embedded with 'all-MiniLM-L6-v2'", int8.Stderr);
-        Assert.Contains("--embedding-precision", int8.Stderr);
-        Assert.Equal(0, fp32.ExitCode);
-        Assert.Contains("4.5 hours", fp32.Stdout);
+        Assert.Equal(1, fp32.ExitCode);
+        Assert.Contains("embedded with 'all-MiniLM-L6-v2-int8'", fp32.Stderr);
+        Assert.Contains("Precision to Int8", fp32.Stderr);
+        Assert.Contains("--embedding-precision", fp32.Stderr);
+        Assert.Equal(0, int8.ExitCode);
+        Assert.Contains("4.5 hours", int8.Stdout);
     }
 }

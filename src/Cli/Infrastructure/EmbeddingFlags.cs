@@ -9,7 +9,7 @@ public static class EmbeddingFlags
 {
     public static readonly Option<string?> Precision = new("--embedding-precision")
     {
-        Description = "Embedding model precision: int8 (default on the CPU, about twice as fast) or fp32; a store answers only queries of the precision that embedded it",
+        Description = "Embedding model precision: fp32 (default) or int8 (CPU; faster ingest and start-up); a store answers only queries of the precision that embedded it",
         Recursive = true,
     };
 

@@ -53,8 +53,8 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         _batchSize = options.BatchSize;
 
         var provider = OnnxSessionLoader.NormalizeProvider(options.ExecutionProvider);
-        Precision = options.Precision != EmbeddingPrecision.Auto ? options.Precision
-            : provider == OnnxSessionLoader.Cpu ? EmbeddingPrecision.Int8 : EmbeddingPrecision.Float32;
+        // Auto stays float32 until int8's SciFact quality check has been run (see EmbeddingPrecision.Auto).
+        Precision = options.Precision == EmbeddingPrecision.Auto ? EmbeddingPrecision.Float32 : options.Precision;
         ModelId = Precision == EmbeddingPrecision.Int8 ? source.ModelId + Int8Suffix : source.ModelId;
 
         var watch = Stopwatch.StartNew();
