@@ -86,22 +86,12 @@ internal static class IngestBenchmark
         var given = options.Select((o, i) => (o, i)).Where(x => x.o == "--files" && x.i + 1 < options.Length).Select(x => options[x.i + 1]).ToList();
         if (given.Count > 0)
             return given.Select(Path.GetFullPath).ToList();
-        var root = RepositoryRoot();
+        var root = StartupBenchmark.RepositoryRoot();
         // The repository's own Markdown (its README.md would clash with realworld/README.md: one id per file name).
         var paths = new List<string> { Path.Combine(root, "docs"), Path.Combine(root, "samples", "docs") };
         if (data is not null && Directory.Exists(Path.Combine(data, "realworld")))
             paths.Insert(0, Path.GetFullPath(Path.Combine(data, "realworld")));
         return paths;
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "KnowledgeQa.sln")))
-                return directory.FullName;
-        }
-        return Directory.GetCurrentDirectory();
     }
 
     private sealed record Corpus(int Files, int Failed, List<string> Chunks);
