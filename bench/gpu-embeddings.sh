@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Embeddings on a GPU, in one command, on a machine with an NVIDIA GPU (driver, CUDA 12 runtime, cuDNN 9):
+# Embeddings on a GPU, in one command, on a machine with an NVIDIA GPU (driver, and the CUDA and cuDNN libraries of ONNX Runtime 1.31: CUDA 13, cuDNN 9):
 # builds the benchmark with ONNX Runtime's CUDA package (-p:KqaCudaEmbeddings=true) and runs the embedding
 # suite on the CPU and on ONNX Runtime's CUDA execution provider with the same texts: chunks/s of each (and of
 # a bare ONNX Runtime session on each), the CUDA / CPU ratio, and the cosine agreement of the vectors.

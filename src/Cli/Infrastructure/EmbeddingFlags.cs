@@ -15,7 +15,7 @@ public static class EmbeddingFlags
 
     public static readonly Option<string?> Provider = new("--embedding-provider")
     {
-        Description = "Where the embedding model runs: cpu (default) or cuda (needs the build with -p:KqaCudaEmbeddings=true and CUDA 12 + cuDNN 9)",
+        Description = "Where the embedding model runs: cpu (default) or cuda (needs the build with -p:KqaCudaEmbeddings=true and the CUDA libraries)",
         Recursive = true,
     };
 

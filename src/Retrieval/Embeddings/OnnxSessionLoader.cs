@@ -83,8 +83,8 @@ internal static class OnnxSessionLoader
                 sessionOptions.Dispose();
                 throw new EmbeddingModelException(
                     $"The CUDA execution provider is not available for embeddings: {e.Message} " +
-                    "Build with -p:KqaCudaEmbeddings=true (ONNX Runtime's CUDA package; the machine needs an NVIDIA driver, " +
-                    "the CUDA 12 runtime and cuDNN 9), or set the embedding ExecutionProvider to cpu.", e);
+                    "It needs a build with -p:KqaCudaEmbeddings=true (ONNX Runtime's CUDA package) and, on the machine, an NVIDIA driver with " +
+                    "the CUDA and cuDNN libraries it was built for (CUDA 13 and cuDNN 9 for ONNX Runtime 1.31); or set the embedding ExecutionProvider to cpu.", e);
             }
         }
         return sessionOptions;
