@@ -20,7 +20,7 @@ namespace KnowledgeQa.Retrieval.Storage.Qdrant;
 /// content hash (or none) is what the store reports, so the next ingest redoes the document; all
 /// steps are idempotent.
 /// </remarks>
-public sealed class QdrantKnowledgeStore : IKnowledgeStore
+public sealed partial class QdrantKnowledgeStore : IKnowledgeStore
 {
     private const uint ScrollPageSize = 256;
 
@@ -137,10 +137,9 @@ public sealed class QdrantKnowledgeStore : IKnowledgeStore
         return points.Count == 0 ? null : QdrantDocumentPoints.ToDocument(points[0].Id, points[0].Payload);
     }
 
-    public async Task UpsertDocumentAsync(StoredDocument document, IReadOnlyList<IndexedChunk> chunks, CancellationToken cancellationToken = default)
+    /// <summary>Writes a document's chunk points and record (the caller decided it must be written; see QdrantKnowledgeStore.Sync.cs).</summary>
+    private async Task WriteDocumentPointsAsync(StoredDocument document, IReadOnlyList<IndexedChunk> chunks, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(document);
-        ArgumentNullException.ThrowIfNull(chunks);
         var metadata = _metadata ?? throw new InvalidOperationException("Call InitializeAsync before writing to the Qdrant store.");
         foreach (var indexed in chunks)
         {
