@@ -125,6 +125,6 @@ public sealed class FileDiscoveryTests : IDisposable
         Assert.Equal(first, found[0].FullPath);
         Assert.Contains("already used by", found[1].SkipReason);
         Assert.Equal("already listed as 'readme.md'", found[2].SkipReason);
-        Assert.Equal(new DiscoveredFile(missing, "missing", "not found"), found[3]);
+        Assert.Equal(new DiscoveredFile(missing, "missing", "not found") { Skip = SkipKind.NotFound }, found[3]);
     }
 }

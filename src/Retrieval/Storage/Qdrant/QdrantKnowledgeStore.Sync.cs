@@ -26,6 +26,7 @@ public sealed partial class QdrantKnowledgeStore
     {
         ArgumentNullException.ThrowIfNull(document);
         ArgumentNullException.ThrowIfNull(chunks);
+        ValidateChunks(document, chunks);
         using var held = await _documentLocks.AcquireAsync(document.Id, cancellationToken).ConfigureAwait(false);
         var existing = await GetDocumentAsync(document.Id, cancellationToken).ConfigureAwait(false);
         if (existing is not null && existing.ContentHash == document.ContentHash)
