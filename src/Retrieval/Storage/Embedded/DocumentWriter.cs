@@ -179,7 +179,7 @@ internal static class DocumentWriter
     /// <summary>
     /// Deletes a document's chunks and, by the terms kept in each chunk row, their postings. The
     /// vectors of texts that leave the store (not in <paramref name="kept"/>, the texts the new
-    /// version keeps) go to the bounded vector cache first.
+    /// version keeps, nor in another document) go to the bounded vector cache first.
     /// </summary>
     private static async Task<List<long>> RemoveChunksAsync(
         SqliteTransaction transaction, long documentKey, IReadOnlySet<string>? kept, int vectorCacheSize, CancellationToken cancellationToken)
@@ -228,6 +228,7 @@ internal static class DocumentWriter
             INSERT OR REPLACE INTO vector_cache (text_hash, vector)
             SELECT text_hash, vector FROM chunks
             WHERE doc_key = @key AND text_hash <> '' AND text_hash NOT IN (SELECT value FROM json_each(@kept))
+                AND NOT EXISTS (SELECT 1 FROM chunks other WHERE other.text_hash = chunks.text_hash AND other.doc_key <> @key)
             ORDER BY idx
             """))
         {

@@ -240,20 +240,30 @@ public sealed partial class EmbeddedKnowledgeStore
     private string DescribeFull()
     {
         var folder = System.IO.Path.GetDirectoryName(_path) ?? _path;
-        if (_options.MaxSizeBytes is { } limit)
+        // With a size limit set and room left on the disk, the limit is what was hit.
+        if (_options.MaxSizeBytes is { } limit && (FreeBytes(folder) ?? long.MaxValue) >= 1024 * 1024)
         {
-            var size = File.Exists(_path) ? new FileInfo(_path).Length : 0;
-            if (size + 64 * 1024 >= limit)
-            {
-                return $"The store '{_path}' reached its size limit ({limit:N0} bytes, Store:MaxSizeBytes): raise the limit or delete documents. " +
-                       "What was written before this document is kept.";
-            }
+            return string.Create(CultureInfo.InvariantCulture,
+                $"The store '{_path}' reached its size limit ({limit:N0} bytes, Store:MaxSizeBytes): raise the limit or delete documents. ") +
+                "What was written before this document is kept.";
         }
         return $"The disk that holds the store '{_path}' is full: free space in '{folder}' (or move the store with --data), then run again. " +
                "What was written before this document is kept.";
     }
 
     private const int SqliteFull = 13;
+
+    private static long? FreeBytes(string folder)
+    {
+        try
+        {
+            return new DriveInfo(folder).AvailableFreeSpace;
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>Per connection: the text-hash function the migration uses, and the size limit.</summary>
     private async Task PrepareConnectionAsync(SqliteConnection connection, CancellationToken cancellationToken)
