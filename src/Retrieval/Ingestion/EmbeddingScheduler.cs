@@ -22,8 +22,25 @@ internal sealed class PendingDocument(PreparedDocument prepared, ReadOnlyMemory<
 
     public int Unassigned => Missing.Length - Assigned;
 
-    /// <summary>Records <paramref name="count"/> more embedded chunks; true for the call that completes the document.</summary>
-    public bool MarkEmbedded(int count) => Interlocked.Add(ref _remaining, -count) == 0;
+    private int _embedded;
+    private int _shared;
+
+    /// <summary>Chunks the model embedded for this document (a text equal to another one in the same batch is counted once, there).</summary>
+    public int Embedded => Volatile.Read(ref _embedded);
+
+    /// <summary>Missing chunks that got the vector of an equal text embedded for another chunk of the same batch.</summary>
+    public int Shared => Volatile.Read(ref _shared);
+
+    /// <summary>
+    /// Records <paramref name="embedded"/> chunks embedded for this document and <paramref name="shared"/>
+    /// that took an equal text's vector; true for the call that completes the document.
+    /// </summary>
+    public bool MarkEmbedded(int embedded, int shared)
+    {
+        Interlocked.Add(ref _embedded, embedded);
+        Interlocked.Add(ref _shared, shared);
+        return Interlocked.Add(ref _remaining, -(embedded + shared)) == 0;
+    }
 }
 
 /// <summary>One chunk of one document in an embedding batch.</summary>

@@ -172,6 +172,7 @@ internal sealed class IngestionRun(
             var texts = new List<string>();
             var slot = new Dictionary<string, int>(StringComparer.Ordinal);
             var slots = new int[batch.Count];
+            var first = new bool[batch.Count];
             for (var i = 0; i < batch.Count; i++)
             {
                 var text = batch[i].Document.Prepared.Chunks[batch[i].ChunkIndex].Text;
@@ -180,6 +181,7 @@ internal sealed class IngestionRun(
                     index = texts.Count;
                     slot[text] = index;
                     texts.Add(text);
+                    first[i] = true;
                 }
                 slots[i] = index;
             }
@@ -199,7 +201,8 @@ internal sealed class IngestionRun(
             {
                 foreach (var (item, i) in group)
                     group.Key.Vectors[item.ChunkIndex] = vectors[slots[i]].Vector;
-                if (group.Key.MarkEmbedded(group.Count()))
+                var embeddedHere = group.Count(x => first[x.i]);
+                if (group.Key.MarkEmbedded(embeddedHere, group.Count() - embeddedHere))
                     completed.Add(group.Key);
             }
             foreach (var document in completed)
@@ -215,7 +218,7 @@ internal sealed class IngestionRun(
             var indexed = new IndexedChunk[document.Chunks.Count];
             for (var i = 0; i < indexed.Length; i++)
                 indexed[i] = new IndexedChunk(document.Chunks[i], pending.Vectors[i], document.Sparse[i]);
-            var embedded = pending.Missing.Length;
+            var embedded = pending.Embedded;
 
             IngestionFileResult result;
             try
@@ -224,7 +227,7 @@ internal sealed class IngestionRun(
                 result = new IngestionFileResult(document.Path, document.Record.Id, Outcome(written), indexed.Length)
                 {
                     EmbeddedChunks = embedded,
-                    ReusedChunks = document.Reused,
+                    ReusedChunks = document.Reused + pending.Shared,
                     SourceName = document.Record.SourceName,
                 };
                 if (document.Context.Failures.ContainsKey(document.Record.Id))
