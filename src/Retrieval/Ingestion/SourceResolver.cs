@@ -83,6 +83,9 @@ internal sealed class SourceResolver(IKnowledgeStore store)
     {
         foreach (var target in targets.DistinctBy(t => t.Source.Name))
         {
+            // Already bound here: no write (a re-run must not wait for another process's lock to find that out).
+            if ((await store.GetSourceAsync(target.Source.Name, cancellationToken).ConfigureAwait(false))?.SameTarget(target.Source) == true)
+                continue;
             var inForce = await store.BindSourceAsync(target.Source, rebind, cancellationToken).ConfigureAwait(false);
             if (!inForce.SameTarget(target.Source))
                 throw Conflict(inForce, target.Path);
