@@ -9,6 +9,7 @@ var suites = new Dictionary<string, Func<string[], Task>>(StringComparer.Ordinal
     ["store"] = StoreBenchmark.RunAsync,
     ["readers"] = ReaderBenchmark.RunAsync,
     ["classify"] = ClassificationBenchmark.RunAsync,
+    ["reembed"] = ReembedBenchmark.RunAsync,
 };
 
 var selected = args.Length == 0 ? suites.Keys.ToArray() : args.TakeWhile(a => !a.StartsWith("--")).ToArray();
