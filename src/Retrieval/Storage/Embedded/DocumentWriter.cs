@@ -271,7 +271,7 @@ internal static class DocumentWriter
         await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private static SqliteCommand Command(SqliteTransaction transaction, string sql)
+    internal static SqliteCommand Command(SqliteTransaction transaction, string sql)
     {
         var command = transaction.Connection!.CreateCommand();
         command.Transaction = transaction;

@@ -318,11 +318,5 @@ public sealed partial class EmbeddedKnowledgeStore
 
     private static SourceKind ParseKind(string kind) => kind == "folder" ? SourceKind.Folder : SourceKind.Upload;
 
-    private static SqliteCommand Command(SqliteTransaction transaction, string sql)
-    {
-        var command = transaction.Connection!.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        return command;
-    }
+    private static SqliteCommand Command(SqliteTransaction transaction, string sql) => DocumentWriter.Command(transaction, sql);
 }

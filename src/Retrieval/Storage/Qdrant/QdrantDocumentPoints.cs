@@ -91,7 +91,7 @@ internal static class QdrantDocumentPoints
         (int)(Payload.Integer(payload, PayloadFields.LayoutVersion) ?? 0));
 
     // The documents collection has one unnamed 1-d vector that is never searched; Qdrant needs a value.
-    private static PointStruct NewPoint(PointId id)
+    internal static PointStruct NewPoint(PointId id)
     {
         var vector = new Vector { Dense = new DenseVector { Data = { 1f } } };
         return new PointStruct { Id = id, Vectors = new Vectors { Vector = vector } };

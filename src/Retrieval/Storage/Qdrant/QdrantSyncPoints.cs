@@ -18,7 +18,7 @@ internal static class QdrantSyncPoints
 
     public static PointStruct ToPoint(SourceBinding source)
     {
-        var point = NewPoint(SourceId(source.Name));
+        var point = QdrantDocumentPoints.NewPoint(SourceId(source.Name));
         var payload = point.Payload;
         payload[PayloadFields.Kind] = Payload.Str(PayloadFields.SourceRecordKind);
         payload[PayloadFields.SourceName] = Payload.Str(source.Name);
@@ -41,7 +41,7 @@ internal static class QdrantSyncPoints
 
     public static PointStruct ToPoint(IngestFailure failure)
     {
-        var point = NewPoint(FailureId(failure.DocumentId));
+        var point = QdrantDocumentPoints.NewPoint(FailureId(failure.DocumentId));
         var payload = point.Payload;
         payload[PayloadFields.Kind] = Payload.Str(PayloadFields.FailureKind);
         payload[PayloadFields.DocumentId] = Payload.Str(failure.DocumentId);
@@ -78,7 +78,7 @@ internal static class QdrantSyncPoints
         }
         else
         {
-            filter.Must.Add(Keyword(PayloadFields.SourceName, sourceName));
+            filter.Must.Add(QdrantFilters.Keyword(PayloadFields.SourceName, sourceName));
         }
         return filter;
     }
@@ -91,10 +91,7 @@ internal static class QdrantSyncPoints
         return new Filter { Must = { new Condition { Field = new FieldCondition { Key = PayloadFields.TextHash, Match = new Match { Keywords = keywords } } } } };
     }
 
-    private static Filter KindIs(string kind) => new() { Must = { Keyword(PayloadFields.Kind, kind) } };
-
-    private static Condition Keyword(string key, string value) =>
-        new() { Field = new FieldCondition { Key = key, Match = new Match { Keyword = value } } };
+    private static Filter KindIs(string kind) => new() { Must = { QdrantFilters.Keyword(PayloadFields.Kind, kind) } };
 
     private static DateTimeOffset ParseTime(string? text) =>
         text is null ? default : DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
@@ -104,8 +101,4 @@ internal static class QdrantSyncPoints
         var bytes = SHA256.HashData(Encoding.UTF8.GetBytes(key));
         return QdrantPointIds.Of(new Guid(bytes.AsSpan(0, 16)));
     }
-
-    // Points of the documents collection carry its constant 1-dimensional vector (never searched).
-    private static PointStruct NewPoint(PointId id) =>
-        new() { Id = id, Vectors = new Vectors { Vector = new Vector { Dense = new DenseVector { Data = { 1f } } } } };
 }
