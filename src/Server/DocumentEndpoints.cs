@@ -23,7 +23,7 @@ public static class DocumentEndpoints
         v1.MapDelete("/documents/{**id}", async (string id, KnowledgeApi api, CancellationToken ct) =>
                 await api.DeleteDocumentAsync(id, ct)
                     ? Results.Json(new { deleted = id }, ServerJson.Options)
-                    : Results.Json(new ApiError($"no document '{id}' in the knowledge base; GET /v1/documents lists the ids."), ServerJson.Options, statusCode: 404))
+                    : DocumentDetailEndpoints.NoSuchDocument(id))
             .WithSummary("Remove a document and all its chunks (the id may contain '/': /v1/documents/upload/guides/setup.md)");
     }
 }

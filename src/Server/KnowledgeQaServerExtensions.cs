@@ -37,8 +37,8 @@ public static class KnowledgeQaServerExtensions
     }
 
     /// <summary>
-    /// Maps /healthz, the REST API under /v1, MCP at /mcp and the OpenAPI document, with the
-    /// middleware that answers their errors as JSON, checks the API key and bounds request bodies.
+    /// Maps /healthz, the REST API under /v1, MCP at /mcp, the OpenAPI document and the web app at /,
+    /// with the middleware that answers their errors as JSON, checks the API key and bounds request bodies.
     /// </summary>
     public static WebApplication MapKnowledgeQa(this WebApplication app)
     {
@@ -53,6 +53,7 @@ public static class KnowledgeQaServerExtensions
         root.MapOpenApi();
         root.MapMcp("/mcp");
         MapApi(root.MapGroup("/v1"));
+        WebAppEndpoints.MapWebApp(app);
         return app;
     }
 
@@ -68,6 +69,7 @@ public static class KnowledgeQaServerExtensions
             .Produces<ClassificationResult>().ProducesProblem(400)
             .WithSummary("Classify a text: zero-shot over 'labels' or 'sentiment': true (same JSON as kqa classify --json)");
         DocumentEndpoints.MapDocuments(v1);
+        DocumentDetailEndpoints.MapDocumentDetail(v1);
         // An unknown path under /v1 is still answered in the API's JSON error shape.
         v1.MapFallback(() => Results.Json(new ApiError("no such endpoint; GET /openapi/v1.json lists them."), ServerJson.Options, statusCode: 404))
             .ExcludeFromDescription();
