@@ -73,7 +73,7 @@ public sealed class DocumentsTests(Chromium chromium, WebAppServer server)
         await Assertions.Expect(Upload(page, "picker-broken.bin")).ToHaveAttributeAsync("data-state", "failed");
         await Assertions.Expect(Upload(page, "picker-broken.bin").Locator(".upload-state")).ToContainTextAsync("binary");
         await Assertions.Expect(Upload(page, "picker-ferries.txt").Locator("progress")).ToHaveAttributeAsync("value", "100");
-        await Assertions.Expect(Upload(page, "picker-ferries.txt").Locator(".upload-state a")).ToHaveTextAsync("picker-ferries.txt");
+        await Assertions.Expect(Upload(page, "picker-ferries.txt").Locator(".upload-state a")).ToHaveTextAsync("upload/picker-ferries.txt");
         var row = page.Locator("#documents-body tr").Filter(new() { HasTextString = "picker-manual.pdf" });
         await Assertions.Expect(row.Locator(".tags li")).ToHaveTextAsync("web-upload");
         await web.ScreenshotAsync("documents");
