@@ -71,6 +71,13 @@ internal static class QdrantErrors
     public static KnowledgeStoreException Unreachable(QdrantEndpoint endpoint, Exception cause)
     {
         var reason = cause is RpcException rpc ? Describe(rpc) : cause.Message;
+        // Qdrant's own health check needs no key; a proxy in front of it (a cloud gateway) may.
+        if (cause is RpcException { StatusCode: StatusCode.Unauthenticated or StatusCode.PermissionDenied })
+        {
+            return new KnowledgeStoreException(
+                $"Qdrant at {endpoint} refused the connection: {reason}. Set the API key with --qdrant-api-key (or KQA__Store__Qdrant__ApiKey).", cause);
+        }
+
         return new KnowledgeStoreException(
             $"Cannot reach Qdrant at {endpoint}: {reason}.{endpoint.PortHint} Start Qdrant with `{QdrantEndpoint.DockerCommand}`, "
             + "or point kqa at a running server with --qdrant-url (or KQA__Store__Qdrant__Url).", cause);
