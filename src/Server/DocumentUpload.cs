@@ -1,3 +1,4 @@
+using KnowledgeQa.Plugins.Requests;
 using KnowledgeQa.Plugins.Results;
 using KnowledgeQa.Retrieval;
 using KnowledgeQa.Retrieval.Documents;
@@ -10,13 +11,13 @@ namespace KnowledgeQa.Server;
 /// POST /v1/documents: reads each uploaded file with the same readers as kqa ingest and ingests
 /// the ones that read; a file that cannot be read is reported in <c>failed</c>, never lost silently.
 /// </summary>
-public sealed class DocumentUpload(DocumentReaderRegistry readers, IngestionPipeline pipeline, ServerSettings settings)
+public sealed class DocumentUpload(DocumentReaderRegistry readers, IngestionPipeline pipeline, ServerSettings settings, TenantOwnership ownership)
 {
     public async Task<IResult> HandleAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         if (!request.HasFormContentType)
             throw new ApiInputException("send the files as multipart/form-data (curl -F file=@guide.pdf).", StatusCodes.Status415UnsupportedMediaType);
-        var form = await request.ReadFormAsync(cancellationToken);
+        var form = await UploadForm.ReadAsync(request, settings, cancellationToken);
         if (form.Files.Count == 0)
             throw new ApiInputException("no files in the upload: add one or more file parts (curl -F file=@guide.pdf).");
         if (form.Files.Count > settings.MaxUploadFiles)
@@ -25,7 +26,8 @@ public sealed class DocumentUpload(DocumentReaderRegistry readers, IngestionPipe
         var options = new IngestionOptions
         {
             Tags = form["tag"].Where(t => !string.IsNullOrWhiteSpace(t)).Select(t => t!).ToList(),
-            Tenant = form["tenant"].FirstOrDefault() is { Length: > 0 } tenant ? tenant : null,
+            // A tenant-bound key writes to its own tenant only.
+            Tenant = CallerTenant.ForWrite(form["tenant"].FirstOrDefault() is { Length: > 0 } tenant ? tenant : null),
         };
 
         var readFailures = new List<IngestionFileResult>();
@@ -36,6 +38,11 @@ public sealed class DocumentUpload(DocumentReaderRegistry readers, IngestionPipe
             var name = Path.GetFileName(file.FileName.Replace('\\', '/'));
             if (string.IsNullOrWhiteSpace(name))
                 name = file.Name;
+            if (await ownership.RefusalAsync(name, cancellationToken) is { } refusal)
+            {
+                readFailures.Add(new IngestionFileResult(name, name, IngestionOutcome.Failed, Reason: refusal));
+                continue;
+            }
             try
             {
                 await using var stream = file.OpenReadStream();

@@ -48,7 +48,7 @@ public static class KqaServer
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("KnowledgeQa.Server");
         var addresses = Addresses(app);
         logger.LogInformation("kqa serve listening on {Addresses}", string.Join(", ", addresses));
-        if (string.IsNullOrEmpty(settings.ApiKey) && addresses.Any(a => !IsLoopback(a)))
+        if (!settings.RequiresKey && addresses.Any(a => !IsLoopback(a)))
             logger.LogWarning("Serving beyond loopback ({Addresses}) without an API key: anyone who can reach this port can read and change the knowledge base. Set --api-key or KQA__Server__ApiKey.",
                 string.Join(", ", addresses));
     }
