@@ -85,8 +85,9 @@ public static class KnowledgeQaServerExtensions
                     ? Results.Json(new { deleted = id }, ServerJson.Options)
                     : Results.Json(new ApiError($"no document '{id}' in the knowledge base; GET /v1/documents lists the ids."), ServerJson.Options, statusCode: 404))
             .WithSummary("Remove a document and all its chunks (the id may contain '/': /v1/documents/en/guide.md)");
-        // An unknown path under /v1 is still answered in the API's JSON error shape.
-        v1.MapFallback(() => Results.Json(new ApiError("no such endpoint; GET /openapi/v1.json lists them."), ServerJson.Options, statusCode: 404))
+        // An unknown path (or a known one with the wrong method or body type) under /v1 is still
+        // answered in the API's JSON error shape.
+        v1.MapFallback(ApiFallback.Handle)
             .ExcludeFromDescription();
     }
 

@@ -38,7 +38,7 @@ public static class UploadForm
         }
         catch (InvalidDataException e)
         {
-            throw new ApiInputException($"malformed multipart body: {e.Message} Send files as multipart/form-data (curl -F file=@guide.pdf).");
+            throw new ApiInputException($"malformed multipart body ({e.Message.TrimEnd('.')}); send files as multipart/form-data (curl -F file=@guide.pdf).");
         }
         catch (IOException e) when (e is not BadHttpRequestException && !cancellationToken.IsCancellationRequested)
         {

@@ -29,8 +29,8 @@ public static class DocumentCommands
                 Console.WriteLine("The knowledge base is empty. Add documents with: kqa ingest PATH");
             foreach (var d in documents)
             {
-                var tags = d.Tags.Count > 0 ? $"  [{string.Join(", ", d.Tags)}]" : "";
-                Console.WriteLine($"{d.Id}  ({d.ChunkCount} chunks){tags}  {d.Source}");
+                var tags = d.Tags.Count > 0 ? $"  [{TerminalText.Line(string.Join(", ", d.Tags))}]" : "";
+                Console.WriteLine($"{TerminalText.Line(d.Id)}  ({d.ChunkCount} chunks){tags}  {TerminalText.Line(d.Source)}");
             }
             return 0;
         });
@@ -51,7 +51,7 @@ public static class DocumentCommands
             if (parse.GetValue(GlobalOptions.Json))
                 CliJson.Write(new { deleted = documentId });
             else
-                Console.WriteLine($"deleted {documentId}");
+                Console.WriteLine($"deleted {TerminalText.Line(documentId)}");
             return 0;
         });
         return command;

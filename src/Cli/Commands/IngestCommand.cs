@@ -78,8 +78,8 @@ public static class IngestCommand
         Console.WriteLine($"{summary.Added} added, {summary.Replaced} replaced, {summary.Unchanged} unchanged, " +
                           $"{summary.Failed} failed, {summary.Skipped} skipped ({summary.Chunks} chunks written)");
         foreach (var file in summary.Files.Where(f => f.Outcome == IngestionOutcome.Failed))
-            Console.WriteLine($"  failed: {file.Path}: {file.Reason}");
+            Console.WriteLine($"  failed: {TerminalText.Line(file.Path)}: {TerminalText.Line(file.Reason)}");
         foreach (var file in summary.Files.Where(f => f.Outcome == IngestionOutcome.Skipped))
-            Console.WriteLine($"  skipped: {file.Path}: {file.Reason}");
+            Console.WriteLine($"  skipped: {TerminalText.Line(file.Path)}: {TerminalText.Line(file.Reason)}");
     }
 }
