@@ -3,6 +3,7 @@ using KnowledgeQa.Plugins.Results;
 using KnowledgeQa.Retrieval;
 using KnowledgeQa.Retrieval.Documents;
 using KnowledgeQa.Retrieval.Ingestion;
+using KnowledgeQa.Retrieval.Storage;
 using Microsoft.AspNetCore.Http;
 
 namespace KnowledgeQa.Server;
@@ -11,7 +12,7 @@ namespace KnowledgeQa.Server;
 /// POST /v1/documents: reads each uploaded file with the same readers as kqa ingest and ingests
 /// the ones that read; a file that cannot be read is reported in <c>failed</c>, never lost silently.
 /// </summary>
-public sealed class DocumentUpload(DocumentReaderRegistry readers, IngestionPipeline pipeline, ServerSettings settings, TenantOwnership ownership)
+public sealed class DocumentUpload(DocumentReaderRegistry readers, IngestionPipeline pipeline, ServerSettings settings, IKnowledgeStore store)
 {
     public async Task<IResult> HandleAsync(HttpRequest request, CancellationToken cancellationToken)
     {
@@ -38,9 +39,10 @@ public sealed class DocumentUpload(DocumentReaderRegistry readers, IngestionPipe
             var name = Path.GetFileName(file.FileName.Replace('\\', '/'));
             if (string.IsNullOrWhiteSpace(name))
                 name = file.Name;
-            if (await ownership.RefusalAsync(name, cancellationToken) is { } refusal)
+            if (await TenantOwnership.IsOffLimitsAsync(store, name, cancellationToken))
             {
-                readFailures.Add(new IngestionFileResult(name, name, IngestionOutcome.Failed, Reason: refusal));
+                readFailures.Add(new IngestionFileResult(name, name, IngestionOutcome.Failed,
+                    Reason: "a document with this id belongs to another tenant; rename the file."));
                 continue;
             }
             try

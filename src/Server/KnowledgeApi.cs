@@ -99,13 +99,8 @@ public sealed class KnowledgeApi(
     {
         if (string.IsNullOrWhiteSpace(documentId))
             throw new ApiInputException("the document id is required: DELETE /v1/documents/ID.");
-        if (CallerTenant.Current is not null)
-        {
-            var document = await store.GetDocumentAsync(documentId, cancellationToken);
-            if (document is null || !CallerTenant.MaySee(document.Tenant))
-                return false;
-        }
-        return await store.DeleteDocumentAsync(documentId, cancellationToken);
+        return !await TenantOwnership.IsOffLimitsAsync(store, documentId, cancellationToken)
+            && await store.DeleteDocumentAsync(documentId, cancellationToken);
     }
 
     private static (string Question, AskOptions Options) ReadAsk(AskRequest request) => (

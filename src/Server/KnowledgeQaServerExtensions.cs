@@ -32,7 +32,6 @@ public static class KnowledgeQaServerExtensions
         services.ConfigureHttpJsonOptions(json => ServerJson.Configure(json.SerializerOptions));
         services.AddSingleton<KnowledgeApi>();
         services.AddSingleton<DocumentUpload>();
-        services.AddSingleton<TenantOwnership>();
         services.AddOpenApi();
         services.AddMcpServer(mcp => mcp.ServerInfo = new() { Name = "kqa", Version = typeof(KnowledgeQaServerExtensions).Assembly.GetName().Version?.ToString() ?? "1.0" })
             .WithHttpTransport(http => http.Stateless = true)
