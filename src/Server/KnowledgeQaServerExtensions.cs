@@ -26,6 +26,7 @@ public static class KnowledgeQaServerExtensions
         // What the API shows as a document's source: a server hides its own folder layout by default.
         services.AddSingleton(new SourceDisplay(settings.SourcePaths));
         services.AddSingleton<ServerReadiness>();
+        services.AddSingleton<McpInFlightRequests>();
         services.AddHostedService<KnowledgeQaWarmup>();
         services.Configure<FormOptions>(form => UploadForm.Configure(form, settings));
         services.Configure<RouteHandlerOptions>(route => route.ThrowOnBadRequest = true);

@@ -66,6 +66,45 @@ public sealed class CancellationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_client_that_goes_away_from_a_rest_ask_drops_the_chat_models_request()
+    {
+        using var client = Client();
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var call = client.PostAsJsonAsync("/v1/ask", new { question = "How long does a full charge take?" }, cancel.Token);
+
+        await _chat.Received.WaitAsync(Guard, Ct);
+        await cancel.CancelAsync();
+
+        await _chat.Abandoned.WaitAsync(Guard, Ct);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+    }
+
+    [Fact]
+    public async Task A_cancel_notification_over_stateless_http_stops_the_call_it_names()
+    {
+        // Clients that keep the POST open and send notifications/cancelled instead (the MCP way):
+        // with no session to route it, the server matches it to the caller's request by id.
+        using var client = Client();
+        var call = client.SendAsync(McpPost("""{"jsonrpc": "2.0", "id": "call-7", "method": "tools/call", "params": {"name": "ask", "arguments": {"question": "How long does a full charge take?"}}}"""),
+            HttpCompletionOption.ResponseHeadersRead, Ct);
+        await _chat.Received.WaitAsync(Guard, Ct);
+
+        var cancelled = await client.SendAsync(McpPost("""{"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": "call-7", "reason": "user"}}"""), Ct);
+
+        Assert.True(cancelled.IsSuccessStatusCode);
+        await _chat.Abandoned.WaitAsync(Guard, Ct);
+        (await call).Dispose();
+    }
+
+    private static HttpRequestMessage McpPost(string json)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/mcp") { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+        request.Headers.Accept.ParseAdd("application/json");
+        request.Headers.Accept.ParseAdd("text/event-stream");
+        return request;
+    }
+
+    [Fact]
     public async Task Cancelling_an_mcp_classify_stops_the_embedding_of_its_labels()
     {
         await using var mcp = await McpAsync();

@@ -6,9 +6,10 @@ using Microsoft.Extensions.Logging;
 namespace KnowledgeQa.Tests;
 
 /// <summary>
-/// An OpenAI-compatible chat endpoint on loopback that never answers: it takes each request and
-/// holds it open until the caller gives up. Tests point a chat model at it to see whether a
-/// cancelled or abandoned request really stops the generation on its way (the connection drops).
+/// An OpenAI-compatible chat endpoint on loopback that never answers: it starts a streamed reply
+/// and sends only keep-alive comments, so no client timeout ends the request; only the caller
+/// giving up does. Tests point a chat model at it to see whether a cancelled or abandoned request
+/// really stops the generation on its way (the connection drops).
 /// </summary>
 public sealed class HeldChatEndpoint : IAsyncDisposable
 {
@@ -45,9 +46,16 @@ public sealed class HeldChatEndpoint : IAsyncDisposable
         _received.TrySetResult();
         try
         {
-            await Task.Delay(Timeout.Infinite, context.RequestAborted);
+            context.Response.ContentType = "text/event-stream";
+            while (true)
+            {
+                // An SSE comment: the client's stream parser skips it and keeps waiting for data.
+                await context.Response.WriteAsync(": still thinking\n\n", context.RequestAborted);
+                await context.Response.Body.FlushAsync(context.RequestAborted);
+                await Task.Delay(500, context.RequestAborted);
+            }
         }
-        catch (OperationCanceledException)
+        catch (Exception e) when (e is OperationCanceledException or IOException)
         {
             _abandoned.TrySetResult();
         }

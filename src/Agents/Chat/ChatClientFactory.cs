@@ -135,6 +135,7 @@ public static class ChatClientFactory
         var credential = new ApiKeyCredential(string.IsNullOrEmpty(options.ApiKey) ? "unused" : options.ApiKey);
         // One retry: enough for a transient failure, while a server that is not running is reported within a second or two.
         var clientOptions = new OpenAIClientOptions { Endpoint = uri, RetryPolicy = new ClientRetryPolicy(maxRetries: 1) };
+        clientOptions.AddPolicy(new DropResponseOnCancel(), PipelinePosition.PerCall);
         var inner = new OpenAI.Chat.ChatClient(options.ModelName!, credential, clientOptions).AsIChatClient();
         var context = options.ContextTokens ?? ChatModelOptions.DefaultEndpointContextTokens;
         var limits = new ChatModelLimits(context, Math.Min(options.MaxOutputTokens, context / 2));

@@ -11,10 +11,11 @@ public sealed class McpEndpointMarker
 
 /// <summary>
 /// MCP over HTTP: answers a POST body that is not one valid JSON-RPC message (<see cref="JsonRpcScreen"/>)
-/// with a JSON-RPC error and status 400 before the MCP library reads it. Bodies are small here
-/// (bounded by Server:MaxJsonBytes), so reading one twice costs little.
+/// with a JSON-RPC error and status 400 before the MCP library reads it, and lets a client cancel
+/// its calls (<see cref="McpInFlightRequests"/>). Bodies are small here (bounded by
+/// Server:MaxJsonBytes), so reading one twice costs little.
 /// </summary>
-public sealed class McpRequestScreenMiddleware(RequestDelegate next)
+public sealed class McpRequestScreenMiddleware(RequestDelegate next, McpInFlightRequests inFlight)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -27,13 +28,14 @@ public sealed class McpRequestScreenMiddleware(RequestDelegate next)
         using var body = new MemoryStream();
         await context.Request.Body.CopyToAsync(body, context.RequestAborted);
         context.Request.Body.Position = 0;
-        if (JsonRpcScreen.Check(body.GetBuffer().AsMemory(0, (int)body.Length)) is { } error)
+        var message = body.GetBuffer().AsMemory(0, (int)body.Length);
+        if (JsonRpcScreen.Check(message) is { } error)
         {
             context.Response.StatusCode = StatusCodes.Status400BadRequest;
             context.Response.ContentType = "application/json";
             await context.Response.WriteAsync(JsonSerializer.Serialize(error), context.RequestAborted);
             return;
         }
-        await next(context);
+        await inFlight.RunAsync(context, message, next);
     }
 }
