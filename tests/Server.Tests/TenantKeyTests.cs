@@ -45,9 +45,11 @@ public sealed class TenantKeyTests(TenantServer server) : IClassFixture<TenantSe
     }
 
     [Fact]
-    public async Task A_tenant_key_cannot_delete_or_replace_another_tenants_document()
+    public async Task A_tenant_key_cannot_read_delete_or_replace_another_tenants_document()
     {
         using var globex = server.CreateClient(TenantServer.GlobexKey);
+        Assert.Equal(HttpStatusCode.NotFound, (await globex.GetAsync("/v1/documents/acme-plan.txt", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await globex.GetAsync("/v1/documents/globex-plan.txt", Ct)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await globex.DeleteAsync("/v1/documents/acme-plan.txt", Ct)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await globex.DeleteAsync("/v1/documents/public-timetable.txt", Ct)).StatusCode);
 
