@@ -59,24 +59,7 @@ public sealed class RawMcpProcess : IAsyncDisposable
 
     public static RawMcpProcess Start(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            StandardOutputEncoding = Encoding.UTF8,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "kqa.dll"));
-        start.ArgumentList.Add("mcp");
-        start.ArgumentList.Add("--data");
-        start.ArgumentList.Add(Path.Combine(workingDirectory, "kb"));
-        foreach (var arg in args)
-            start.ArgumentList.Add(arg);
-        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("KQA__", StringComparison.Ordinal)).ToList())
-            start.Environment.Remove(key);
-        foreach (var (key, value) in environment)
-            start.Environment[key] = value;
+        var start = KqaProcess.StartInfo(workingDirectory, environment, ["mcp", "--data", Path.Combine(workingDirectory, "kb"), .. args]);
         var process = Process.Start(start)!;
         process.StandardInput.AutoFlush = true;
         process.ErrorDataReceived += (_, _) => { };

@@ -20,14 +20,9 @@ public sealed partial class ServeTenantKeysTests
         using var folder = new TempFolder();
         await File.WriteAllTextAsync(Path.Combine(folder.Path, "appsettings.json"),
             """{"KnowledgeQa": {"Server": {"ApiKey": "ADMIN-KEY", "Keys": [{"Key": "ACME-KEY", "Tenant": "acme"}]}}}""", Ct);
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = folder.Path, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "kqa.dll"), "--data", Path.Combine(folder.Path, "kb"), "serve", "--urls", "http://127.0.0.1:0" })
-            start.ArgumentList.Add(arg);
-        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("KQA__", StringComparison.Ordinal)).ToList())
-            start.Environment.Remove(key);
         // The environment adds a second tenant key after the one from appsettings.json.
-        start.Environment["KQA__Server__Keys__1__Key"] = "GLOBEX-KEY";
-        start.Environment["KQA__Server__Keys__1__Tenant"] = "globex";
+        var environment = new Dictionary<string, string> { ["KQA__Server__Keys__1__Key"] = "GLOBEX-KEY", ["KQA__Server__Keys__1__Tenant"] = "globex" };
+        var start = KqaProcess.StartInfo(folder.Path, environment, "--data", Path.Combine(folder.Path, "kb"), "serve", "--urls", "http://127.0.0.1:0");
 
         using var serve = Process.Start(start)!;
         try
