@@ -60,6 +60,11 @@ public sealed class ServerSettings
     /// <summary>Throws <see cref="InvalidOptionException"/> naming the first setting that cannot work.</summary>
     public void Validate()
     {
+        foreach (var url in Urls)
+        {
+            if (ListenAddresses.Problem(url) is { } problem)
+                throw new InvalidOptionException($"--urls / Server:Urls '{url}' {problem}: give addresses such as http://127.0.0.1:5080 or http://0.0.0.0:5080.");
+        }
         if (MaxUploadFiles < 1)
             throw new InvalidOptionException($"Server:MaxUploadFiles must be at least 1 (got {MaxUploadFiles}).");
         var seen = new HashSet<string>(StringComparer.Ordinal);

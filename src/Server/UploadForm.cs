@@ -17,9 +17,10 @@ public static class UploadForm
     public static void Configure(FormOptions form, ServerSettings settings)
     {
         form.MultipartBodyLengthLimit = settings.MaxUploadBytes;
-        // The framework counts files as form values too: room for every allowed file plus the fields,
-        // so that a request over MaxUploadFiles is answered by the upload's own check and message.
-        form.ValueCountLimit = settings.MaxUploadFiles + MaxOtherFields + 1;
+        // The framework counts files as form values too: room for every allowed file and its 'path'
+        // part plus the fields, so that a request over MaxUploadFiles is answered by the upload's own
+        // check and message.
+        form.ValueCountLimit = 2 * settings.MaxUploadFiles + MaxOtherFields + 1;
     }
 
     public static async Task<IFormCollection> ReadAsync(HttpRequest request, ServerSettings settings, CancellationToken cancellationToken)
@@ -30,7 +31,7 @@ public static class UploadForm
         }
         catch (InvalidDataException e) when (e.Message.StartsWith("Form value count limit", StringComparison.Ordinal))
         {
-            throw new ApiInputException($"too many parts in one upload: at most {settings.MaxUploadFiles} files and {MaxOtherFields} other fields.");
+            throw new ApiInputException($"too many parts in one upload: at most {settings.MaxUploadFiles} files (and a 'path' part for each) and {MaxOtherFields} other fields.");
         }
         catch (InvalidDataException e) when (e.Message.StartsWith("Multipart body length limit", StringComparison.Ordinal))
         {

@@ -17,7 +17,7 @@ public static class KqaProcess
     public static Task<Result> RunAsync(string workingDirectory, params string[] args) =>
         RunAsync(workingDirectory, new Dictionary<string, string>(), args);
 
-    /// <summary>Runs kqa with extra environment variables (for example KQA__... settings).</summary>
+    /// <summary>Runs kqa with extra environment variables (KQA__... configuration for this run).</summary>
     public static async Task<Result> RunAsync(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var start = StartInfo(workingDirectory, environment, args);
@@ -30,11 +30,8 @@ public static class KqaProcess
         return new Result(process.ExitCode, await stdout, await stderr);
     }
 
-    /// <summary>
-    /// How to start kqa with <paramref name="args"/>: all three standard streams redirected, none of
-    /// the developer's KQA__ settings, <paramref name="environment"/> on top.
-    /// </summary>
-    public static ProcessStartInfo StartInfo(string workingDirectory, IReadOnlyDictionary<string, string> environment, params IEnumerable<string> args)
+    /// <summary>How kqa is started: the built kqa.dll, with the developer's KQA__ configuration removed.</summary>
+    public static ProcessStartInfo StartInfo(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {

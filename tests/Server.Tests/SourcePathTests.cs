@@ -28,20 +28,20 @@ public sealed class SourcePathTests
         using var client = Client(app);
 
         var documents = await GetJsonAsync(await client.GetAsync("/v1/documents", Ct));
-        var detail = await GetJsonAsync(await client.GetAsync("/v1/documents/manual/battery.md", Ct));
+        var detail = await GetJsonAsync(await client.GetAsync("/v1/documents/docs/manual/battery.md", Ct));
         var hits = await GetJsonAsync(await client.PostAsJsonAsync("/v1/search", new { query = "How long does a full charge take?" }, Ct));
         var answer = await GetJsonAsync(await client.PostAsJsonAsync("/v1/ask", new { question = "How long does a full charge take?" }, Ct));
         await using var mcp = await McpAsync(app);
         var tool = await mcp.CallToolAsync("search", new Dictionary<string, object?> { ["query"] = "full charge" }, cancellationToken: Ct);
         var listed = await mcp.CallToolAsync("list_documents", new Dictionary<string, object?>(), cancellationToken: Ct);
 
-        Assert.Equal("manual/battery.md", documents.EnumerateArray().Single().GetProperty("source").GetString());
-        Assert.Equal("manual/battery.md", detail.GetProperty("document").GetProperty("source").GetString());
-        Assert.Equal("manual/battery.md", hits[0].GetProperty("source").GetString());
-        Assert.Equal("manual/battery.md", answer.GetProperty("citations")[0].GetProperty("source").GetString());
+        Assert.Equal("docs/manual/battery.md", documents.EnumerateArray().Single().GetProperty("source").GetString());
+        Assert.Equal("docs/manual/battery.md", detail.GetProperty("document").GetProperty("source").GetString());
+        Assert.Equal("docs/manual/battery.md", hits[0].GetProperty("source").GetString());
+        Assert.Equal("docs/manual/battery.md", answer.GetProperty("citations")[0].GetProperty("source").GetString());
         foreach (var text in new[] { documents.GetRawText(), detail.GetRawText(), hits.GetRawText(), answer.GetRawText(), Text(tool), Text(listed) })
             Assert.DoesNotContain(folder.Path, text);
-        Assert.Contains("manual/battery.md", Text(tool));
+        Assert.Contains("docs/manual/battery.md", Text(tool));
     }
 
     [Fact]

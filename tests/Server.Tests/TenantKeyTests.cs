@@ -23,9 +23,9 @@ public sealed class TenantKeyTests(TenantServer server) : IClassFixture<TenantSe
     [Fact]
     public async Task A_tenant_key_lists_only_its_tenants_documents_and_the_admin_key_lists_all()
     {
-        Assert.Equal(["acme-plan.txt"], await DocumentIdsAsync(TenantServer.AcmeKey));
-        Assert.Equal(["globex-plan.txt"], await DocumentIdsAsync(TenantServer.GlobexKey));
-        Assert.Superset(new HashSet<string> { "acme-plan.txt", "globex-plan.txt", "public-timetable.txt" }, (await DocumentIdsAsync(TenantServer.AdminKey)).ToHashSet());
+        Assert.Equal(["upload/acme-plan.txt"], await DocumentIdsAsync(TenantServer.AcmeKey));
+        Assert.Equal(["upload/globex-plan.txt"], await DocumentIdsAsync(TenantServer.GlobexKey));
+        Assert.Superset(new HashSet<string> { "upload/acme-plan.txt", "upload/globex-plan.txt", "upload/public-timetable.txt" }, (await DocumentIdsAsync(TenantServer.AdminKey)).ToHashSet());
     }
 
     [Fact]
@@ -33,32 +33,32 @@ public sealed class TenantKeyTests(TenantServer server) : IClassFixture<TenantSe
     {
         using var acme = server.CreateClient(TenantServer.AcmeKey);
         var hits = await JsonOf(await acme.PostAsJsonAsync("/v1/search", new { query = "ferry plan pier", top = 10 }, Ct));
-        Assert.Equal(["acme-plan.txt"], hits.EnumerateArray().Select(h => h.GetProperty("documentId").GetString()).Distinct());
+        Assert.Equal(["upload/acme-plan.txt"], hits.EnumerateArray().Select(h => h.GetProperty("documentId").GetString()).Distinct());
 
         var answer = await JsonOf(await acme.PostAsJsonAsync("/v1/ask", new { question = "When does the ferry leave?" }, Ct));
-        Assert.All(answer.GetProperty("citations").EnumerateArray(), c => Assert.Equal("acme-plan.txt", c.GetProperty("documentId").GetString()));
+        Assert.All(answer.GetProperty("citations").EnumerateArray(), c => Assert.Equal("upload/acme-plan.txt", c.GetProperty("documentId").GetString()));
         Assert.DoesNotContain("06:15", answer.GetProperty("answer").GetString());
 
         using var admin = server.CreateClient(TenantServer.AdminKey);
         var all = await JsonOf(await admin.PostAsJsonAsync("/v1/search", new { query = "ferry plan pier", top = 10 }, Ct));
-        Assert.Contains(all.EnumerateArray(), h => h.GetProperty("documentId").GetString() == "globex-plan.txt");
+        Assert.Contains(all.EnumerateArray(), h => h.GetProperty("documentId").GetString() == "upload/globex-plan.txt");
     }
 
     [Fact]
     public async Task A_tenant_key_cannot_read_delete_or_replace_another_tenants_document()
     {
         using var globex = server.CreateClient(TenantServer.GlobexKey);
-        Assert.Equal(HttpStatusCode.NotFound, (await globex.GetAsync("/v1/documents/acme-plan.txt", Ct)).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await globex.GetAsync("/v1/documents/globex-plan.txt", Ct)).StatusCode);
-        Assert.Equal(HttpStatusCode.NotFound, (await globex.DeleteAsync("/v1/documents/acme-plan.txt", Ct)).StatusCode);
-        Assert.Equal(HttpStatusCode.NotFound, (await globex.DeleteAsync("/v1/documents/public-timetable.txt", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await globex.GetAsync("/v1/documents/upload/acme-plan.txt", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await globex.GetAsync("/v1/documents/upload/globex-plan.txt", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await globex.DeleteAsync("/v1/documents/upload/acme-plan.txt", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await globex.DeleteAsync("/v1/documents/upload/public-timetable.txt", Ct)).StatusCode);
 
         var overwrite = await server.UploadAsync(TenantServer.GlobexKey, "acme-plan.txt", "Globex now owns this plan.");
         var report = await JsonOf(overwrite);
         Assert.Equal(0, report.GetProperty("added").GetInt32() + report.GetProperty("replaced").GetInt32());
         Assert.Contains("another tenant", Assert.Single(report.GetProperty("failed").EnumerateArray()).GetProperty("reason").GetString());
 
-        Assert.Equal(["acme-plan.txt"], await DocumentIdsAsync(TenantServer.AcmeKey));
+        Assert.Equal(["upload/acme-plan.txt"], await DocumentIdsAsync(TenantServer.AcmeKey));
         using var acme = server.CreateClient(TenantServer.AcmeKey);
         var hits = await JsonOf(await acme.PostAsJsonAsync("/v1/search", new { query = "ferry plan" }, Ct));
         Assert.Contains("23:40", hits[0].GetProperty("text").GetString());
@@ -75,10 +75,10 @@ public sealed class TenantKeyTests(TenantServer server) : IClassFixture<TenantSe
         Assert.Equal(HttpStatusCode.OK, stored.StatusCode);
         using var admin = server.CreateClient(TenantServer.AdminKey);
         var documents = (await JsonOf(await admin.GetAsync("/v1/documents", Ct))).EnumerateArray();
-        Assert.Equal("acme", documents.Single(d => d.GetProperty("documentId").GetString() == "acme-notes.txt").GetProperty("tenant").GetString());
+        Assert.Equal("acme", documents.Single(d => d.GetProperty("documentId").GetString() == "upload/acme-notes.txt").GetProperty("tenant").GetString());
 
         using var acme = server.CreateClient(TenantServer.AcmeKey);
-        Assert.Equal(HttpStatusCode.OK, (await acme.DeleteAsync("/v1/documents/acme-notes.txt", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await acme.DeleteAsync("/v1/documents/upload/acme-notes.txt", Ct)).StatusCode);
     }
 
     [Fact]
@@ -91,13 +91,13 @@ public sealed class TenantKeyTests(TenantServer server) : IClassFixture<TenantSe
         }), cancellationToken: Ct);
 
         var listed = await client.CallToolAsync("list_documents", new Dictionary<string, object?>(), cancellationToken: Ct);
-        Assert.Equal(["globex-plan.txt"], Json(listed).EnumerateArray().Select(d => d.GetProperty("id").GetString()));
+        Assert.Equal(["upload/globex-plan.txt"], Json(listed).EnumerateArray().Select(d => d.GetProperty("id").GetString()));
 
         var searched = await client.CallToolAsync("search", new Dictionary<string, object?> { ["query"] = "ferry plan pier", ["top"] = 10 }, cancellationToken: Ct);
-        Assert.Equal(["globex-plan.txt"], Json(searched).EnumerateArray().Select(h => h.GetProperty("documentId").GetString()).Distinct());
+        Assert.Equal(["upload/globex-plan.txt"], Json(searched).EnumerateArray().Select(h => h.GetProperty("documentId").GetString()).Distinct());
 
         var asked = await client.CallToolAsync("ask", new Dictionary<string, object?> { ["question"] = "When does the ferry leave?" }, cancellationToken: Ct);
-        Assert.All(Json(asked).GetProperty("citations").EnumerateArray(), c => Assert.Equal("globex-plan.txt", c.GetProperty("documentId").GetString()));
+        Assert.All(Json(asked).GetProperty("citations").EnumerateArray(), c => Assert.Equal("upload/globex-plan.txt", c.GetProperty("documentId").GetString()));
     }
 
     private static JsonElement Json(CallToolResult result)
