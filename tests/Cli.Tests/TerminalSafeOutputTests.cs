@@ -22,7 +22,7 @@ public sealed class TerminalSafeOutputTests
         var listed = await KqaProcess.RunAsync(folder.Path, "--data", data, "docs");
         var found = await KqaProcess.RunAsync(folder.Path, "--data", data, "search", "night ferry");
         var missing = await KqaProcess.RunAsync(folder.Path, "--data", data, "delete", "gone\u001b[2J");
-        var deleted = await KqaProcess.RunAsync(folder.Path, "--data", data, "delete", HostileName);
+        var deleted = await KqaProcess.RunAsync(folder.Path, "--data", data, "delete", "docs/" + HostileName);
 
         foreach (var output in new[] { listed.Stdout, found.Stdout, missing.Stderr, deleted.Stdout })
         {
@@ -33,7 +33,7 @@ public sealed class TerminalSafeOutputTests
         Assert.Contains(@"notes\x1B[2J\x1B]0;pwned\x07\u202E.md", listed.Stdout);
         Assert.Contains(@"notes\x1B[2J", found.Stdout);
         Assert.Contains(@"gone\x1B[2J", missing.Stderr);
-        Assert.Contains(@"deleted notes\x1B[2J", deleted.Stdout);
+        Assert.Contains(@"deleted docs/notes\x1B[2J", deleted.Stdout);
     }
 
     [Theory]
