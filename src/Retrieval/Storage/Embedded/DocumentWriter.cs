@@ -108,13 +108,8 @@ internal static class DocumentWriter
         var vector = insertChunk.Parameters.Add("@vector", SqliteType.Blob);
         var sparse = insertChunk.Parameters.Add("@sparse", SqliteType.Blob);
 
-        await using var insertPosting = Command(transaction, "INSERT INTO postings (term, chunk_rowid, weight) VALUES (@term, @chunk, @weight)");
-        var term = insertPosting.Parameters.Add("@term", SqliteType.Integer);
-        var chunkRowId = insertPosting.Parameters.Add("@chunk", SqliteType.Integer);
-        var weight = insertPosting.Parameters.Add("@weight", SqliteType.Real);
-
+        // Postings are not written here: the search index derives them from the sparse column.
         var written = new List<WrittenChunk>(chunks.Count);
-        var postings = new List<(uint Term, long ChunkRowId, float Weight)>();
         foreach (var indexed in chunks)
         {
             var chunk = indexed.Chunk;
@@ -129,51 +124,23 @@ internal static class DocumentWriter
             vector.Value = BlobCodec.EncodeVector(indexed.Vector.Span);
             sparse.Value = BlobCodec.EncodeSparse(indexed.Sparse);
             var rowId = (long)(await insertChunk.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
-
-            for (var i = 0; i < indexed.Sparse.Count; i++)
-            {
-                postings.Add((indexed.Sparse.Indices[i], rowId, indexed.Sparse.Values[i]));
-            }
             written.Add(new WrittenChunk(rowId, documentKey, indexed.Vector));
             afterChunkWritten?.Invoke(written.Count);
-        }
-        // In key order, consecutive inserts land on the same B-tree pages instead of all over the index.
-        postings.Sort(static (a, b) => a.Term != b.Term ? a.Term.CompareTo(b.Term) : a.ChunkRowId.CompareTo(b.ChunkRowId));
-        foreach (var posting in postings)
-        {
-            term.Value = (long)posting.Term;
-            chunkRowId.Value = posting.ChunkRowId;
-            weight.Value = (double)posting.Weight;
-            await insertPosting.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
         return written;
     }
 
-    /// <summary>Deletes a document's chunks and, by the terms kept in each chunk row, their postings.</summary>
+    /// <summary>Deletes a document's chunks (the search index learns of it from the change log the chunks table's triggers write).</summary>
     private static async Task<List<long>> RemoveChunksAsync(SqliteTransaction transaction, long documentKey, CancellationToken cancellationToken)
     {
-        var chunks = new List<(long RowId, uint[] Terms)>();
-        await using (var select = Command(transaction, "SELECT rowid, sparse FROM chunks WHERE doc_key = @key"))
+        var chunks = new List<long>();
+        await using (var select = Command(transaction, "SELECT rowid FROM chunks WHERE doc_key = @key"))
         {
             select.Parameters.AddWithValue("@key", documentKey);
             await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                chunks.Add((reader.GetInt64(0), BlobCodec.DecodeSparse((byte[])reader.GetValue(1)).Indices));
-            }
-        }
-        await using (var deletePosting = Command(transaction, "DELETE FROM postings WHERE term = @term AND chunk_rowid = @chunk"))
-        {
-            var term = deletePosting.Parameters.Add("@term", SqliteType.Integer);
-            var chunkRowId = deletePosting.Parameters.Add("@chunk", SqliteType.Integer);
-            foreach (var (rowId, terms) in chunks)
-            {
-                chunkRowId.Value = rowId;
-                foreach (var t in terms)
-                {
-                    term.Value = (long)t;
-                    await deletePosting.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                }
+                chunks.Add(reader.GetInt64(0));
             }
         }
         await using (var deleteChunks = Command(transaction, "DELETE FROM chunks WHERE doc_key = @key"))
@@ -181,7 +148,7 @@ internal static class DocumentWriter
             deleteChunks.Parameters.AddWithValue("@key", documentKey);
             await deleteChunks.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
-        return chunks.ConvertAll(c => c.RowId);
+        return chunks;
     }
 
     /// <summary>Keeps the chunk count (N of the IDF) current and bumps the generation other store instances watch.</summary>

@@ -1,9 +1,9 @@
 namespace KnowledgeQa.Retrieval.Storage.Embedded;
 
 /// <summary>
-/// The tables of the store file. Postings have no foreign key to chunks: SQLite would need a
-/// second index on chunk_rowid to cascade deletes efficiently, so a chunk's postings are deleted
-/// by (term, chunk) from the sparse weights kept in the chunk row instead.
+/// The tables of the store file. The postings table is no longer written (files of version 1
+/// written before the search index existed may hold rows in it, which nothing reads): the search
+/// index derives postings from each chunk's sparse column (see Index/SearchIndexHost).
 /// </summary>
 internal static class StoreSchema
 {
