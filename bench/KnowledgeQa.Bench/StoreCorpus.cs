@@ -31,11 +31,13 @@ internal sealed class StoreCorpus
     private const double ReplacedWords = 0.2;
 
     private readonly string _chunkFile;
+    private readonly long[] _offsets;
 
-    private StoreCorpus(string chunkFile, int count, IReadOnlyList<RealText> queries)
+    private StoreCorpus(string chunkFile, long[] offsets, IReadOnlyList<RealText> queries)
     {
         _chunkFile = chunkFile;
-        Count = count;
+        _offsets = offsets;
+        Count = offsets.Length;
         Queries = queries;
     }
 
@@ -58,16 +60,64 @@ internal sealed class StoreCorpus
         {
             Generate(real, count, chunkFile);
         }
-        return new StoreCorpus(chunkFile, count, queries);
+        return new StoreCorpus(chunkFile, ReadOffsets(chunkFile, count), queries);
     }
 
-    /// <summary>The chunks in order, each with its text, vector and BM25 weights.</summary>
+    /// <summary>Where each chunk's record starts (cached beside the corpus after the first scan).</summary>
+    private static long[] ReadOffsets(string chunkFile, int count)
+    {
+        var offsetFile = chunkFile + ".offsets";
+        var offsets = new long[count];
+        if (File.Exists(offsetFile) && new FileInfo(offsetFile).Length == count * 8L)
+        {
+            using var stream = File.OpenRead(offsetFile);
+            stream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(offsets.AsSpan()));
+            return offsets;
+        }
+        using (var stream = new BufferedStream(File.OpenRead(chunkFile), 1 << 20))
+        using (var reader = new BinaryReader(stream))
+        {
+            if (ReadHeader(reader) != count)
+            {
+                throw new InvalidDataException($"{chunkFile} holds another number of chunks: delete it and run again.");
+            }
+            var at = 12L;
+            for (var i = 0; i < count; i++)
+            {
+                offsets[i] = at;
+                var textBytes = reader.ReadInt32();
+                stream.Seek(textBytes + Dimensions * 4L, SeekOrigin.Current);
+                var terms = reader.ReadInt32();
+                stream.Seek(terms * 8L, SeekOrigin.Current);
+                at += 4 + textBytes + Dimensions * 4L + 4 + terms * 8L;
+            }
+        }
+        using (var output = File.Create(offsetFile))
+        {
+            output.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(offsets.AsSpan()));
+        }
+        return offsets;
+    }
+
+    /// <summary>The questions alone (embedding them first if needed).</summary>
+    public static async Task<IReadOnlyList<RealText>> LoadQueriesAsync(string data, string cache)
+    {
+        Directory.CreateDirectory(cache);
+        return await LoadRealAsync(data, Path.Combine(cache, "queries.bin"), queries: true);
+    }
+
+    /// <summary>The chunks in order from <paramref name="start"/>, each with its text, vector and BM25 weights.</summary>
     public IEnumerable<(string Text, float[] Vector, SparseVector Sparse)> ReadChunks(int start = 0, int count = int.MaxValue)
     {
-        using var reader = new BinaryReader(new BufferedStream(File.OpenRead(_chunkFile), 1 << 20));
-        ReadHeader(reader);
         var end = (int)Math.Min(Count, (long)start + count);
-        for (var i = 0; i < end; i++)
+        if (start >= end)
+        {
+            yield break;
+        }
+        var stream = File.OpenRead(_chunkFile);
+        stream.Position = _offsets[start];
+        using var reader = new BinaryReader(new BufferedStream(stream, count < 64 ? 1 << 14 : 1 << 20));
+        for (var i = start; i < end; i++)
         {
             var text = ReadString(reader);
             var vector = ReadFloats(reader, Dimensions);
@@ -77,11 +127,7 @@ internal sealed class StoreCorpus
             {
                 indices[t] = reader.ReadUInt32();
             }
-            var values = ReadFloats(reader, terms);
-            if (i >= start)
-            {
-                yield return (text, vector, new SparseVector(indices, values));
-            }
+            yield return (text, vector, new SparseVector(indices, ReadFloats(reader, terms)));
         }
     }
 
