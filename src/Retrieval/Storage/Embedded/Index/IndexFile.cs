@@ -85,6 +85,12 @@ internal sealed record IndexFileHeader
         return offsets;
     }
 
+    /// <summary>Bytes of the lexical part (term table and postings).</summary>
+    public long LexicalBytes => new[] { IndexSection.Terms, IndexSection.TermMaxWeights, IndexSection.TermStarts, IndexSection.PostingRows, IndexSection.PostingWeights }.Sum(SectionBytes);
+
+    /// <summary>Bytes of the dense part (codes, lists, centroids, quantizer).</summary>
+    public long DenseBytes => new[] { IndexSection.Centroids, IndexSection.QuantizerOffsets, IndexSection.QuantizerSteps, IndexSection.ListStarts, IndexSection.PositionRows, IndexSection.PositionDocuments, IndexSection.RowPositions, IndexSection.Codes }.Sum(SectionBytes);
+
     private long SectionBytes(IndexSection section) => section switch
     {
         IndexSection.ChunkRowIds => Rows * 8L,

@@ -92,6 +92,7 @@ internal sealed unsafe class IndexedPostings
         var firstEssential = 0;
         var threshold = double.NegativeInfinity;
         var slack = 0.0;
+        RaiseThreshold();
         while (true)
         {
             var row = int.MaxValue;
@@ -157,18 +158,28 @@ internal sealed unsafe class IndexedPostings
                         score += contributions[s];
                     }
                 }
-                if (hits.Add(chunkRowIds[row], score) && hits.IsFull && prune)
+                if (hits.Add(chunkRowIds[row], score))
                 {
-                    threshold = hits.Threshold;
-                    // Rounding differs between bound sums and scores; the slack keeps pruning safe.
-                    slack = 1e-9 * (1 + Math.Abs(threshold));
-                    while (firstEssential < n && prefix[firstEssential] < threshold - slack)
-                    {
-                        firstEssential++;
-                    }
+                    RaiseThreshold();
                 }
             }
             Array.Clear(found);
+        }
+
+        // The k-th best score so far (hits from elsewhere count too) decides which terms stay essential.
+        void RaiseThreshold()
+        {
+            if (!prune || !hits.IsFull)
+            {
+                return;
+            }
+            threshold = hits.Threshold;
+            // Rounding differs between bound sums and scores; the slack keeps pruning safe.
+            slack = 1e-9 * (1 + Math.Abs(threshold));
+            while (firstEssential < n && prefix[firstEssential] < threshold - slack)
+            {
+                firstEssential++;
+            }
         }
     }
 
