@@ -55,11 +55,22 @@ internal sealed class StoreCorpus
         Directory.CreateDirectory(cache);
         var real = await LoadRealAsync(data, Path.Combine(cache, "real.bin"), queries: false);
         var queries = await LoadRealAsync(data, Path.Combine(cache, "queries.bin"), queries: true);
-        var chunkFile = Path.Combine(cache, $"corpus-{count}.bin");
-        if (!File.Exists(chunkFile))
+        // Chunks are generated one by one from their own seeds, so any cached corpus is the beginning of a larger one.
+        var cached = Directory.GetFiles(cache, "corpus-*.bin")
+            .Select(f => (File: f, Count: int.TryParse(Path.GetFileNameWithoutExtension(f)[7..], out var n) ? n : 0))
+            .Where(f => f.Count > 0).ToList();
+        if (cached.Where(f => f.Count >= count).OrderBy(f => f.Count).FirstOrDefault() is { File: not null } large)
         {
-            Generate(real, count, chunkFile);
+            return new StoreCorpus(large.File, ReadOffsets(large.File, large.Count)[..count], queries);
         }
+        var chunkFile = Path.Combine(cache, $"corpus-{count}.bin");
+        var smaller = cached.OrderByDescending(f => f.Count).FirstOrDefault();
+        if (smaller.File is not null)
+        {
+            File.Move(smaller.File, chunkFile + ".tmp", overwrite: true);
+            File.Delete(smaller.File + ".offsets");
+        }
+        Generate(real, smaller.Count, count, chunkFile);
         return new StoreCorpus(chunkFile, ReadOffsets(chunkFile, count), queries);
     }
 
@@ -201,17 +212,21 @@ internal sealed class StoreCorpus
         return questions;
     }
 
-    private static void Generate(List<RealText> real, int count, string chunkFile)
+    /// <summary>Writes chunks <paramref name="from"/> to <paramref name="count"/> (appending to the temporary file when it holds the first ones).</summary>
+    private static void Generate(List<RealText> real, int from, int count, string chunkFile)
     {
-        Console.WriteLine($"   generating {count:N0} chunks around {real.Count:N0} real ones once (cached in {chunkFile})");
+        Console.WriteLine($"   generating chunks {from:N0} to {count:N0} around {real.Count:N0} real ones once (cached in {chunkFile})");
         var neighbours = NearestNeighbours(real);
         var englishWords = real.Where(r => !r.Chinese).SelectMany(r => r.Text.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToArray();
         var chineseCharacters = real.Where(r => r.Chinese).SelectMany(r => r.Text.Where(c => c >= '\u4e00' && c <= '\u9fff')).ToArray();
         var encoder = new Bm25SparseEncoder();
-        using var writer = new BinaryWriter(new BufferedStream(File.Create(chunkFile + ".tmp"), 1 << 20));
+        var stream = new FileStream(chunkFile + ".tmp", from == 0 ? FileMode.Create : FileMode.Open);
+        using var writer = new BinaryWriter(new BufferedStream(stream, 1 << 20));
         WriteHeader(writer, count);
+        writer.Flush();
+        writer.BaseStream.Seek(0, SeekOrigin.End);
         const int batch = 4096;
-        for (var first = 0; first < count; first += batch)
+        for (var first = from; first < count; first += batch)
         {
             var size = Math.Min(batch, count - first);
             var texts = new string[size];

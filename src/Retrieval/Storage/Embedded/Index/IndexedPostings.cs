@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace KnowledgeQa.Retrieval.Storage.Embedded.Index;
 
 /// <summary>A query term as lexical search weighs it: query weight × idf, and its place in the order scores are summed in.</summary>
@@ -51,6 +53,8 @@ internal sealed unsafe class IndexedPostings
     /// <paramref name="hits"/>, identified by chunk rowid. <paramref name="prune"/> must be false
     /// unless every weight and stored weight is ≥ 0.
     /// </summary>
+    // Fully optimised from the first query: this loop is the whole cost of a lexical search.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Search(IReadOnlyList<(int TermIndex, WeightedTerm Term)> terms, int slots, RowFilter filter, bool prune, RankedHits hits)
     {
         var n = terms.Count;

@@ -246,7 +246,7 @@ internal sealed class SearchIndexHost : IDisposable
             {
                 var index = new SearchIndex(dimensions, file, _options);
                 var pending = await CountChunksAfterAsync(snapshot, header.MaxChunkRowId, cancellationToken).ConfigureAwait(false) + (lastSequence - header.ChangeSequence);
-                if (pending <= 2 * RebuildThreshold(header.Rows))
+                if (pending < RebuildThreshold(header.Rows))
                 {
                     var changes = await IndexChangeLog.ReadChangesAsync(connection, snapshot, index.SeenChangeSequence, cancellationToken).ConfigureAwait(false);
                     var rows = await ReadRowsAfterAsync(snapshot, dimensions, index, changes, cancellationToken).ConfigureAwait(false);
@@ -321,7 +321,7 @@ internal sealed class SearchIndexHost : IDisposable
         {
             due = _index is { } index && (index.File is null
                 ? index.LiveChunks >= _options.MinimumFileRows && BitConverter.IsLittleEndian
-                : index.RecentChunks + index.DeletedFromFile > RebuildThreshold(index.FileRows));
+                : index.RecentChunks + index.DeletedFromFile >= RebuildThreshold(index.FileRows));
         }
         finally
         {
