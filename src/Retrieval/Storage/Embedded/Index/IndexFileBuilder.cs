@@ -17,6 +17,7 @@ internal static class IndexFileBuilder
 {
     private const int Seed = 20_251_201;
     private const int MaximumSample = 40_000;
+    private const int AssignBatch = 4096;
 
     public static async Task BuildAsync(
         SqliteTransaction snapshot, int dimensions, Guid storeId, long changeSequence, string temporaryPath, string path, CancellationToken cancellationToken)
@@ -38,6 +39,13 @@ internal static class IndexFileBuilder
         var row = 0;
         var vector = new float[dimensions];
         var normalized = new float[dimensions];
+        // Assigning rows to lists is most of this pass's work: it runs in batches on every core.
+        var batch = new float[AssignBatch * dimensions];
+        void AssignBatchOf(int end)
+        {
+            var first = (end - 1) / AssignBatch * AssignBatch;
+            Parallel.For(first, end, r => listOfRow[r] = partition.Assign(batch.AsSpan((r - first) * dimensions, dimensions)));
+        }
         await ScanAsync(snapshot, dimensions, (chunkRowId, documentKey, vectorBytes, sparseBytes) =>
         {
             if (row == rows)
@@ -47,8 +55,11 @@ internal static class IndexFileBuilder
             chunkRowIds[row] = chunkRowId;
             documentKeys[row] = documentKey;
             BlobCodec.DecodeVector(vectorBytes, vector);
-            DenseIndex.Normalize(vector, normalized);
-            listOfRow[row] = partition.Assign(normalized);
+            DenseIndex.Normalize(vector, batch.AsSpan(row % AssignBatch * dimensions, dimensions));
+            if (row % AssignBatch == AssignBatch - 1)
+            {
+                AssignBatchOf(row + 1);
+            }
             var terms = ReadTerms(sparseBytes, out var weights);
             foreach (var term in terms)
             {
@@ -60,6 +71,10 @@ internal static class IndexFileBuilder
             }
             row++;
         }, cancellationToken).ConfigureAwait(false);
+        if (row % AssignBatch != 0)
+        {
+            AssignBatchOf(row);
+        }
         rows = row;
 
         var documents = documentKeys.Distinct().Order().ToArray();

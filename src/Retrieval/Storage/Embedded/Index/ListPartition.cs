@@ -13,6 +13,8 @@ namespace KnowledgeQa.Retrieval.Storage.Embedded.Index;
 internal sealed class ListPartition
 {
     private const int Iterations = 10;
+    /// <summary>Coarse clusters whose fine lists a row's assignment considers.</summary>
+    private const int CoarseProbes = 4;
     private readonly int _dimensions;
     private readonly float[] _coarse;
     private readonly int[] _fineStarts;
@@ -63,16 +65,42 @@ internal sealed class ListPartition
         return new ListPartition(dimensions, coarse, fineStarts, centroids);
     }
 
-    /// <summary>The list of a unit vector: its nearest coarse cluster, then the nearest fine centroid within it.</summary>
+    /// <summary>
+    /// The list of a unit vector: the nearest fine centroid within its few nearest coarse clusters.
+    /// Searches rank lists by their own centroids, so a row must sit in the list whose centroid is
+    /// nearest overall; looking only inside the single nearest coarse cluster misplaces the rows near
+    /// its borders, and those are then missed.
+    /// </summary>
     public int Assign(ReadOnlySpan<float> vector)
     {
-        var coarse = Nearest(_coarse, vector, 0, _fineStarts.Length - 1);
-        if (_fineStarts[coarse + 1] == _fineStarts[coarse])
+        var coarseCount = _fineStarts.Length - 1;
+        if (coarseCount == Lists)
         {
-            // A coarse cluster given no fine lists (it had no sample rows): any list, the nearest overall.
             return Nearest(Centroids, vector, 0, Lists);
         }
-        return Nearest(Centroids, vector, _fineStarts[coarse], _fineStarts[coarse + 1]);
+        Span<float> coarseScores = coarseCount <= 1024 ? stackalloc float[coarseCount] : new float[coarseCount];
+        for (var c = 0; c < coarseCount; c++)
+        {
+            coarseScores[c] = TensorPrimitives.Dot(_coarse.AsSpan(c * _dimensions, _dimensions), vector);
+        }
+        var best = -1;
+        var bestScore = float.NegativeInfinity;
+        for (var probe = 0; probe < Math.Min(CoarseProbes, coarseCount); probe++)
+        {
+            var coarse = TensorPrimitives.IndexOfMax(coarseScores);
+            coarseScores[coarse] = float.NegativeInfinity;
+            for (var list = _fineStarts[coarse]; list < _fineStarts[coarse + 1]; list++)
+            {
+                var score = TensorPrimitives.Dot(Centroids.AsSpan(list * _dimensions, _dimensions), vector);
+                if (score > bestScore)
+                {
+                    bestScore = score;
+                    best = list;
+                }
+            }
+        }
+        // Coarse clusters given no fine lists (no sample rows) leave nothing found: take the nearest list overall.
+        return best >= 0 ? best : Nearest(Centroids, vector, 0, Lists);
     }
 
     private int Nearest(float[] centroids, ReadOnlySpan<float> vector, int first, int end)
