@@ -35,10 +35,11 @@ internal static class StoreBenchmark
         var data = BenchArgs.String(options, "--data")
             ?? throw new ArgumentException("store needs --data DIR, the folder of the shared evaluation data (its SciFact, XQuAD, DRCD and CMRC 2018 passages make the corpus).");
         var sizes = (BenchArgs.String(options, "--sizes") ?? "10000,100000,1000000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).Order().ToArray();
-        var cache = BenchArgs.String(options, "--cache") ?? DefaultCache();
+        // bench/KnowledgeQa.Bench/.cache (git-ignored) keeps the corpus between runs.
+        var cache = BenchArgs.String(options, "--cache") ?? Path.Combine(StartupBenchmark.RepositoryRoot(), "bench", "KnowledgeQa.Bench", ".cache", "store");
         var runs = BenchArgs.Int(options, "--runs", 3);
         var perLanguage = BenchArgs.Int(options, "--queries", 200);
-        Console.WriteLine($"   load average at start: {LoadAverage()} ({Environment.ProcessorCount} cores)");
+        Console.WriteLine($"   load average at start: {LoadAverage.Read()} ({Environment.ProcessorCount} cores)");
 
         var largest = sizes[^1];
         // 2% more than the largest size: documents for the one-document writes and the replacements.
@@ -82,7 +83,7 @@ internal static class StoreBenchmark
             await StoreLexicalQuality.RunAsync(data);
         }
         PrintTable(results);
-        Console.WriteLine($"   load average at end: {LoadAverage()}");
+        Console.WriteLine($"   load average at end: {LoadAverage.Read()}");
         if (!options.Contains("--keep"))
         {
             Directory.Delete(folder, recursive: true);
@@ -445,22 +446,6 @@ internal static class StoreBenchmark
 
     private static (double P50, double P99) Median(List<(double P50, double P99)> runs) =>
         (runs.Select(r => r.P50).Order().ElementAt(runs.Count / 2), runs.Select(r => r.P99).Order().ElementAt(runs.Count / 2));
-
-    public static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
-
-    /// <summary>bench/KnowledgeQa.Bench/.cache/store under the repository (git-ignored).</summary>
-    private static string DefaultCache()
-    {
-        for (var directory = new DirectoryInfo(Environment.CurrentDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "KnowledgeQa.sln")))
-            {
-                return Path.Combine(directory.FullName, "bench", "KnowledgeQa.Bench", ".cache", "store");
-            }
-        }
-        return Path.Combine(Path.GetTempPath(), "kqa-bench-store");
-    }
 }
 
 /// <summary>The benchmark's questions with their embeddings and BM25 query weights.</summary>
