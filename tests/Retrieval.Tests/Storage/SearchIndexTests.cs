@@ -286,6 +286,63 @@ public sealed class SearchIndexTests : IDisposable
     }
 
     [Fact]
+    public async Task A_store_upgraded_from_schema_version_1_is_indexed_and_caught_up_after_writes()
+    {
+        var path = _folder.File("store.db");
+        await using (var writer = await FilledStoreAsync(path))
+        {
+            // Written, never searched: no change log, no index file, as a version 1 file is.
+        }
+        // Back to the version 1 layout, with the postings rows version 1 wrote.
+        await ExecuteAsync(path, """
+            DROP INDEX chunks_by_text_hash;
+            DROP INDEX documents_by_source;
+            ALTER TABLE chunks DROP COLUMN text_hash;
+            ALTER TABLE documents DROP COLUMN source_name;
+            ALTER TABLE documents DROP COLUMN file_fingerprint;
+            DROP TABLE sources;
+            DROP TABLE ingest_failures;
+            DROP TABLE vector_cache;
+            INSERT INTO postings VALUES (1, 1, 1.0), (2, 1, 0.5);
+            UPDATE meta SET value = '1' WHERE key = 'schema_version';
+            """);
+        Assert.False(File.Exists(path + ".search"));
+
+        await using var reader = await OpenAsync(path);
+        for (var q = 0; q < 10; q++)
+        {
+            var terms = _corpus.QueryTerms(1 + q % 4);
+            var hits = await reader.SearchAsync(new StoreQuery { Mode = SearchMode.Lexical, Sparse = terms, Top = 10 }, Ct);
+            Assert.Equal(_corpus.ExhaustiveBm25(terms, 10, _ => true).Select(e => (e.Id, e.Score)), hits.Select(h => (h.Chunk.Id, h.Score)));
+        }
+        Assert.Equal("2", await ScalarAsync(path, "SELECT value FROM meta WHERE key = 'schema_version'"));
+        Assert.Equal(1, reader.SearchIndex.Statistics.FilesBuilt);
+        // The postings the search index replaced are emptied, not left as dead weight in the file.
+        Assert.Equal(0, await CountAsync(path, "SELECT COUNT(*) FROM postings"));
+        var statistics = reader.SearchIndex.Statistics;
+        var (built, loads) = (statistics.FilesBuilt, statistics.FullLoads);
+
+        // The upgraded file's writes reach the index through the change log like any other.
+        await using (var writer = await OpenAsync(path))
+        {
+            await _corpus.WriteDocumentAsync(writer, Documents);
+            Assert.True(await writer.DeleteDocumentAsync(Corpus.DocumentId(8), Ct));
+            _corpus.Forget(8);
+        }
+        for (var q = 0; q < 10; q++)
+        {
+            var terms = _corpus.QueryTerms(3);
+            var hits = await reader.SearchAsync(new StoreQuery { Mode = SearchMode.Lexical, Sparse = terms, Top = 10 }, Ct);
+            Assert.Equal(_corpus.ExhaustiveBm25(terms, 10, _ => true).Select(e => (e.Id, e.Score)), hits.Select(h => (h.Chunk.Id, h.Score)));
+        }
+        var newDocument = await reader.SearchAsync(new StoreQuery { Mode = SearchMode.Dense, Vector = _corpus.VectorOf(Documents, 0), Top = 1 }, Ct);
+        Assert.Equal(Corpus.DocumentId(Documents), newDocument[0].Chunk.DocumentId);
+        Assert.Equal((built, loads), (statistics.FilesBuilt, statistics.FullLoads));
+        Assert.Equal(ChunksPerDocument, statistics.ChunksCaughtUp);
+        Assert.Equal(ChunksPerDocument, statistics.ChangesCaughtUp);
+    }
+
+    [Fact]
     public async Task A_store_below_the_file_size_writes_no_index_file()
     {
         var path = _folder.File("store.db");
@@ -326,6 +383,15 @@ public sealed class SearchIndexTests : IDisposable
         await using var command = connection.CreateCommand();
         command.CommandText = sql;
         await command.ExecuteNonQueryAsync(Ct);
+    }
+
+    private static async Task<string?> ScalarAsync(string path, string sql)
+    {
+        await using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
+        await connection.OpenAsync(Ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return (string?)await command.ExecuteScalarAsync(Ct);
     }
 
     private static async Task<long> CountAsync(string path, string sql)

@@ -54,7 +54,7 @@ internal static class IndexChangeLog
         return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! == Objects.Length;
     }
 
-    /// <summary>Creates the log and gives the store its id (one short write transaction, done once per store file).</summary>
+    /// <summary>Creates the log, gives the store its id and empties the old postings table (one write transaction, done once per store file).</summary>
     public static async Task InstallAsync(SqliteConnection connection, CancellationToken cancellationToken)
     {
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
@@ -68,6 +68,12 @@ internal static class IndexChangeLog
             seed.Parameters.AddWithValue("@id", Guid.NewGuid().ToString("D"));
             seed.Parameters.AddWithValue("@prunedKey", PrunedThroughKey);
             await seed.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        // Files written before the search index existed hold postings rows nothing reads any more: a
+        // DELETE without WHERE frees their pages at once (SQLite's truncate optimisation), for new rows.
+        await using (var clear = Command(connection, transaction, "DELETE FROM postings"))
+        {
+            await clear.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
