@@ -69,6 +69,8 @@ internal static class StoreBenchmark
                 onReady: () => WriteOneDocumentAsync(path, corpus, extraDocument));
             await DeleteDocumentAsync(path, StoreCorpus.DocumentId(extraDocument));
             extraDocument++;
+            Console.WriteLine($"   index build (first search of a fresh process): {build}");
+            Console.WriteLine($"   reopened (fresh process): {open}");
 
             var result = await MeasureAsync(path, cache, corpus, queries, reference, size, runs);
             result.Write = write.ChunksPerSecond;
@@ -244,8 +246,6 @@ internal static class StoreBenchmark
         result.FilteredRecall = await DenseRecallAsync(store, reference, queries.English, onePercentTag);
         result.FilteredIdentical = await LexicalIdenticalAsync(store, reference, queries.English, onePercentTag);
 
-        Console.WriteLine($"   index build (first search of a fresh process): {result.Build}");
-        Console.WriteLine($"   reopened (fresh process): {result.Open}");
         foreach (var (name, (p50, p99)) in result.Latency)
         {
             Console.WriteLine($"   {name,-26} p50 {p50,8:F2} ms   p99 {p99,8:F2} ms");

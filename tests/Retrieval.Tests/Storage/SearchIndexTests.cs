@@ -315,7 +315,7 @@ public sealed class SearchIndexTests : IDisposable
             var hits = await reader.SearchAsync(new StoreQuery { Mode = SearchMode.Lexical, Sparse = terms, Top = 10 }, Ct);
             Assert.Equal(_corpus.ExhaustiveBm25(terms, 10, _ => true).Select(e => (e.Id, e.Score)), hits.Select(h => (h.Chunk.Id, h.Score)));
         }
-        Assert.Equal("2", await ScalarAsync(path, "SELECT value FROM meta WHERE key = 'schema_version'"));
+        Assert.Equal("2", (string?)await ScalarAsync(path, "SELECT value FROM meta WHERE key = 'schema_version'"));
         Assert.Equal(1, reader.SearchIndex.Statistics.FilesBuilt);
         // The postings the search index replaced are emptied, not left as dead weight in the file.
         Assert.Equal(0, await CountAsync(path, "SELECT COUNT(*) FROM postings"));
@@ -385,23 +385,16 @@ public sealed class SearchIndexTests : IDisposable
         await command.ExecuteNonQueryAsync(Ct);
     }
 
-    private static async Task<string?> ScalarAsync(string path, string sql)
+    private static async Task<object?> ScalarAsync(string path, string sql)
     {
         await using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
         await connection.OpenAsync(Ct);
         await using var command = connection.CreateCommand();
         command.CommandText = sql;
-        return (string?)await command.ExecuteScalarAsync(Ct);
+        return await command.ExecuteScalarAsync(Ct);
     }
 
-    private static async Task<long> CountAsync(string path, string sql)
-    {
-        await using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
-        await connection.OpenAsync(Ct);
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return (long)(await command.ExecuteScalarAsync(Ct))!;
-    }
+    private static async Task<long> CountAsync(string path, string sql) => (long)(await ScalarAsync(path, sql))!;
 
     /// <summary>
     /// Chunks around 20 cluster centres with Zipf-distributed terms (a few very common, many rare;
