@@ -34,10 +34,17 @@ public sealed class EmbeddedKnowledgeStoreConformanceTests : KnowledgeStoreConfo
 public sealed class EmbeddedKnowledgeStoreIndexFileConformanceTests : KnowledgeStoreConformanceTests
 {
     private readonly TempFolder _folder = new();
+    private string? _lastPath;
 
-    protected override Task<IKnowledgeStore> CreateStoreAsync(int dimensions) =>
+    protected override Task<IKnowledgeStore> CreateStoreAsync(int dimensions)
+    {
+        _lastPath = _folder.File($"store-{Guid.NewGuid():N}.db");
+        return CreateStoreOnSameDataAsync();
+    }
+
+    protected override Task<IKnowledgeStore> CreateStoreOnSameDataAsync() =>
         Task.FromResult<IKnowledgeStore>(new EmbeddedKnowledgeStore(
-            new EmbeddedStoreOptions { Path = _folder.File($"store-{Guid.NewGuid():N}.db") },
+            new EmbeddedStoreOptions { Path = _lastPath ?? throw new InvalidOperationException("No store made yet.") },
             new SearchIndexOptions { MinimumFileRows = 1, RebuildMinimumRows = 0, RebuildFraction = 0, RebuildInBackground = false }));
 
     protected override ValueTask AfterStoresDisposedAsync()
@@ -54,10 +61,17 @@ public sealed class EmbeddedKnowledgeStoreIndexFileConformanceTests : KnowledgeS
 public sealed class EmbeddedKnowledgeStoreIndexFileWithChangesConformanceTests : KnowledgeStoreConformanceTests
 {
     private readonly TempFolder _folder = new();
+    private string? _lastPath;
 
-    protected override Task<IKnowledgeStore> CreateStoreAsync(int dimensions) =>
+    protected override Task<IKnowledgeStore> CreateStoreAsync(int dimensions)
+    {
+        _lastPath = _folder.File($"store-{Guid.NewGuid():N}.db");
+        return CreateStoreOnSameDataAsync();
+    }
+
+    protected override Task<IKnowledgeStore> CreateStoreOnSameDataAsync() =>
         Task.FromResult<IKnowledgeStore>(new EmbeddedKnowledgeStore(
-            new EmbeddedStoreOptions { Path = _folder.File($"store-{Guid.NewGuid():N}.db") },
+            new EmbeddedStoreOptions { Path = _lastPath ?? throw new InvalidOperationException("No store made yet.") },
             new SearchIndexOptions { MinimumFileRows = 1, RebuildMinimumRows = int.MaxValue, RebuildInBackground = false }));
 
     protected override ValueTask AfterStoresDisposedAsync()
