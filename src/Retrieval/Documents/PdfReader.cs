@@ -114,8 +114,8 @@ public sealed class PdfReader(ReaderOptions options) : IDocumentReader
     /// </summary>
     internal static string NoTextReason(int pages, int pagesWithImages) => pagesWithImages switch
     {
-        0 => $"no text: {(pages == 1 ? "its page is" : $"its {pages} pages are")} blank (no text and no images); if a viewer shows text, " +
-             "the file's structure is damaged: save it again as PDF",
+        0 => $"no text: {(pages == 1 ? "its page holds" : $"its {pages} pages hold")} neither text nor images (at most drawings); " +
+             "if a viewer shows text there, the file's structure is damaged: save it again as PDF",
         _ when pagesWithImages == pages => $"no text layer: {(pages == 1 ? "its page holds" : $"its {pages} pages hold")} only images (scanned?): OCR it first",
         _ => $"no text layer: {pagesWithImages} of its {pages} pages hold only images, the others are blank (scanned?): OCR it first",
     };

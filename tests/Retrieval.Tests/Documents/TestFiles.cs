@@ -73,6 +73,17 @@ public static class TestFiles
         return builder.Build();
     }
 
+    /// <summary>A page that holds one picture and no text, as a scanner makes them.</summary>
+    public static byte[] PdfWithOnlyAnImage()
+    {
+        // A 1x1 grey PNG.
+        var png = Convert.FromBase64String("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNoAAAAggCBd81ytgAAAABJRU5ErkJggg==");
+        var builder = new PdfDocumentBuilder();
+        var page = builder.AddPage(595, 842);
+        page.AddPng(png, new PdfRectangle(50, 50, 545, 792));
+        return builder.Build();
+    }
+
     /// <summary>A valid PDF whose trailer names a standard security handler: a password is needed.</summary>
     public static byte[] EncryptedPdf()
     {
