@@ -62,18 +62,34 @@ internal static class PdfPageLayout
             .ToList();
     }
 
-    /// <summary>The page's letters that lie at least partly inside its media box.</summary>
+    /// <summary>
+    /// The page's letters that lie at least partly on the page. PdfPig gives a rotated page's letters
+    /// in the rotated (displayed) space, so either the media box or the displayed box may hold them.
+    /// </summary>
     private static IReadOnlyList<Letter> OnPage(Page page)
     {
         var letters = page.Letters;
-        var box = page.MediaBox.Bounds;
-        if (letters.Count == 0 || box.Width <= 0 || box.Height <= 0)
+        var media = page.MediaBox.Bounds;
+        if (letters.Count == 0 || media.Width <= 0 || media.Height <= 0)
             return letters;
+        var boxes = new[]
+        {
+            (Left: Math.Min(media.Left, media.Right), Bottom: Math.Min(media.Bottom, media.Top), Right: Math.Max(media.Left, media.Right), Top: Math.Max(media.Bottom, media.Top)),
+            (Left: 0.0, Bottom: 0.0, Right: page.Width, Top: page.Height),
+        };
         bool Inside(Letter letter)
         {
+            // A rotated glyph's box has its corners in any order.
             var glyph = letter.BoundingBox;
-            return glyph.Right >= box.Left - OffPageTolerance && glyph.Left <= box.Right + OffPageTolerance
-                && glyph.Top >= box.Bottom - OffPageTolerance && glyph.Bottom <= box.Top + OffPageTolerance;
+            double left = Math.Min(glyph.Left, glyph.Right), right = Math.Max(glyph.Left, glyph.Right);
+            double bottom = Math.Min(glyph.Bottom, glyph.Top), top = Math.Max(glyph.Bottom, glyph.Top);
+            foreach (var box in boxes)
+            {
+                if (right >= box.Left - OffPageTolerance && left <= box.Right + OffPageTolerance
+                    && top >= box.Bottom - OffPageTolerance && bottom <= box.Top + OffPageTolerance)
+                    return true;
+            }
+            return false;
         }
         foreach (var letter in letters)
         {
