@@ -106,6 +106,35 @@ public class RealWorldReaderTests(TokenizerFixture tokenizer) : IClassFixture<To
             Assert.Equal(own, await FingerprintInChildProcess());
     }
 
+    /// <summary>
+    /// One paragraph of the 300-page book edited (a sentence added in its middle), six times at different
+    /// places: each time at most 2% of the chunks get text they did not have, so at most 2% need new
+    /// embeddings where embeddings are kept by chunk text.
+    /// </summary>
+    [Fact]
+    public async Task Editing_one_paragraph_of_the_book_changes_at_most_two_percent_of_its_chunks()
+    {
+        var book = await Read(BookPdf);
+        var chunker = new TextChunker(tokenizer.Tokenizer, new ChunkingOptions());
+        var original = chunker.Split(book).Select(c => c.Text).ToHashSet();
+        var paragraphs = book.Blocks.Where(b => b.Kind == BlockKind.Paragraph && b.Length > 300).ToList();
+        const string added = " Dieser Satz wurde bei einer Bearbeitung eingefügt.";
+
+        var changed = new List<int>();
+        for (var k = 0; k < 6; k++)
+        {
+            var paragraph = paragraphs[(k * 7919 + 13) % paragraphs.Count];
+            var at = book.Text.IndexOf(' ', paragraph.Start + paragraph.Length / 2, paragraph.Length / 2);
+            var text = book.Text.Insert(at, added);
+            var blocks = book.Blocks.Select(b => b.Start > at ? b with { Start = b.Start + added.Length } : b == paragraph ? b with { Length = b.Length + added.Length } : b).ToList();
+            var chunks = chunker.Split(new Document(book.Id, book.Source, text, blocks));
+            changed.Add(chunks.Count(c => !original.Contains(c.Text)));
+        }
+
+        TestContext.Current.TestOutputHelper?.WriteLine($"{original.Count} chunks; changed per edit: {string.Join(", ", changed)}");
+        Assert.All(changed, count => Assert.InRange(count, 1, original.Count * 2 / 100));
+    }
+
     [Theory]
     [MemberData(nameof(FilesWithText))]
     public async Task No_chunk_holds_control_characters_or_markup(string file)
