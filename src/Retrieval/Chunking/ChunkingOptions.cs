@@ -20,4 +20,10 @@ public sealed class ChunkingOptions
     /// 0 allows <see cref="CharactersPerToken"/> per token of the token limit, far more than real text needs.
     /// </summary>
     public int MaxCharacters { get; set; }
+
+    /// <summary>
+    /// Names these settings and the chunker's way of cutting, for fingerprints of what shaped stored chunks:
+    /// it changes whenever the same text would be cut differently (the "2" is the content-defined packing).
+    /// </summary>
+    public string Signature => $"chunker-2:{MaxTokens}:{OverlapTokens}:{MaxCharacters}";
 }

@@ -28,7 +28,7 @@ public static class DocumentFingerprint
         Add(document.Source);
         Add(string.Join('\u001e', options.Tags.Order(StringComparer.Ordinal)));
         Add(options.Tenant);
-        Add($"{chunking.MaxTokens}:{chunking.OverlapTokens}");
+        Add(chunking.Signature);
         Add(embeddingModel);
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
