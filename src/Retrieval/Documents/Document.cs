@@ -21,7 +21,7 @@ public sealed record DocumentBlock(BlockKind Kind, int Start, int Length, int He
 
 /// <summary>
 /// A document as read from a file or stream: its full text and the structure inside it.
-/// Readers produce it; the chunker turns it into <see cref="Chunks.Chunk"/>s. Whatever reader made
+/// Readers produce it; the chunker turns it into <see cref="Chunking.Chunk"/>s. Whatever reader made
 /// it, its text, title and tags hold no control characters but '\n' and '\t' (see
 /// <see cref="TextSanitizer"/>): the constructor replaces any that are left character for
 /// character, so the blocks' offsets stay valid.
