@@ -80,20 +80,9 @@ internal sealed record MarkdownFrontMatter(string? Title, IReadOnlyList<string> 
     {
         var parts = new List<string>();
         var start = 0;
-        var quote = '\0';
-        for (var i = 0; i < value.Length; i++)
+        foreach (var i in UnquotedPositions(value))
         {
-            var c = value[i];
-            if (quote != '\0')
-            {
-                if (c == quote)
-                    quote = '\0';
-            }
-            else if (c is '"' or '\'')
-            {
-                quote = c;
-            }
-            else if (c == ',')
+            if (value[i] == ',')
             {
                 parts.Add(value[start..i].Trim());
                 start = i + 1;
@@ -114,6 +103,17 @@ internal sealed record MarkdownFrontMatter(string? Title, IReadOnlyList<string> 
     /// <summary>A YAML comment starts at " #" outside quotes.</summary>
     private static string StripComment(string value)
     {
+        foreach (var i in UnquotedPositions(value))
+        {
+            if (value[i] == '#' && (i == 0 || char.IsWhiteSpace(value[i - 1])))
+                return value[..i];
+        }
+        return value;
+    }
+
+    /// <summary>The positions of the characters outside '...' and "..." (the quote marks themselves left out).</summary>
+    private static IEnumerable<int> UnquotedPositions(string value)
+    {
         var quote = '\0';
         for (var i = 0; i < value.Length; i++)
         {
@@ -127,11 +127,10 @@ internal sealed record MarkdownFrontMatter(string? Title, IReadOnlyList<string> 
             {
                 quote = c;
             }
-            else if (c == '#' && (i == 0 || char.IsWhiteSpace(value[i - 1])))
+            else
             {
-                return value[..i];
+                yield return i;
             }
         }
-        return value;
     }
 }

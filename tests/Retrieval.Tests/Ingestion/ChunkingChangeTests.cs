@@ -7,45 +7,36 @@ namespace KnowledgeQa.Retrieval.Tests.Ingestion;
 /// changed: the fingerprints name the chunker's cutting (<see cref="Chunking.ChunkingOptions.Signature"/>).
 /// Real files, the real embedding model (its calls counted), a real SQLite store.
 /// </summary>
-public sealed class ChunkingChangeTests(BundledModelFixture model) : IClassFixture<BundledModelFixture>, IAsyncLifetime
+public sealed class ChunkingChangeTests(BundledModelFixture model) : IClassFixture<BundledModelFixture>
 {
-    private IngestionTestBed _bed = null!;
-
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public ValueTask InitializeAsync()
-    {
-        _bed = new IngestionTestBed(model.Generator);
-        return ValueTask.CompletedTask;
-    }
-
-    public ValueTask DisposeAsync() => _bed.DisposeAsync();
 
     [Fact]
     public async Task A_new_character_limit_rechunks_an_unchanged_file_and_a_rerun_then_writes_nothing()
     {
-        _bed.Write("docs/long.md", SampleText.Document(12));
-        await _bed.Pipeline.IngestAsync([_bed.PathOf("docs")], cancellationToken: Ct);
-        Assert.Contains(await ChunkLengthsAsync(), length => length > 300);
+        await using var bed = new IngestionTestBed(model.Generator);
+        bed.Write("docs/long.md", SampleText.Document(12));
+        await bed.Pipeline.IngestAsync([bed.PathOf("docs")], cancellationToken: Ct);
+        Assert.Contains(await ChunkLengthsAsync(bed), length => length > 300);
 
-        _bed.Chunking.MaxCharacters = 300;
-        var pipeline = _bed.NewPipeline(_bed.Store);
-        var rechunked = await pipeline.IngestAsync([_bed.PathOf("docs")], cancellationToken: Ct);
+        bed.Chunking.MaxCharacters = 300;
+        var pipeline = bed.NewPipeline(bed.Store);
+        var rechunked = await pipeline.IngestAsync([bed.PathOf("docs")], cancellationToken: Ct);
 
         Assert.Equal((1, 0), (rechunked.Replaced, rechunked.Unchanged));
-        Assert.All(await ChunkLengthsAsync(), length => Assert.InRange(length, 1, 300));
-        _bed.Embedder.Reset();
+        Assert.All(await ChunkLengthsAsync(bed), length => Assert.InRange(length, 1, 300));
+        bed.Embedder.Reset();
 
-        var again = await pipeline.IngestAsync([_bed.PathOf("docs")], cancellationToken: Ct);
+        var again = await pipeline.IngestAsync([bed.PathOf("docs")], cancellationToken: Ct);
 
         Assert.Equal((0, 1), (again.Replaced, again.Unchanged));
-        Assert.Equal(0, _bed.Embedder.Calls);
+        Assert.Equal(0, bed.Embedder.Calls);
     }
 
-    private async Task<List<int>> ChunkLengthsAsync()
+    private static async Task<List<int>> ChunkLengthsAsync(IngestionTestBed bed)
     {
         var lengths = new List<int>();
-        await foreach (var chunk in _bed.Store.ReadChunksAsync("docs/long.md", Ct))
+        await foreach (var chunk in bed.Store.ReadChunksAsync("docs/long.md", Ct))
             lengths.Add(chunk.Chunk.Text.Length);
         Assert.NotEmpty(lengths);
         return lengths;
