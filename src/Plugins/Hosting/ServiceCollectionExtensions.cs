@@ -1,5 +1,6 @@
 using KnowledgeQa.Agents.Answering;
 using KnowledgeQa.Agents.Chat;
+using KnowledgeQa.Agents.Diagnostics;
 using KnowledgeQa.Plugins.Agent;
 using KnowledgeQa.Plugins.Classification;
 using KnowledgeQa.Plugins.KnowledgeBase;
@@ -16,6 +17,7 @@ using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace KnowledgeQa.Plugins.Hosting;
@@ -48,7 +50,8 @@ public static class ServiceCollectionExtensions
         static KnowledgeQaOptions Options(IServiceProvider sp) => sp.GetRequiredService<IOptions<KnowledgeQaOptions>>().Value;
 
         services.TryAddSingleton(sp => new OnnxEmbeddingGenerator(Options(sp).Embedding));
-        services.TryAddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(sp => sp.GetRequiredService<OnnxEmbeddingGenerator>());
+        // Model calls go through Microsoft.Extensions.AI's OpenTelemetry decorators (GenAI spans and metrics; idle without a listener).
+        services.TryAddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(sp => sp.GetRequiredService<OnnxEmbeddingGenerator>().WithKnowledgeQaTelemetry(sp.GetService<ILoggerFactory>()));
         services.TryAddSingleton(sp =>
         {
             var generator = sp.GetRequiredService<OnnxEmbeddingGenerator>();
@@ -70,7 +73,7 @@ public static class ServiceCollectionExtensions
             sp.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>(),
             sp.GetRequiredService<ILexicalEncoder>(),
             sp.GetRequiredService<IKnowledgeStore>()));
-        services.TryAddSingleton(sp => new ChatModel(ChatClientFactory.Create(Options(sp).Chat)));
+        services.TryAddSingleton(sp => new ChatModel(ChatClientFactory.Create(Options(sp).Chat)?.WithKnowledgeQaTelemetry(sp.GetService<ILoggerFactory>())));
         services.TryAddSingleton(sp => new GroundedAnswerer(
             sp.GetRequiredService<IKnowledgeRetriever>(),
             sp.GetRequiredService<ChatModel>().Client,

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 using KnowledgeQa.Retrieval.Chunking;
+using KnowledgeQa.Retrieval.Diagnostics;
 using KnowledgeQa.Retrieval.Documents;
 using KnowledgeQa.Retrieval.Lexical;
 using KnowledgeQa.Retrieval.Storage;
@@ -15,7 +16,7 @@ namespace KnowledgeQa.Retrieval.Ingestion;
 /// </summary>
 public sealed class IngestionPipeline
 {
-    public static readonly ActivitySource ActivitySource = new("KnowledgeQa.Ingestion");
+    public static readonly ActivitySource ActivitySource = new(RetrievalTelemetry.IngestionSourceName);
 
     private readonly DocumentReaderRegistry _readers;
     private readonly TextChunker _chunker;
@@ -105,7 +106,13 @@ public sealed class IngestionPipeline
                 var position = 0;
                 foreach (var source in sources)
                 {
-                    var outcome = await source(linked.Token).ConfigureAwait(false);
+                    SourceOutcome outcome;
+                    // Read, fingerprint, chunk and encode one document; its write is the "store.write" span of the embedding stage.
+                    using (var documentActivity = ActivitySource.StartActivity("ingest.document"))
+                    {
+                        outcome = await source(linked.Token).ConfigureAwait(false);
+                        RetrievalTelemetry.TagDocument(documentActivity, outcome.Prepared?.Record.Id, outcome.Result, outcome.Prepared?.Chunks.Count ?? 0);
+                    }
                     if (outcome.Prepared is { } prepared)
                         await channel.Writer.WriteAsync(prepared with { Position = position }, linked.Token).ConfigureAwait(false);
                     else
@@ -175,8 +182,10 @@ public sealed class IngestionPipeline
     {
         var texts = batch.SelectMany(d => d.Chunks.Select(c => c.Text)).ToList();
         GeneratedEmbeddings<Embedding<float>> vectors;
-        using (ActivitySource.StartActivity("embed")?.SetTag("kqa.chunks", texts.Count))
+        var embedStarted = Stopwatch.GetTimestamp();
+        using (ActivitySource.StartActivity("embed")?.SetTag("kqa.chunks", texts.Count).SetTag("kqa.documents", batch.Count))
             vectors = await _embedder.GenerateAsync(texts, cancellationToken: cancellationToken).ConfigureAwait(false);
+        RetrievalTelemetry.RecordEmbedding(texts.Count, Stopwatch.GetElapsedTime(embedStarted));
 
         var offset = 0;
         foreach (var document in batch)
@@ -187,6 +196,7 @@ public sealed class IngestionPipeline
             offset += indexed.Length;
 
             IngestionFileResult result;
+            using var writeActivity = ActivitySource.StartActivity("store.write");
             try
             {
                 await _store.UpsertDocumentAsync(document.Record with { IngestedAt = DateTimeOffset.UtcNow }, indexed, cancellationToken).ConfigureAwait(false);
@@ -199,6 +209,7 @@ public sealed class IngestionPipeline
                 result = new IngestionFileResult(document.Path, document.Record.Id, IngestionOutcome.Failed, 0, ex.Message);
             }
 
+            RetrievalTelemetry.TagDocument(writeActivity, document.Record.Id, result);
             tracker.Report(results, document.Position, result, indexed.Length);
         }
     }
@@ -264,6 +275,7 @@ public sealed class IngestionPipeline
         public void Report(IngestionFileResult?[] results, int position, IngestionFileResult result, int chunks)
         {
             results[position] = result;
+            RetrievalTelemetry.RecordIngested(result);
             var done = Interlocked.Increment(ref _done);
             var embedded = Interlocked.Add(ref _chunks, chunks);
             progress?.Report(new IngestionProgress(done, total, embedded, result));

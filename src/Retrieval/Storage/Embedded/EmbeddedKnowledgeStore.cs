@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using KnowledgeQa.Retrieval.Diagnostics;
 using KnowledgeQa.Retrieval.Lexical;
 using Microsoft.Data.Sqlite;
 
@@ -183,24 +184,28 @@ public sealed class EmbeddedKnowledgeStore : IKnowledgeStore
             }
             normalizedQuery = new float[_dimensions];
             DenseIndex.Normalize(query.Vector.Span, normalizedQuery);
-            dense = await SearchDenseAsync(connection, normalizedQuery, depth, filter, cancellationToken).ConfigureAwait(false);
+            using (RetrievalTelemetry.Storage.StartActivity("search.dense")?.SetTag("kqa.candidates", depth))
+                dense = await SearchDenseAsync(connection, normalizedQuery, depth, filter, cancellationToken).ConfigureAwait(false);
         }
 
         LexicalSearcher? lexicalSearch = null;
         if (useLexical)
         {
+            using var lexicalActivity = RetrievalTelemetry.Storage.StartActivity("search.lexical")?.SetTag("kqa.candidates", depth).SetTag("kqa.terms", query.Sparse.Count);
             var statistics = await ReadLexicalStatisticsAsync(connection, cancellationToken).ConfigureAwait(false);
             var allowedChunks = filter is null ? null : await ReadChunkRowIdsAsync(connection, filter, cancellationToken).ConfigureAwait(false);
             lexicalSearch = await LexicalSearcher.SearchAsync(connection, query.Sparse, statistics, depth, allowedChunks, cancellationToken).ConfigureAwait(false);
         }
         var lexical = lexicalSearch?.Ranked ?? [];
 
-        List<(long ChunkRowId, double Score)> ranked = query.Mode switch
-        {
-            SearchMode.Dense => [.. dense.Select(h => (h.ChunkRowId, (double)h.Score))],
-            SearchMode.Lexical => lexical,
-            _ => ReciprocalRankFusion.Fuse(query.FusionK, [.. dense.Select(h => h.ChunkRowId)], [.. lexical.Select(h => h.ChunkRowId)]),
-        };
+        List<(long ChunkRowId, double Score)> ranked;
+        using (query.Mode == SearchMode.Hybrid ? RetrievalTelemetry.Storage.StartActivity("search.fusion")?.SetTag("kqa.dense_candidates", dense.Length).SetTag("kqa.lexical_candidates", lexical.Count) : null)
+            ranked = query.Mode switch
+            {
+                SearchMode.Dense => [.. dense.Select(h => (h.ChunkRowId, (double)h.Score))],
+                SearchMode.Lexical => lexical,
+                _ => ReciprocalRankFusion.Fuse(query.FusionK, [.. dense.Select(h => h.ChunkRowId)], [.. lexical.Select(h => h.ChunkRowId)]),
+            };
         if (ranked.Count > query.Top)
         {
             ranked.RemoveRange(query.Top, ranked.Count - query.Top);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using Grpc.Net.Client;
+using KnowledgeQa.Retrieval.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Qdrant.Client.Grpc;
@@ -511,13 +512,17 @@ public sealed class QdrantKnowledgeStore : IKnowledgeStore
         while (offset is not null);
     }
 
-    private async Task<IReadOnlyList<ScoredPoint>> QueryAsync(QueryPoints request, string operation, CancellationToken cancellationToken) =>
-        await _calls.RunAsync(
+    private async Task<IReadOnlyList<ScoredPoint>> QueryAsync(QueryPoints request, string operation, CancellationToken cancellationToken)
+    {
+        // Qdrant fuses server-side: one span per query call (dense, lexical, or the fused prefetches).
+        using var activity = RetrievalTelemetry.Storage.StartActivity("search.qdrant")?.SetTag("kqa.operation", operation).SetTag("kqa.collection", Chunks);
+        return await _calls.RunAsync(
             operation,
             Chunks,
             async ct => (IReadOnlyList<ScoredPoint>)(await _client.Points.QueryAsync(request, cancellationToken: ct, deadline: Deadline()).ConfigureAwait(false)).Result,
             cancellationToken,
             whenCollectionMissing: () => []).ConfigureAwait(false);
+    }
 
     private static IReadOnlyList<SearchHit> MapHits(IReadOnlyList<ScoredPoint> points, SearchMode mode) =>
         points.Select(p => QdrantSearchHits.ToHit(p, mode)).ToArray();
