@@ -45,7 +45,10 @@ public sealed class ApiErrorMiddleware(RequestDelegate next, ILogger<ApiErrorMid
     {
         context.Response.Clear();
         context.Response.StatusCode = status;
-        return context.Response.WriteAsJsonAsync(new ApiError(message), ServerJson.Options, context.RequestAborted);
+        // The OpenAI-compatible endpoints answer in OpenAI's error shape, which OpenAI clients parse.
+        return OpenAi.OpenAiErrorShape.Applies(context)
+            ? context.Response.WriteAsJsonAsync(OpenAi.OpenAiErrorBody.For(status, message), OpenAi.OpenAiJson.Options, context.RequestAborted)
+            : context.Response.WriteAsJsonAsync(new ApiError(message), ServerJson.Options, context.RequestAborted);
     }
 
     private static (int Status, string Message)? Classify(Exception e) => e switch

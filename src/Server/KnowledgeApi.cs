@@ -56,6 +56,13 @@ public sealed class KnowledgeApi(
         return answerer.AskStreamingAsync(question, options, cancellationToken);
     }
 
+    /// <summary>The same, with the caller's changes to the options (the OpenAI-compatible endpoint: extractive model, generation settings).</summary>
+    public IAsyncEnumerable<AnswerUpdate> AskStreamingAsync(AskRequest request, Func<AskOptions, AskOptions> adjust, CancellationToken cancellationToken)
+    {
+        var (question, options) = ReadAsk(request);
+        return answerer.AskStreamingAsync(question, adjust(options), cancellationToken);
+    }
+
     public async Task<IReadOnlyList<DocumentInfo>> ListDocumentsAsync(CancellationToken cancellationToken)
     {
         var documents = new List<DocumentInfo>();

@@ -29,6 +29,7 @@ public static class KnowledgeQaServerExtensions
         services.ConfigureHttpJsonOptions(json => ServerJson.Configure(json.SerializerOptions));
         services.AddSingleton<KnowledgeApi>();
         services.AddSingleton<DocumentUpload>();
+        services.AddSingleton<OpenAi.ChatCompletionsApi>();
         services.AddOpenApi();
         services.AddMcpServer(mcp => mcp.ServerInfo = new() { Name = "kqa", Version = typeof(KnowledgeQaServerExtensions).Assembly.GetName().Version?.ToString() ?? "1.0" })
             .WithHttpTransport(http => http.Stateless = true)
@@ -80,6 +81,7 @@ public static class KnowledgeQaServerExtensions
                     ? Results.Json(new { deleted = id }, ServerJson.Options)
                     : Results.Json(new ApiError($"no document '{id}' in the knowledge base; GET /v1/documents lists the ids."), ServerJson.Options, statusCode: 404))
             .WithSummary("Remove a document and all its chunks (the id may contain '/': /v1/documents/en/guide.md)");
+        OpenAi.OpenAiEndpoints.MapOpenAiCompatible(v1);
         // An unknown path under /v1 is still answered in the API's JSON error shape.
         v1.MapFallback(() => Results.Json(new ApiError("no such endpoint; GET /openapi/v1.json lists them."), ServerJson.Options, statusCode: 404))
             .ExcludeFromDescription();
