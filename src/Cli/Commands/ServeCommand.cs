@@ -15,7 +15,9 @@ public static class ServeCommand
     {
         var urls = new Option<string[]>("--urls") { Description = "Addresses to listen on (default http://127.0.0.1:5080)", AllowMultipleArgumentsPerToken = true };
         var apiKey = new Option<string?>("--api-key") { Description = "Require 'Authorization: Bearer KEY' (or KQA__Server__ApiKey)" };
-        var command = new Command("serve", "Serve the knowledge base over HTTP (REST API under /v1, MCP at /mcp)") { urls, apiKey };
+        var otlpEndpoint = new Option<string?>("--otlp-endpoint") { Description = "Send traces, metrics and logs over OTLP to this collector URL (or KQA__Server__OtlpEndpoint); unset exports nothing" };
+        var otlpProtocol = new Option<string?>("--otlp-protocol") { Description = "OTLP protocol: grpc (default) or http/protobuf" };
+        var command = new Command("serve", "Serve the knowledge base over HTTP (REST API and OpenAI-compatible chat under /v1, MCP at /mcp)") { urls, apiKey, otlpEndpoint, otlpProtocol };
         command.SetCommandAction(async (parse, cancellationToken) =>
         {
             var settings = ReadSettings();
@@ -23,6 +25,10 @@ public static class ServeCommand
                 settings.Urls = given.SelectMany(u => u.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
             if (parse.GetValue(apiKey) is { Length: > 0 } key)
                 settings.ApiKey = key;
+            if (parse.GetValue(otlpEndpoint) is { Length: > 0 } endpoint)
+                settings.OtlpEndpoint = endpoint;
+            if (parse.GetValue(otlpProtocol) is { Length: > 0 } protocol)
+                settings.OtlpProtocol = protocol;
 
             await using var app = KqaServer.Build(settings, services => CliServices.AddTo(services, parse));
             // Ctrl+C / SIGTERM: stop taking requests and let those in flight finish (ShutdownTimeout).

@@ -31,6 +31,10 @@ public static class RetrievalTelemetry
 
     public static readonly ActivitySource Storage = new(StorageSourceName);
 
+    // Before the instruments: static fields initialise in order, and the search histogram reads these.
+    // Seconds, from a millisecond (a cached lexical search) to a minute.
+    private static readonly double[] LatencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
     private static readonly Meter Meter = new(MeterName);
 
     private static readonly Counter<long> Documents = Meter.CreateCounter<long>(
@@ -48,9 +52,6 @@ public static class RetrievalTelemetry
     private static readonly Histogram<double> SearchDuration = Meter.CreateHistogram<double>(
         "kqa.search.duration", "s", "Time to answer one search (query embedding, store search, fusion), by the mode that ran.",
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
-
-    /// <summary>Bucket bounds in seconds for latencies from a millisecond to a minute (search, answers).</summary>
-    public static IReadOnlyList<double> LatencyBuckets { get; } = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
     /// <summary>One file or document of an ingest run is done (whatever happened to it).</summary>
     public static void RecordIngested(IngestionFileResult result)

@@ -27,15 +27,9 @@ public sealed record OpenAiErrorBody(OpenAiErrorDetail Error)
     public static OpenAiErrorBody For(int status, string message, string? param = null, string? code = null) =>
         new(new OpenAiErrorDetail(message, TypeOf(status), param, code ?? CodeOf(status)));
 
-    private static string TypeOf(int status) => status switch
-    {
-        StatusCodes.Status401Unauthorized => "authentication_error",
-        StatusCodes.Status403Forbidden => "permission_error",
-        StatusCodes.Status404NotFound => "not_found_error",
-        StatusCodes.Status429TooManyRequests => "rate_limit_error",
-        >= 500 => "server_error",
-        _ => "invalid_request_error",
-    };
+    // As OpenAI answers: every client error is an invalid_request_error (the code tells them apart),
+    // server faults are server_error. OpenAI SDKs pick their exception type by the status code.
+    private static string TypeOf(int status) => status >= 500 ? "server_error" : "invalid_request_error";
 
     private static string? CodeOf(int status) => status switch
     {
@@ -46,7 +40,7 @@ public sealed record OpenAiErrorBody(OpenAiErrorDetail Error)
 }
 
 /// <param name="Message">What went wrong and what to do, for a person.</param>
-/// <param name="Type">invalid_request_error, authentication_error, permission_error, not_found_error, rate_limit_error or server_error.</param>
+/// <param name="Type">invalid_request_error for a request the client can fix (any 4xx), server_error otherwise.</param>
 /// <param name="Param">The request field at fault, such as "messages" or "temperature"; null when none is.</param>
 /// <param name="Code">A machine-readable reason such as "model_not_found" or "invalid_api_key"; null when there is none.</param>
 public sealed record OpenAiErrorDetail(string Message, string Type, string? Param, string? Code);
