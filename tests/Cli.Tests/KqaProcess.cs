@@ -14,7 +14,11 @@ public static class KqaProcess
 
     public static string RepositoryRoot { get; } = FindRepositoryRoot();
 
-    public static async Task<Result> RunAsync(string workingDirectory, params string[] args)
+    public static Task<Result> RunAsync(string workingDirectory, params string[] args) =>
+        RunProgramAsync("kqa.dll", workingDirectory, args);
+
+    /// <summary>Runs another program built beside the tests (a sample app) the same way.</summary>
+    public static async Task<Result> RunProgramAsync(string dll, string workingDirectory, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -25,7 +29,7 @@ public static class KqaProcess
             StandardOutputEncoding = Encoding.UTF8,
             StandardErrorEncoding = Encoding.UTF8,
         };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "kqa.dll"));
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, dll));
         foreach (var arg in args)
             start.ArgumentList.Add(arg);
         // Configuration from the developer's environment must not leak into the test.

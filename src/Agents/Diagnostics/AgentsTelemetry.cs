@@ -57,7 +57,8 @@ public static class AgentsTelemetry
     /// <summary>
     /// The chat model as KnowledgeQa runs it: GenAI-convention spans and metrics of every call, and
     /// its token usage and finish reason counted into the caller's <see cref="ChatUsageScope"/>.
-    /// Costs next to nothing while nobody listens.
+    /// Costs next to nothing while nobody listens. With <paramref name="loggerFactory"/> the decorator also
+    /// logs each failed call (with its stack trace) at Warning.
     /// </summary>
     public static IChatClient WithKnowledgeQaTelemetry(this IChatClient client, ILoggerFactory? loggerFactory = null)
     {

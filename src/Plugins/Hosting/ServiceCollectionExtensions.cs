@@ -17,7 +17,6 @@ using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace KnowledgeQa.Plugins.Hosting;
@@ -50,8 +49,9 @@ public static class ServiceCollectionExtensions
         static KnowledgeQaOptions Options(IServiceProvider sp) => sp.GetRequiredService<IOptions<KnowledgeQaOptions>>().Value;
 
         services.TryAddSingleton(sp => new OnnxEmbeddingGenerator(Options(sp).Embedding));
-        // Model calls go through Microsoft.Extensions.AI's OpenTelemetry decorators (GenAI spans and metrics; idle without a listener).
-        services.TryAddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(sp => sp.GetRequiredService<OnnxEmbeddingGenerator>().WithKnowledgeQaTelemetry(sp.GetService<ILoggerFactory>()));
+        // Model calls go through Microsoft.Extensions.AI's OpenTelemetry decorators (GenAI spans and metrics; idle without a
+        // listener). No logger: the decorators would log every model failure with its stack trace beside our own error.
+        services.TryAddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(sp => sp.GetRequiredService<OnnxEmbeddingGenerator>().WithKnowledgeQaTelemetry());
         services.TryAddSingleton(sp =>
         {
             var generator = sp.GetRequiredService<OnnxEmbeddingGenerator>();
@@ -73,7 +73,7 @@ public static class ServiceCollectionExtensions
             sp.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>(),
             sp.GetRequiredService<ILexicalEncoder>(),
             sp.GetRequiredService<IKnowledgeStore>()));
-        services.TryAddSingleton(sp => new ChatModel(ChatClientFactory.Create(Options(sp).Chat)?.WithKnowledgeQaTelemetry(sp.GetService<ILoggerFactory>())));
+        services.TryAddSingleton(sp => new ChatModel(ChatClientFactory.Create(Options(sp).Chat)?.WithKnowledgeQaTelemetry()));
         services.TryAddSingleton(sp => new GroundedAnswerer(
             sp.GetRequiredService<IKnowledgeRetriever>(),
             sp.GetRequiredService<ChatModel>().Client,
