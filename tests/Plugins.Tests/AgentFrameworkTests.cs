@@ -49,7 +49,8 @@ public class AgentFrameworkTests(KnowledgeBaseFixture kb)
                     new Dictionary<string, object?> { ["text"] = Question, ["labels"] = "technical question,billing question" }),
             ]))
             : new ChatResponse(new ChatMessage(ChatRole.Assistant, final)));
-        var agent = model.AsKnowledgeQaAgent(kb.Services);
+        var hostTool = AIFunctionFactory.Create(() => "sunny", "weather", "Today's weather.");
+        var agent = model.AsKnowledgeQaAgent(kb.Services, new KnowledgeQaAgentOptions { AdditionalTools = [hostTool] });
 
         var response = await agent.RunAsync(Question, cancellationToken: Ct);
 
@@ -58,6 +59,7 @@ public class AgentFrameworkTests(KnowledgeBaseFixture kb)
         var offered = model.Calls[0].Options!.Tools!.Select(t => t.Name).ToList();
         Assert.Contains("knowledge_base_search", offered);
         Assert.Contains("classification_sentiment", offered);
+        Assert.Contains("weather", offered);
         Assert.Null(agent.ChatClient.GetService<ToolCallingChatClient>());
 
         var results = model.Calls[1].Messages.SelectMany(m => m.Contents).OfType<FunctionResultContent>().ToDictionary(r => r.CallId);

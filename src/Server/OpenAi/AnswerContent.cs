@@ -61,17 +61,21 @@ public static class AnswerContent
         return text.Trim();
     }
 
-    /// <summary>"warranty.md (Warranty, p. 3, Coverage › Exclusions)": the source and where in it.</summary>
+    /// <summary>
+    /// "en/warranty.md (Warranty, p. 3, Coverage › Exclusions)": the document id (never a path of the
+    /// server's disk), its title, page and the headings below the title.
+    /// </summary>
     public static string Describe(AnswerResult.CitationResult source)
     {
         var where = new List<string>();
-        if (source.Title is { Length: > 0 } title && title != source.Source)
+        if (source.Title is { Length: > 0 } title && title != source.DocumentId)
             where.Add(title);
         if (source.Page is { } page)
             where.Add($"p. {page}");
-        if (source.Headings is { Count: > 0 } headings && !(headings.Count == 1 && headings[0] == source.Title))
+        var headings = (source.Headings ?? []).SkipWhile(h => h == source.Title).ToList();
+        if (headings.Count > 0)
             where.Add(string.Join(" › ", headings));
-        return where.Count == 0 ? source.Source : $"{source.Source} ({string.Join(", ", where)})";
+        return where.Count == 0 ? source.DocumentId : $"{source.DocumentId} ({string.Join(", ", where)})";
     }
 
     private static string Heading(string language) =>

@@ -50,7 +50,7 @@ public sealed class ChatCompletionPartsTests
 
         var appendix = AnswerContent.Appendix(answer, [1]);
 
-        Assert.Equal("\n\n(Extractive answer (no chat model configured))\n\nSources:\n- [1] manual/battery.md (Battery, p. 3, Battery › Charging)", appendix);
+        Assert.Equal("\n\n(Extractive answer (no chat model configured))\n\nSources:\n- [1] manual/battery.md (Battery, p. 3, Charging)", appendix);
         Assert.Equal(answer.Answer, AnswerContent.WithoutAppendix(answer.Answer + appendix));
     }
 

@@ -118,6 +118,21 @@ public abstract class ObservedServer : IAsyncLifetime
         return latest;
     }
 
+    /// <summary>
+    /// The metrics once <paramref name="ready"/> holds of them, or after a few seconds: ASP.NET Core records a
+    /// request's duration after its response has gone out.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, MetricSnapshot>> CollectMetricsAsync(Func<IReadOnlyDictionary<string, MetricSnapshot>, bool> ready)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var metrics = CollectMetrics();
+            if (ready(metrics) || attempt == 100)
+                return metrics;
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await App.StopAsync();

@@ -115,10 +115,13 @@ public sealed class TelemetryTests(ExtractiveServer server) : IClassFixture<Extr
             }
         }
 
-        var metrics = server.CollectMetrics();
-        long Sum(string name, string? tag = null, string? value = null) => Points(metrics[name])
-            .Where(p => tag is null || TinyModelChatTests.Tag(p, tag) == value)
-            .Sum(p => metrics[name].MetricType == MetricType.LongSum ? p.GetSumLong() : p.GetHistogramCount());
+        static long SumOf(IReadOnlyDictionary<string, MetricSnapshot> metrics, string name, string? tag = null, string? value = null) =>
+            !metrics.TryGetValue(name, out var metric) ? 0 : Points(metric)
+                .Where(p => tag is null || TinyModelChatTests.Tag(p, tag) == value)
+                .Sum(p => metric.MetricType == MetricType.LongSum ? p.GetSumLong() : p.GetHistogramCount());
+        // The upload and both asks: the last one's request duration is recorded just after its response.
+        var metrics = await server.CollectMetricsAsync(m => SumOf(m, "http.server.request.duration") >= 3);
+        long Sum(string name, string? tag = null, string? value = null) => SumOf(metrics, name, tag, value);
 
         Assert.True(Sum("kqa.ingest.documents", "kqa.ingest.outcome", "added") >= 2);
         Assert.True(Sum("kqa.ingest.chunks") >= 2);
