@@ -41,7 +41,7 @@ public class AgentFrameworkTests(KnowledgeBaseFixture kb)
     public async Task A_chat_client_agent_calls_ask_and_classify_and_answers_from_their_results()
     {
         const string final = "A full charge takes four hours [1]; the question is a technical one.";
-        var model = new ScriptedModel((call, options) => call == 0
+        var model = new ScriptedChatModel((call, options) => call == 0
             ? new ChatResponse(new ChatMessage(ChatRole.Assistant,
             [
                 new FunctionCallContent("call-ask", "knowledge_base_ask", new Dictionary<string, object?> { ["question"] = Question }),
@@ -75,7 +75,7 @@ public class AgentFrameworkTests(KnowledgeBaseFixture kb)
     [Fact]
     public async Task A_call_the_model_can_correct_comes_back_with_the_reason()
     {
-        var model = new ScriptedModel((call, options) => call == 0
+        var model = new ScriptedChatModel((call, options) => call == 0
             ? new ChatResponse(new ChatMessage(ChatRole.Assistant,
                 [new FunctionCallContent("call-1", "classification_classify", new Dictionary<string, object?> { ["text"] = "hello", ["labels"] = "only-one" })]))
             : new ChatResponse(new ChatMessage(ChatRole.Assistant, "I need at least two labels.")));
@@ -104,35 +104,5 @@ public class AgentFrameworkTests(KnowledgeBaseFixture kb)
         var error = Assert.Throws<InvalidOptionException>(() => kb.Services.CreateKnowledgeQaAgent());
         Assert.Contains("KnowledgeQa:Chat:ModelPath", error.Message);
         Assert.False(kb.Services.GetRequiredService<ChatModel>().IsConfigured);
-    }
-
-    /// <summary>A model whose replies the test scripts; it records every request.</summary>
-    private sealed class ScriptedModel(Func<int, ChatOptions?, ChatResponse> reply) : IChatClient
-    {
-        private readonly ChatClientMetadata _metadata = new("scripted", null, "scripted-agent-model");
-
-        public List<(List<ChatMessage> Messages, ChatOptions? Options)> Calls { get; } = [];
-
-        public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
-        {
-            Calls.Add((messages.ToList(), options));
-            return Task.FromResult(reply(Calls.Count - 1, options));
-        }
-
-        public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
-            IEnumerable<ChatMessage> messages, ChatOptions? options = null, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
-        {
-            foreach (var update in (await GetResponseAsync(messages, options, cancellationToken)).ToChatResponseUpdates())
-                yield return update;
-        }
-
-        public object? GetService(Type serviceType, object? serviceKey = null) =>
-            serviceKey is null && serviceType == typeof(ChatClientMetadata) ? _metadata
-            : serviceKey is null && serviceType.IsInstanceOfType(this) ? this
-            : null;
-
-        public void Dispose()
-        {
-        }
     }
 }

@@ -84,6 +84,21 @@ public abstract class ObservedServer : IAsyncLifetime
         return client;
     }
 
+    /// <summary>Asks through POST /v1/ask in a trace of its own; the spans of that trace are the ask's.</summary>
+    public async Task<IReadOnlyList<Activity>> AskTracedAsync(string question)
+    {
+        ActivityTraceId trace;
+        using (var test = TestSource.StartActivity("ask test")!)
+        {
+            trace = test.TraceId;
+            using var client = CreateClient();
+            using var response = await client.PostAsync("/v1/ask",
+                new StringContent(System.Text.Json.JsonSerializer.Serialize(new { question }), Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
+            response.EnsureSuccessStatusCode();
+        }
+        return await SpansOfAsync(trace, "POST /v1/ask");
+    }
+
     /// <summary>The official OpenAI SDK pointed at this server, as a user points any OpenAI client at it.</summary>
     public ChatClient ChatClient(string model = "knowledge-base", string apiKey = ApiKey) =>
         new(model, new ApiKeyCredential(apiKey), ClientOptions());

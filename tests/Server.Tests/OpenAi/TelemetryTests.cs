@@ -17,16 +17,7 @@ public sealed class TelemetryTests(ExtractiveServer server) : IClassFixture<Extr
     [Fact]
     public async Task The_spans_of_an_ask_nest_from_the_http_request_down_to_each_search_step()
     {
-        Activity test;
-        using (test = ObservedServer.TestSource.StartActivity("ask test")!)
-        {
-            using var client = server.CreateClient();
-            using var response = await client.PostAsync("/v1/ask",
-                new StringContent("""{"question": "How many years does the warranty cover?"}""", Encoding.UTF8, "application/json"), Ct);
-            response.EnsureSuccessStatusCode();
-        }
-
-        var spans = await server.SpansOfAsync(test.TraceId, "POST /v1/ask");
+        var spans = await server.AskTracedAsync("How many years does the warranty cover?");
         Activity Only(Func<Activity, bool> match) => Assert.Single(spans, s => match(s));
         var request = Only(s => s.Kind == ActivityKind.Server);
         var answer = Only(s => s.OperationName == "answer");

@@ -86,16 +86,7 @@ public sealed class TinyModelChatTests(TinyModelServer server) : IClassFixture<T
     [Fact]
     public async Task An_ask_with_the_chat_model_records_a_genai_span_and_the_token_metrics()
     {
-        Activity test;
-        using (test = ObservedServer.TestSource.StartActivity("ask test")!)
-        {
-            using var client = server.CreateClient();
-            using var response = await client.PostAsync("/v1/ask",
-                new StringContent($$"""{"question": "{{Question}}"}""", Encoding.UTF8, "application/json"), Ct);
-            response.EnsureSuccessStatusCode();
-        }
-
-        var spans = await server.SpansOfAsync(test.TraceId, "POST /v1/ask");
+        var spans = await server.AskTracedAsync(Question);
         var answer = Assert.Single(spans, s => s.OperationName == "answer");
         var chat = Assert.Single(spans, s => s.GetTagItem("gen_ai.operation.name") as string == "chat");
         Assert.Equal(answer.SpanId, chat.ParentSpanId);
