@@ -32,6 +32,13 @@ public sealed class OtlpReceiver : IDisposable
     public IReadOnlyList<string> Bodies(string path) =>
         _exports.Where(e => e.Path == path).Select(e => Encoding.UTF8.GetString(e.Body)).ToList();
 
+    /// <summary>Waits until <paramref name="received"/> holds, for at most two minutes.</summary>
+    public async Task WaitForAsync(Func<bool> received, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 600 && !received(); attempt++)
+            await Task.Delay(200, cancellationToken);
+    }
+
     public IReadOnlyList<string> ContentTypes => _exports.Select(e => e.ContentType).Distinct().ToList();
 
     private async Task ReceiveAsync()
