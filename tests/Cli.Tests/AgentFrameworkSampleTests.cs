@@ -9,7 +9,7 @@ public sealed class AgentFrameworkSampleTests
     public async Task The_sample_lists_the_functions_calls_ask_and_says_how_to_run_the_agent()
     {
         using var folder = new TempFolder();
-        var result = await KqaProcess.RunProgramAsync("KnowledgeQa.Samples.AgentFrameworkApp.dll", folder.Path,
+        var result = await KqaProcess.RunProgramAsync("KnowledgeQa.Samples.AgentFrameworkApp.dll", folder.Path, new Dictionary<string, string>(),
             Path.Combine(KqaProcess.RepositoryRoot, "samples", "docs"), "How long does a full charge take?");
 
         Assert.True(result.ExitCode == 0, result.Stderr);

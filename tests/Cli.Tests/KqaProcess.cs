@@ -15,10 +15,14 @@ public static class KqaProcess
     public static string RepositoryRoot { get; } = FindRepositoryRoot();
 
     public static Task<Result> RunAsync(string workingDirectory, params string[] args) =>
-        RunProgramAsync("kqa.dll", workingDirectory, args);
+        RunProgramAsync("kqa.dll", workingDirectory, new Dictionary<string, string>(), args);
+
+    /// <summary>Runs kqa with extra environment variables (for example KQA__... settings).</summary>
+    public static Task<Result> RunAsync(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        RunProgramAsync("kqa.dll", workingDirectory, environment, args);
 
     /// <summary>Runs another program built beside the tests (a sample app) the same way.</summary>
-    public static async Task<Result> RunProgramAsync(string dll, string workingDirectory, params string[] args)
+    public static async Task<Result> RunProgramAsync(string dll, string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -35,6 +39,8 @@ public static class KqaProcess
         // Configuration from the developer's environment must not leak into the test.
         foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("KQA__", StringComparison.Ordinal)).ToList())
             start.Environment.Remove(key);
+        foreach (var (key, value) in environment)
+            start.Environment[key] = value;
 
         using var process = Process.Start(start)!;
         process.StandardInput.Close();
