@@ -13,6 +13,7 @@ var suites = new Dictionary<string, Func<string[], Task>>(StringComparer.Ordinal
     ["readers"] = ReaderBenchmark.RunAsync,
     ["classify"] = ClassificationBenchmark.RunAsync,
     ["startup"] = StartupBenchmark.RunAsync,
+    ["reembed"] = ReembedBenchmark.RunAsync,
 };
 
 var selected = args.Length == 0 ? suites.Keys.ToArray() : args.TakeWhile(a => !a.StartsWith("--")).ToArray();

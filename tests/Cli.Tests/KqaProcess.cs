@@ -17,12 +17,28 @@ public static class KqaProcess
     public static Task<Result> RunAsync(string workingDirectory, params string[] args) =>
         RunProgramAsync("kqa.dll", workingDirectory, new Dictionary<string, string>(), args);
 
-    /// <summary>Runs kqa with extra environment variables (for example KQA__... settings).</summary>
+    /// <summary>Runs kqa with extra environment variables (KQA__... configuration for this run).</summary>
     public static Task<Result> RunAsync(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args) =>
         RunProgramAsync("kqa.dll", workingDirectory, environment, args);
 
     /// <summary>Runs another program built beside the tests (a sample app) the same way.</summary>
     public static async Task<Result> RunProgramAsync(string dll, string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
+    {
+        var start = ProgramStartInfo(dll, workingDirectory, environment, args);
+        using var process = Process.Start(start)!;
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        await process.WaitForExitAsync(timeout.Token);
+        return new Result(process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>How kqa is started: the built kqa.dll, with the developer's KQA__ configuration removed.</summary>
+    public static ProcessStartInfo StartInfo(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        ProgramStartInfo("kqa.dll", workingDirectory, environment, args);
+
+    private static ProcessStartInfo ProgramStartInfo(string dll, string workingDirectory, IReadOnlyDictionary<string, string> environment, string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -41,14 +57,7 @@ public static class KqaProcess
             start.Environment.Remove(key);
         foreach (var (key, value) in environment)
             start.Environment[key] = value;
-
-        using var process = Process.Start(start)!;
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        await process.WaitForExitAsync(timeout.Token);
-        return new Result(process.ExitCode, await stdout, await stderr);
+        return start;
     }
 
     private static string FindRepositoryRoot()

@@ -16,12 +16,12 @@ public sealed class DocumentDetailTests(RunningServer server) : IClassFixture<Ru
     public async Task A_document_comes_with_its_chunks_in_order_with_text_headings_and_offsets()
     {
         using var client = server.CreateClient();
-        var response = await client.GetAsync("/v1/documents/battery.md", Ct);
+        var response = await client.GetAsync("/v1/documents/upload/battery.md", Ct);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct)).RootElement;
         var document = body.GetProperty("document");
-        Assert.Equal("battery.md", document.GetProperty("documentId").GetString());
+        Assert.Equal("upload/battery.md", document.GetProperty("documentId").GetString());
         Assert.Equal(["manual"], document.GetProperty("tags").EnumerateArray().Select(t => t.GetString()));
         var chunks = body.GetProperty("chunks").EnumerateArray().ToList();
         Assert.Equal(document.GetProperty("chunks").GetInt32(), chunks.Count);
@@ -61,6 +61,6 @@ public sealed class DocumentDetailTests(RunningServer server) : IClassFixture<Ru
         Assert.Contains("no/such/doc.md", JsonDocument.Parse(await missing.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("error").GetString());
 
         using var anonymous = server.CreateClient(apiKey: null);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/v1/documents/battery.md", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/v1/documents/upload/battery.md", Ct)).StatusCode);
     }
 }

@@ -73,7 +73,7 @@ public sealed class DocumentsTests(Chromium chromium, WebAppServer server)
         await Assertions.Expect(Upload(page, "picker-broken.bin")).ToHaveAttributeAsync("data-state", "failed");
         await Assertions.Expect(Upload(page, "picker-broken.bin").Locator(".upload-state")).ToContainTextAsync("binary");
         await Assertions.Expect(Upload(page, "picker-ferries.txt").Locator("progress")).ToHaveAttributeAsync("value", "100");
-        await Assertions.Expect(Upload(page, "picker-ferries.txt").Locator(".upload-state a")).ToHaveTextAsync("picker-ferries.txt");
+        await Assertions.Expect(Upload(page, "picker-ferries.txt").Locator(".upload-state a")).ToHaveTextAsync("upload/picker-ferries.txt");
         var row = page.Locator("#documents-body tr").Filter(new() { HasTextString = "picker-manual.pdf" });
         await Assertions.Expect(row.Locator(".tags li")).ToHaveTextAsync("web-upload");
         await web.ScreenshotAsync("documents");
@@ -142,10 +142,10 @@ public sealed class DocumentsTests(Chromium chromium, WebAppServer server)
         await row.Locator("button", new() { HasTextString = "Delete" }).ClickAsync();
         await page.ClickAsync("#confirm-ok");
         await Assertions.Expect(row).ToHaveCountAsync(0);
-        await Assertions.Expect(page.Locator("#documents-status")).ToContainTextAsync($"Deleted “{name}”");
+        await Assertions.Expect(page.Locator("#documents-status")).ToContainTextAsync($"Deleted “upload/{name}”");
 
         using var api = server.CreateClient();
-        Assert.Equal(HttpStatusCode.NotFound, (await api.GetAsync("v1/documents/" + Uri.EscapeDataString(name), Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await api.GetAsync("v1/documents/upload/" + Uri.EscapeDataString(name), Ct)).StatusCode);
         Assert.Empty(web.Errors);
     }
 

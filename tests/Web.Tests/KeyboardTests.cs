@@ -71,12 +71,12 @@ public sealed class KeyboardTests(Chromium chromium, WebAppServer server)
         await Assertions.Expect(page.Locator("#upload-list li.upload").First).ToHaveAttributeAsync("data-state", "added");
         await Assertions.Expect(page.Locator("#documents-body tr", new() { HasTextString = "keyboard-note.txt" })).ToHaveCountAsync(1);
 
-        await TabToAsync(page, "button[aria-label='Delete keyboard-note.txt']");
+        await TabToAsync(page, "button[aria-label='Delete upload/keyboard-note.txt']");
         await page.Keyboard.PressAsync("Enter");
         await Assertions.Expect(page.Locator("#confirm-cancel")).ToBeFocusedAsync();
         await page.Keyboard.PressAsync("Escape");
         await Assertions.Expect(page.Locator("#confirm-dialog")).ToBeHiddenAsync();
-        await Assertions.Expect(page.Locator("button[aria-label='Delete keyboard-note.txt']")).ToBeFocusedAsync();
+        await Assertions.Expect(page.Locator("button[aria-label='Delete upload/keyboard-note.txt']")).ToBeFocusedAsync();
         await page.Keyboard.PressAsync("Enter");
         await page.Keyboard.PressAsync("Tab");
         await Assertions.Expect(page.Locator("#confirm-ok")).ToBeFocusedAsync();

@@ -17,7 +17,8 @@ public static class ServeCommand
         var apiKey = new Option<string?>("--api-key") { Description = "Require 'Authorization: Bearer KEY' (or KQA__Server__ApiKey)" };
         var otlpEndpoint = new Option<string?>("--otlp-endpoint") { Description = "Send traces, metrics and logs over OTLP to this collector URL (or KQA__Server__OtlpEndpoint); unset exports nothing" };
         var otlpProtocol = new Option<string?>("--otlp-protocol") { Description = "OTLP protocol: grpc (default) or http/protobuf" };
-        var command = new Command("serve", "Serve the knowledge base over HTTP (REST API and OpenAI-compatible chat under /v1, MCP at /mcp)") { urls, apiKey, otlpEndpoint, otlpProtocol };
+        var watch = new Option<string[]>("--watch") { Description = "Keep this folder in step with the store while serving (repeatable), as kqa ingest DIR --watch does" };
+        var command = new Command("serve", "Serve the knowledge base over HTTP (REST API and OpenAI-compatible chat under /v1, MCP at /mcp)") { urls, apiKey, otlpEndpoint, otlpProtocol, watch };
         command.SetCommandAction(async (parse, cancellationToken) =>
         {
             var settings = ReadSettings();
@@ -30,7 +31,16 @@ public static class ServeCommand
             if (parse.GetValue(otlpProtocol) is { Length: > 0 } protocol)
                 settings.OtlpProtocol = protocol;
 
-            await using var app = KqaServer.Build(settings, services => CliServices.AddTo(services, parse));
+            var watched = parse.GetValue(watch) ?? [];
+            if (watched.FirstOrDefault(f => !Directory.Exists(f)) is { } missing)
+                return CommandRunner.Fail($"--watch '{missing}' is not a folder (looked for '{Path.GetFullPath(missing)}').");
+
+            await using var app = KqaServer.Build(settings, services =>
+            {
+                CliServices.AddTo(services, parse);
+                if (watched.Length > 0)
+                    services.AddKnowledgeQaFolderWatch(watched);
+            });
             // Ctrl+C / SIGTERM: stop taking requests and let those in flight finish (ShutdownTimeout).
             await app.StartAsync(cancellationToken);
             await app.WaitForShutdownAsync(cancellationToken);
