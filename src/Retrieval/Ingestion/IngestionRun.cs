@@ -146,8 +146,8 @@ internal sealed class IngestionRun(
                         await StopAsync(e, linked).ConfigureAwait(false);
                         return;
                     }
-                    var prepared = outcome.Pending?.Prepared;
-                    RetrievalTelemetry.TagDocument(documentActivity, prepared?.Record.Id, outcome.Result, prepared?.Chunks.Count ?? 0);
+                    var document = outcome.Pending?.Prepared;
+                    RetrievalTelemetry.TagDocument(documentActivity, document?.Record.Id, outcome.Result, document?.Chunks.Count ?? 0);
                 }
                 afterPrepared?.Invoke(position);
                 if (outcome.Pending is { } pending)

@@ -32,7 +32,7 @@ public sealed class ChatCompletionsTests(ExtractiveServer server) : IClassFixtur
         var text = Assert.Single(completion.Content).Text;
         Assert.Contains("two years", text);
         Assert.Contains("[1]", text);
-        Assert.EndsWith("\n\nSources:\n- [1] warranty.md (Warranty)", text);
+        Assert.EndsWith("\n\nSources:\n- [1] upload/warranty.md (Warranty)", text);
         Assert.Contains("\n\n(Extractive answer (no chat model configured))\n\n", text);
         // No model ran: no tokens were used.
         Assert.Equal(0, completion.Usage.TotalTokenCount);
@@ -44,7 +44,7 @@ public sealed class ChatCompletionsTests(ExtractiveServer server) : IClassFixtur
         Assert.Equal("extractive", knowledgeBase.GetProperty("mode").GetString());
         Assert.True(knowledgeBase.GetProperty("grounded").GetBoolean());
         var citation = Assert.Single(knowledgeBase.GetProperty("citations").EnumerateArray());
-        Assert.Equal("warranty.md", citation.GetProperty("documentId").GetString());
+        Assert.Equal("upload/warranty.md", citation.GetProperty("documentId").GetString());
         Assert.Contains("two years", citation.GetProperty("text").GetString());
     }
 
@@ -93,7 +93,7 @@ public sealed class ChatCompletionsTests(ExtractiveServer server) : IClassFixtur
         var finish = Assert.Single(chunks, c => c.GetProperty("choices").GetArrayLength() == 1
             && c.GetProperty("choices")[0].GetProperty("finish_reason").ValueKind == JsonValueKind.String);
         Assert.Equal("stop", finish.GetProperty("choices")[0].GetProperty("finish_reason").GetString());
-        Assert.Equal("warranty.md", finish.GetProperty("knowledge_base").GetProperty("citations")[0].GetProperty("documentId").GetString());
+        Assert.Equal("upload/warranty.md", finish.GetProperty("knowledge_base").GetProperty("citations")[0].GetProperty("documentId").GetString());
 
         // include_usage: one last chunk with no choices and the usage.
         Assert.Equal(0, chunks[^1].GetProperty("choices").GetArrayLength());
@@ -101,7 +101,7 @@ public sealed class ChatCompletionsTests(ExtractiveServer server) : IClassFixtur
         var text = string.Concat(chunks.SelectMany(c => c.GetProperty("choices").EnumerateArray())
             .Select(c => c.GetProperty("delta").TryGetProperty("content", out var content) ? content.GetString() : ""));
         Assert.Contains("two years from the date of purchase. [1]", text);
-        Assert.EndsWith("- [1] warranty.md (Warranty)", text);
+        Assert.EndsWith("- [1] upload/warranty.md (Warranty)", text);
     }
 
     [Fact]
@@ -130,7 +130,7 @@ public sealed class ChatCompletionsTests(ExtractiveServer server) : IClassFixtur
         Assert.EndsWith(followUp, asked);
         Assert.Contains("battery", asked, StringComparison.OrdinalIgnoreCase);
         Assert.False(knowledgeBase.GetProperty("refused").GetBoolean());
-        Assert.Equal("battery.md", knowledgeBase.GetProperty("citations")[0].GetProperty("documentId").GetString());
+        Assert.Equal("upload/battery.md", knowledgeBase.GetProperty("citations")[0].GetProperty("documentId").GetString());
         Assert.Contains("4.5 hours", result.Value.Content[0].Text);
     }
 

@@ -39,7 +39,7 @@ public sealed class ReadmeChatExampleTests
         var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct)).RootElement;
         var content = body.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString()!;
         Assert.Contains("4.5 hours", content);
-        Assert.Contains("\n\n(Extractive answer (no chat model configured))\n\nSources:\n- [1] en/getting-started.md (Aurora A1 owner's guide, Charging the battery)", content);
+        Assert.Contains("\n\n(Extractive answer (no chat model configured))\n\nSources:\n- [1] docs/en/getting-started.md (Aurora A1 owner's guide, Charging the battery)", content);
         var asked = body.GetProperty("knowledge_base").GetProperty("question").GetString()!;
         Assert.EndsWith("How long does that take?", asked);
         Assert.Contains("charger", asked);

@@ -82,8 +82,8 @@ public sealed class TelemetryTests(ExtractiveServer server) : IClassFixture<Extr
         var documents = spans.Where(s => s.OperationName == "ingest.document").ToList();
         var writes = spans.Where(s => s.OperationName == "store.write").ToList();
 
-        Assert.Equal(["battery.md", "warranty.md"], documents.Select(d => d.GetTagItem("kqa.document.id") as string).Order());
-        Assert.Equal(["battery.md", "warranty.md"], writes.Select(d => d.GetTagItem("kqa.document.id") as string).Order());
+        Assert.Equal(["upload/battery.md", "upload/warranty.md"], documents.Select(d => d.GetTagItem("kqa.document.id") as string).Order());
+        Assert.Equal(["upload/battery.md", "upload/warranty.md"], writes.Select(d => d.GetTagItem("kqa.document.id") as string).Order());
         Assert.All(documents.Concat(writes), s => Assert.Equal(ingest.SpanId, s.ParentSpanId));
         Assert.All(writes, w => Assert.Equal("added", w.GetTagItem("kqa.ingest.outcome")));
         Assert.All(writes, w => Assert.True((int)w.GetTagItem("kqa.chunks")! >= 1));
