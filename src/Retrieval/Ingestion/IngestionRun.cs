@@ -146,8 +146,8 @@ internal sealed class IngestionRun(
                         await StopAsync(e, linked).ConfigureAwait(false);
                         return;
                     }
-                    var document = outcome.Pending?.Prepared;
-                    RetrievalTelemetry.TagDocument(documentActivity, document?.Record.Id, outcome.Result, document?.Chunks.Count ?? 0);
+                    if (documentActivity is not null)
+                        RetrievalTelemetry.TagDocument(documentActivity, outcome.Pending?.Prepared.Record.Id, outcome.Result, outcome.Pending?.Prepared.Chunks.Count ?? 0);
                 }
                 afterPrepared?.Invoke(position);
                 if (outcome.Pending is { } pending)
@@ -199,12 +199,14 @@ internal sealed class IngestionRun(
             var embedStarted = Stopwatch.GetTimestamp();
             using (IngestionPipeline.ActivitySource.StartActivity("embed")?.SetTag("kqa.chunks", texts.Count).SetTag("kqa.documents", batch.Select(b => b.Document).Distinct().Count()))
                 vectors = await embedder.GenerateAsync(texts, cancellationToken: cancellationToken).ConfigureAwait(false);
-            RetrievalTelemetry.RecordEmbedding(texts.Count, Stopwatch.GetElapsedTime(embedStarted));
             if (vectors.Count != texts.Count)
                 throw new EmbeddingModelException($"The embedding model returned {vectors.Count} vectors for {texts.Count} texts.");
 
+            var embedElapsed = Stopwatch.GetElapsedTime(embedStarted);
             for (var i = 0; i < texts.Count; i++)
                 reuse.Remember(ChunkTextHash.Compute(texts[i]), vectors[i].Vector);
+            // After the vectors are remembered: documents being prepared now should find them, not wait behind the metrics.
+            RetrievalTelemetry.RecordEmbedding(texts.Count, embedElapsed);
             tracker.Embedded(texts.Count);
 
             var completed = new List<PendingDocument>();
