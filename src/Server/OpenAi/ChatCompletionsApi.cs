@@ -5,6 +5,7 @@ using KnowledgeQa.Agents.Answering;
 using KnowledgeQa.Agents.Diagnostics;
 using KnowledgeQa.Plugins.Agent;
 using KnowledgeQa.Plugins.Hosting;
+using KnowledgeQa.Plugins.Requests;
 using KnowledgeQa.Plugins.Results;
 using KnowledgeQa.Retrieval.Lexical;
 using Microsoft.AspNetCore.Http;
@@ -48,10 +49,10 @@ public sealed partial class ChatCompletionsApi
         {
             request = await ChatCompletionRequest.ReadAsync(context.Request, cancellationToken);
             conversation = ChatConversation.Read(request.Messages);
-            if (conversation.Question.Length > KnowledgeApi.MaxQueryLength)
+            if (conversation.Question.Length > RequestLimits.MaxTextLength)
             {
                 throw new OpenAiRequestException(
-                    $"the question is {conversation.Question.Length} characters; the limit is {KnowledgeApi.MaxQueryLength}.",
+                    $"the question is {conversation.Question.Length} characters; the limit is {RequestLimits.MaxTextLength}.",
                     $"messages[{conversation.QuestionIndex}].content");
             }
         }
@@ -144,7 +145,7 @@ public sealed partial class ChatCompletionsApi
         if (final is null)
             throw new InvalidOperationException("the answer stream ended without a final answer");
 
-        var result = AnswerResult.From(final);
+        var result = _api.Show(final);
         var content = completion.Text.Trim() + AnswerContent.Appendix(result, completion.Cited(result));
         activity?.SetTag(AgentsTelemetry.AnswerModeTag, result.Mode);
         var body = new ChatCompletion(
@@ -186,7 +187,7 @@ public sealed partial class ChatCompletionsApi
             if (final is null)
                 throw new InvalidOperationException("the answer stream ended without a final answer");
 
-            var result = AnswerResult.From(final);
+            var result = _api.Show(final);
             var rest = completion.Flush() + AnswerContent.Appendix(result, completion.Cited(result));
             if (rest.Length > 0)
                 await WriteAsync(response, completion.Chunk(new ChatCompletionDelta { Content = rest }), cancellationToken);

@@ -7,9 +7,16 @@ namespace KnowledgeQa.Retrieval.Tests.Storage;
 public sealed class EmbeddedKnowledgeStoreConformanceTests : KnowledgeStoreConformanceTests
 {
     private readonly TempFolder _folder = new();
+    private string? _lastPath;
 
-    protected override Task<IKnowledgeStore> CreateStoreAsync(int dimensions) =>
-        Task.FromResult<IKnowledgeStore>(new EmbeddedKnowledgeStore(new EmbeddedStoreOptions { Path = _folder.File($"store-{Guid.NewGuid():N}.db") }));
+    protected override Task<IKnowledgeStore> CreateStoreAsync(int dimensions)
+    {
+        _lastPath = _folder.File($"store-{Guid.NewGuid():N}.db");
+        return Task.FromResult<IKnowledgeStore>(new EmbeddedKnowledgeStore(new EmbeddedStoreOptions { Path = _lastPath }));
+    }
+
+    protected override Task<IKnowledgeStore> CreateStoreOnSameDataAsync() =>
+        Task.FromResult<IKnowledgeStore>(new EmbeddedKnowledgeStore(new EmbeddedStoreOptions { Path = _lastPath ?? throw new InvalidOperationException("No store made yet.") }));
 
     protected override ValueTask AfterStoresDisposedAsync()
     {
