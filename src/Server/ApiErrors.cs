@@ -49,7 +49,10 @@ public sealed class ApiErrorMiddleware(RequestDelegate next, ILogger<ApiErrorMid
         context.Response.StatusCode = status;
         if (cause is not null)
             StoreErrorResponses.AddRetryAfter(context.Response, cause);
-        return context.Response.WriteAsJsonAsync(new ApiError(message), ServerJson.Options, context.RequestAborted);
+        // The OpenAI-compatible endpoints answer in OpenAI's error shape, which OpenAI clients parse.
+        return OpenAi.OpenAiErrorShape.Applies(context)
+            ? context.Response.WriteAsJsonAsync(OpenAi.OpenAiErrorBody.For(status, message), OpenAi.OpenAiJson.Options, context.RequestAborted)
+            : context.Response.WriteAsJsonAsync(new ApiError(message), ServerJson.Options, context.RequestAborted);
     }
 
     private static (int Status, string Message)? Classify(Exception e, Type? bodyType) => e switch

@@ -58,6 +58,13 @@ public sealed class KnowledgeApi(
         return answerer.AskStreamingAsync(question, options, cancellationToken);
     }
 
+    /// <summary>The same, with the caller's changes to the options (the OpenAI-compatible endpoint: extractive model, generation settings).</summary>
+    public IAsyncEnumerable<AnswerUpdate> AskStreamingAsync(AskRequest request, Func<AskOptions, AskOptions> adjust, CancellationToken cancellationToken)
+    {
+        var (question, options) = ReadAsk(request);
+        return answerer.AskStreamingAsync(question, adjust(options), cancellationToken);
+    }
+
     /// <summary>An answer as callers see it (sources shown as <see cref="SourceDisplay"/> says).</summary>
     public AnswerResult Show(KnowledgeAnswer answer) => sources.Apply(AnswerResult.From(answer));
 

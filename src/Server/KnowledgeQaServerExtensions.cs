@@ -33,6 +33,7 @@ public static class KnowledgeQaServerExtensions
         services.ConfigureHttpJsonOptions(json => ServerJson.Configure(json.SerializerOptions));
         services.AddSingleton<KnowledgeApi>();
         services.AddSingleton<DocumentUpload>();
+        services.AddSingleton<OpenAi.ChatCompletionsApi>();
         services.AddOpenApi();
         services.AddMcpServer(mcp => mcp.ServerInfo = new() { Name = "kqa", Version = typeof(KnowledgeQaServerExtensions).Assembly.GetName().Version?.ToString() ?? "1.0" })
             .WithHttpTransport(http => http.Stateless = true)
@@ -74,6 +75,7 @@ public static class KnowledgeQaServerExtensions
             .Produces<ClassificationResult>().ProducesProblem(400)
             .WithSummary("Classify a text: zero-shot over 'labels' or 'sentiment': true (same JSON as kqa classify --json)");
         DocumentEndpoints.MapDocuments(v1);
+        OpenAi.OpenAiEndpoints.MapOpenAiCompatible(v1);
         DocumentDetailEndpoints.MapDocumentDetail(v1);
         // An unknown path (or a known one with the wrong method or body type) under /v1 is still
         // answered in the API's JSON error shape.

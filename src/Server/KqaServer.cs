@@ -15,7 +15,9 @@ namespace KnowledgeQa.Server;
 /// </summary>
 public static class KqaServer
 {
-    public static WebApplication Build(ServerSettings settings, Action<IServiceCollection> addKnowledgeQa, Action<ILoggingBuilder>? logging = null)
+    /// <param name="telemetry">More OpenTelemetry set-up (tests add in-memory exporters); see <see cref="ServerTelemetry"/>.</param>
+    public static WebApplication Build(
+        ServerSettings settings, Action<IServiceCollection> addKnowledgeQa, Action<ILoggingBuilder>? logging = null, Action<OpenTelemetry.IOpenTelemetryBuilder>? telemetry = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.WebHost.UseUrls(settings.Urls.Count > 0 ? [.. settings.Urls] : [ServerSettings.DefaultUrl]);
@@ -28,6 +30,8 @@ public static class KqaServer
         // Request-by-request framework logs drown the useful lines; warnings and errors still show.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         logging?.Invoke(builder.Logging);
+
+        ServerTelemetry.AddTo(builder, settings, telemetry);
 
         addKnowledgeQa(builder.Services);
         builder.Services.AddKnowledgeQaServer(settings);

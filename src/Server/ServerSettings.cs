@@ -51,6 +51,15 @@ public sealed class ServerSettings
     /// <summary>Most files in one upload.</summary>
     public int MaxUploadFiles { get; set; } = 100;
 
+    /// <summary>
+    /// Where kqa serve sends traces, metrics and logs over OTLP (an OpenTelemetry collector, Jaeger,
+    /// Aspire's dashboard...); unset exports nothing. See <see cref="ServerTelemetry"/>.
+    /// </summary>
+    public string? OtlpEndpoint { get; set; }
+
+    /// <summary>OTLP over "grpc" (default; port 4317 by convention) or "http/protobuf" (port 4318).</summary>
+    public string OtlpProtocol { get; set; } = ServerTelemetry.Grpc;
+
     /// <summary>How long a shutdown waits for requests in flight.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(15);
 

@@ -15,12 +15,16 @@ public static class KqaProcess
     public static string RepositoryRoot { get; } = FindRepositoryRoot();
 
     public static Task<Result> RunAsync(string workingDirectory, params string[] args) =>
-        RunAsync(workingDirectory, new Dictionary<string, string>(), args);
+        RunProgramAsync("kqa.dll", workingDirectory, new Dictionary<string, string>(), args);
 
     /// <summary>Runs kqa with extra environment variables (KQA__... configuration for this run).</summary>
-    public static async Task<Result> RunAsync(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
+    public static Task<Result> RunAsync(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        RunProgramAsync("kqa.dll", workingDirectory, environment, args);
+
+    /// <summary>Runs another program built beside the tests (a sample app) the same way.</summary>
+    public static async Task<Result> RunProgramAsync(string dll, string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var start = StartInfo(workingDirectory, environment, args);
+        var start = ProgramStartInfo(dll, workingDirectory, environment, args);
         using var process = Process.Start(start)!;
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();
@@ -31,7 +35,10 @@ public static class KqaProcess
     }
 
     /// <summary>How kqa is started: the built kqa.dll, with the developer's KQA__ configuration removed.</summary>
-    public static ProcessStartInfo StartInfo(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
+    public static ProcessStartInfo StartInfo(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        ProgramStartInfo("kqa.dll", workingDirectory, environment, args);
+
+    private static ProcessStartInfo ProgramStartInfo(string dll, string workingDirectory, IReadOnlyDictionary<string, string> environment, string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -42,7 +49,7 @@ public static class KqaProcess
             StandardOutputEncoding = Encoding.UTF8,
             StandardErrorEncoding = Encoding.UTF8,
         };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "kqa.dll"));
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, dll));
         foreach (var arg in args)
             start.ArgumentList.Add(arg);
         // Configuration from the developer's environment must not leak into the test.

@@ -39,7 +39,7 @@ public class KnowledgeAgentTests(KnowledgeBaseFixture kb)
     [Fact]
     public async Task A_model_call_of_ask_runs_against_the_store_and_its_result_reaches_the_model()
     {
-        var model = new ScriptedToolModel("The full charge takes four hours [1].");
+        var model = AskThenAnswer("The full charge takes four hours [1].");
         var agent = new KnowledgeAgent(model,
             kb.Services.GetRequiredService<KnowledgeBasePlugin>(),
             kb.Services.GetRequiredService<ClassificationPlugin>(),
@@ -60,7 +60,7 @@ public class KnowledgeAgentTests(KnowledgeBaseFixture kb)
         Assert.Equal(ChatRole.System, model.Calls[0].Messages[0].Role);
         Assert.Contains(model.Calls[0].Options!.Tools!, t => t.Name.EndsWith("search", StringComparison.Ordinal));
         var result = model.Calls[1].Messages.SelectMany(m => m.Contents).OfType<FunctionResultContent>().Single();
-        Assert.Equal(ScriptedToolModel.CallId, result.CallId);
+        Assert.Equal(CallId, result.CallId);
         var answer = Assert.IsType<AnswerResult>(result.Result);
         Assert.Contains("four hours", answer.Answer);
         Assert.Contains(answer.Citations, c => c.Source == "manual/charging.txt");
@@ -108,43 +108,15 @@ public class KnowledgeAgentTests(KnowledgeBaseFixture kb)
         }
     }
 
-    /// <summary>A model that calls the knowledge base's ask function, then answers with a scripted text. Records each request.</summary>
-    private sealed class ScriptedToolModel(string finalAnswer) : IChatClient
+    private const string CallId = "call-1";
+
+    /// <summary>A model that calls the knowledge base's ask function, then answers with a scripted text.</summary>
+    private static ScriptedChatModel AskThenAnswer(string finalAnswer) => new((call, options) =>
     {
-        public const string CallId = "call-1";
-
-        private readonly ChatClientMetadata _metadata = new("scripted", null, "scripted-tool-model");
-
-        public List<(List<ChatMessage> Messages, ChatOptions? Options)> Calls { get; } = [];
-
-        public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
-        {
-            Calls.Add((messages.ToList(), options));
-            if (Calls.Count == 1)
-            {
-                var ask = options?.Tools?.FirstOrDefault(t => t.Name.EndsWith("ask", StringComparison.Ordinal))
-                    ?? throw new InvalidOperationException("the ask function was not offered");
-                var call = new FunctionCallContent(CallId, ask.Name, new Dictionary<string, object?> { ["question"] = Question });
-                return Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, [call])));
-            }
-
-            return Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, finalAnswer)));
-        }
-
-        public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
-            IEnumerable<ChatMessage> messages, ChatOptions? options = null, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
-        {
-            foreach (var update in (await GetResponseAsync(messages, options, cancellationToken)).ToChatResponseUpdates())
-                yield return update;
-        }
-
-        public object? GetService(Type serviceType, object? serviceKey = null) =>
-            serviceKey is null && serviceType == typeof(ChatClientMetadata) ? _metadata
-            : serviceKey is null && serviceType.IsInstanceOfType(this) ? this
-            : null;
-
-        public void Dispose()
-        {
-        }
-    }
+        if (call > 0)
+            return new ChatResponse(new ChatMessage(ChatRole.Assistant, finalAnswer));
+        var ask = options?.Tools?.FirstOrDefault(t => t.Name.EndsWith("ask", StringComparison.Ordinal))
+            ?? throw new InvalidOperationException("the ask function was not offered");
+        return new ChatResponse(new ChatMessage(ChatRole.Assistant, [new FunctionCallContent(CallId, ask.Name, new Dictionary<string, object?> { ["question"] = Question })]));
+    });
 }

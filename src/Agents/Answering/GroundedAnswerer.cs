@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text;
 using KnowledgeQa.Agents.Chat;
+using KnowledgeQa.Agents.Diagnostics;
 using KnowledgeQa.Agents.Text;
 using KnowledgeQa.Retrieval.Chunking;
 using KnowledgeQa.Retrieval.Lexical;
@@ -22,7 +23,7 @@ namespace KnowledgeQa.Agents.Answering;
 /// </summary>
 public sealed class GroundedAnswerer
 {
-    public static readonly ActivitySource ActivitySource = new("KnowledgeQa.Agents.Answering");
+    public static readonly ActivitySource ActivitySource = new(AgentsTelemetry.AnsweringSourceName);
 
     private const int DefaultContextTokens = 4096;
 
@@ -68,6 +69,13 @@ public sealed class GroundedAnswerer
         ArgumentException.ThrowIfNullOrWhiteSpace(question);
         options ??= new AskOptions();
         using var activity = ActivitySource.StartActivity("answer");
+        var started = Stopwatch.GetTimestamp();
+        // Shadows the static Final below: every final answer passes here, so its duration and outcome reach the metrics.
+        AnswerUpdate Final(KnowledgeAnswer answer)
+        {
+            AgentsTelemetry.RecordAnswer(answer, Stopwatch.GetElapsedTime(started), activity);
+            return GroundedAnswerer.Final(answer);
+        }
 
         var hits = await _retriever.SearchAsync(question, new RetrievalOptions
         {
@@ -105,7 +113,7 @@ public sealed class GroundedAnswerer
         activity?.SetTag("kqa.prompt_tokens", prompt.Tokens);
         var generated = new StringBuilder();
         await foreach (var update in _chatClient!.GetStreamingResponseAsync(
-            prompt.Messages, new ChatOptions { MaxOutputTokens = outputTokens }, cancellationToken).ConfigureAwait(false))
+            prompt.Messages, GenerationOptions.For(options.Generation, outputTokens), cancellationToken).ConfigureAwait(false))
         {
             if (!string.IsNullOrEmpty(update.Text))
             {

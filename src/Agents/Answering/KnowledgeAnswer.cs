@@ -151,4 +151,10 @@ public sealed record AskOptions
 
     /// <summary>Answer extractively even when a chat model is configured (e.g. to evaluate extraction).</summary>
     public bool Extractive { get; init; }
+
+    /// <summary>
+    /// Generation settings for the chat model (temperature, top_p, stop sequences, seed, a smaller
+    /// output limit), as an OpenAI-compatible client sends them; unused by extractive answers.
+    /// </summary>
+    public Microsoft.Extensions.AI.ChatOptions? Generation { get; init; }
 }

@@ -19,8 +19,10 @@ public static class ServeCommand
     {
         var urls = new Option<string[]>("--urls") { Description = "Addresses to listen on (default http://127.0.0.1:5080)", AllowMultipleArgumentsPerToken = true };
         var apiKey = new Option<string?>("--api-key") { Description = "Require 'Authorization: Bearer KEY' (or KQA__Server__ApiKey)" };
+        var otlpEndpoint = new Option<string?>("--otlp-endpoint") { Description = "Send traces, metrics and logs over OTLP to this collector URL (or KQA__Server__OtlpEndpoint); unset exports nothing" };
+        var otlpProtocol = new Option<string?>("--otlp-protocol") { Description = "OTLP protocol: grpc (default) or http/protobuf" };
         var watch = new Option<string[]>("--watch") { Description = "Keep this folder in step with the store while serving (repeatable), as kqa ingest DIR --watch does" };
-        var command = new Command("serve", "Serve the knowledge base over HTTP (web app at /, REST API under /v1, MCP at /mcp)") { urls, apiKey, watch };
+        var command = new Command("serve", "Serve the knowledge base over HTTP (web app at /, REST API and OpenAI-compatible chat under /v1, MCP at /mcp)") { urls, apiKey, otlpEndpoint, otlpProtocol, watch };
         var chat = ChatModelFlags.ForServe();
         chat.AddTo(command);
         command.SetCommandAction(async (parse, cancellationToken) =>
@@ -30,6 +32,10 @@ public static class ServeCommand
                 settings.Urls = given.SelectMany(u => u.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
             if (parse.GetValue(apiKey) is { Length: > 0 } key)
                 settings.ApiKey = key;
+            if (parse.GetValue(otlpEndpoint) is { Length: > 0 } endpoint)
+                settings.OtlpEndpoint = endpoint;
+            if (parse.GetValue(otlpProtocol) is { Length: > 0 } protocol)
+                settings.OtlpProtocol = protocol;
 
             var watched = parse.GetValue(watch) ?? [];
             if (watched.FirstOrDefault(f => !Directory.Exists(f)) is { } missing)

@@ -1,5 +1,6 @@
 using KnowledgeQa.Agents.Answering;
 using KnowledgeQa.Agents.Chat;
+using KnowledgeQa.Agents.Diagnostics;
 using KnowledgeQa.Plugins.Agent;
 using KnowledgeQa.Plugins.Classification;
 using KnowledgeQa.Plugins.KnowledgeBase;
@@ -49,7 +50,9 @@ public static class ServiceCollectionExtensions
         static KnowledgeQaOptions Options(IServiceProvider sp) => sp.GetRequiredService<IOptions<KnowledgeQaOptions>>().Value;
 
         services.TryAddSingleton(sp => new OnnxEmbeddingGenerator(Options(sp).Embedding));
-        services.TryAddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(sp => sp.GetRequiredService<OnnxEmbeddingGenerator>());
+        // Model calls go through Microsoft.Extensions.AI's OpenTelemetry decorators (GenAI spans and metrics; idle without a
+        // listener). No logger: the decorators would log every model failure with its stack trace beside our own error.
+        services.TryAddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(sp => sp.GetRequiredService<OnnxEmbeddingGenerator>().WithKnowledgeQaTelemetry());
         services.TryAddSingleton(sp =>
         {
             var generator = sp.GetRequiredService<OnnxEmbeddingGenerator>();
@@ -72,7 +75,7 @@ public static class ServiceCollectionExtensions
             sp.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>(),
             sp.GetRequiredService<ILexicalEncoder>(),
             sp.GetRequiredService<IKnowledgeStore>())));
-        services.TryAddSingleton(sp => new ChatModel(ChatClientFactory.Create(Options(sp).Chat)));
+        services.TryAddSingleton(sp => new ChatModel(ChatClientFactory.Create(Options(sp).Chat)?.WithKnowledgeQaTelemetry()));
         services.TryAddSingleton(sp => new GroundedAnswerer(
             sp.GetRequiredService<IKnowledgeRetriever>(),
             sp.GetRequiredService<ChatModel>().Client,

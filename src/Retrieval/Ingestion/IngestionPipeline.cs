@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using KnowledgeQa.Retrieval.Chunking;
+using KnowledgeQa.Retrieval.Diagnostics;
 using KnowledgeQa.Retrieval.Documents;
 using KnowledgeQa.Retrieval.Lexical;
 using KnowledgeQa.Retrieval.Storage;
@@ -18,7 +19,7 @@ namespace KnowledgeQa.Retrieval.Ingestion;
 /// </summary>
 public sealed class IngestionPipeline
 {
-    public static readonly ActivitySource ActivitySource = new("KnowledgeQa.Ingestion");
+    public static readonly ActivitySource ActivitySource = new(RetrievalTelemetry.IngestionSourceName);
 
     private readonly DocumentReaderRegistry _readers;
     private readonly TextChunker _chunker;

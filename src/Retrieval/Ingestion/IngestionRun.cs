@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Threading.Channels;
 using KnowledgeQa.Retrieval.Chunking;
+using KnowledgeQa.Retrieval.Diagnostics;
 using KnowledgeQa.Retrieval.Lexical;
 using KnowledgeQa.Retrieval.Storage;
 using Microsoft.Extensions.AI;
@@ -133,14 +135,21 @@ internal sealed class IngestionRun(
             for (var position = 0; position < works.Count; position++)
             {
                 WorkOutcome outcome;
-                try
+                // Read, fingerprint, chunk and find reusable vectors for one document; its write is the "store.write" span of the writer.
+                using (var documentActivity = IngestionPipeline.ActivitySource.StartActivity("ingest.document"))
                 {
-                    outcome = await works[position].Prepare(reuse, linked.Token).ConfigureAwait(false);
-                }
-                catch (KnowledgeStoreException e) when (e is StoreFullException or StoreBusyException)
-                {
-                    await StopAsync(e, linked).ConfigureAwait(false);
-                    return;
+                    try
+                    {
+                        outcome = await works[position].Prepare(reuse, linked.Token).ConfigureAwait(false);
+                    }
+                    catch (KnowledgeStoreException e) when (e is StoreFullException or StoreBusyException)
+                    {
+                        documentActivity?.SetStatus(ActivityStatusCode.Error, e.Message);
+                        await StopAsync(e, linked).ConfigureAwait(false);
+                        return;
+                    }
+                    if (documentActivity is not null)
+                        RetrievalTelemetry.TagDocument(documentActivity, outcome.Pending?.Prepared.Record.Id, outcome.Result, outcome.Pending?.Prepared.Chunks.Count ?? 0);
                 }
                 afterPrepared?.Invoke(position);
                 if (outcome.Pending is { } pending)
@@ -201,16 +210,21 @@ internal sealed class IngestionRun(
             }
 
             GeneratedEmbeddings<Embedding<float>> vectors = [];
+            var embedStarted = Stopwatch.GetTimestamp();
             if (texts.Count > 0)
             {
-                using (IngestionPipeline.ActivitySource.StartActivity("embed")?.SetTag("kqa.chunks", texts.Count))
+                using (IngestionPipeline.ActivitySource.StartActivity("embed")?.SetTag("kqa.chunks", texts.Count).SetTag("kqa.documents", batch.Select(b => b.Document).Distinct().Count()))
                     vectors = await embedder.GenerateAsync(texts, cancellationToken: cancellationToken).ConfigureAwait(false);
                 if (vectors.Count != texts.Count)
                     throw new EmbeddingModelException($"The embedding model returned {vectors.Count} vectors for {texts.Count} texts.");
             }
 
+            var embedElapsed = Stopwatch.GetElapsedTime(embedStarted);
             for (var i = 0; i < texts.Count; i++)
                 reuse.Remember(hashes[i], vectors[i].Vector);
+            // After the vectors are remembered: documents being prepared now should find them, not wait behind the metrics.
+            if (texts.Count > 0)
+                RetrievalTelemetry.RecordEmbedding(texts.Count, embedElapsed);
             tracker.Embedded(texts.Count);
 
             var completed = new List<PendingDocument>();
@@ -238,6 +252,7 @@ internal sealed class IngestionRun(
             var embedded = pending.Embedded;
 
             IngestionFileResult result;
+            using var writeActivity = IngestionPipeline.ActivitySource.StartActivity("store.write");
             try
             {
                 var written = await store.UpsertDocumentAsync(document.Record with { IngestedAt = DateTimeOffset.UtcNow }, indexed, linked.Token).ConfigureAwait(false);
@@ -252,6 +267,7 @@ internal sealed class IngestionRun(
             }
             catch (KnowledgeStoreException e) when (e is StoreFullException or StoreBusyException)
             {
+                writeActivity?.SetStatus(ActivityStatusCode.Error, e.Message);
                 await StopAsync(e, linked).ConfigureAwait(false);
                 return;
             }
@@ -264,6 +280,7 @@ internal sealed class IngestionRun(
                     SourceName = document.Record.SourceName,
                 };
             }
+            RetrievalTelemetry.TagDocument(writeActivity, document.Record.Id, result);
             tracker.Finished(document.Position, result);
         }
     }
@@ -314,6 +331,7 @@ internal sealed class IngestionRun(
             lock (_lock)
             {
                 results[position] = result;
+                RetrievalTelemetry.RecordIngested(result);
                 _done++;
                 _reused += result.ReusedChunks;
                 _last = result;

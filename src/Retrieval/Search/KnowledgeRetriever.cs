@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using KnowledgeQa.Retrieval.Chunking;
+using KnowledgeQa.Retrieval.Diagnostics;
 using KnowledgeQa.Retrieval.Embeddings;
 using KnowledgeQa.Retrieval.Lexical;
 using KnowledgeQa.Retrieval.Storage;
@@ -17,7 +18,7 @@ public sealed class KnowledgeRetriever(
     ILexicalEncoder lexical,
     IKnowledgeStore store) : IKnowledgeRetriever
 {
-    public static readonly ActivitySource ActivitySource = new("KnowledgeQa.Search");
+    public static readonly ActivitySource ActivitySource = new(RetrievalTelemetry.SearchSourceName);
 
     /// <summary>Candidates each side contributes to hybrid fusion, per result asked for.</summary>
     public int CandidatesPerResult { get; init; } = 10;
@@ -72,6 +73,7 @@ public sealed class KnowledgeRetriever(
             return [];
 
         using var activity = ActivitySource.StartActivity("search");
+        var started = Stopwatch.GetTimestamp();
         var mode = options.Mode;
         if (mode == SearchMode.Hybrid && _coverage?.KnownTokenShare(query) < MinDenseVocabularyShare)
             mode = SearchMode.Lexical;
@@ -94,6 +96,7 @@ public sealed class KnowledgeRetriever(
             Candidates = Math.Max(50, options.Top * CandidatesPerResult),
         }, cancellationToken).ConfigureAwait(false);
         activity?.SetTag("kqa.hits", hits.Count);
+        RetrievalTelemetry.RecordSearch(mode, Stopwatch.GetElapsedTime(started));
         return hits.Any(hit => hit.Chunk.Text.Length > MaxHitCharacters) ? hits.Select(Bounded).ToList() : hits;
     }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using KnowledgeQa.Retrieval.Diagnostics;
 using KnowledgeQa.Retrieval.Storage.Embedded.Index;
 using Microsoft.Data.Sqlite;
 
@@ -218,14 +219,18 @@ public sealed partial class EmbeddedKnowledgeStore : IKnowledgeStore
         {
             normalizedQuery = new float[_dimensions];
             DenseIndex.Normalize(query.Vector.Span, normalizedQuery);
-            var candidates = _search.Read(index => index.SearchDense(normalizedQuery, depth, allowed));
-            dense = await ExactVectors.RescoreAsync(connection, candidates, normalizedQuery, depth, cancellationToken).ConfigureAwait(false);
+            using (RetrievalTelemetry.Storage.StartActivity("search.dense")?.SetTag("kqa.candidates", depth))
+            {
+                var candidates = _search.Read(index => index.SearchDense(normalizedQuery, depth, allowed));
+                dense = await ExactVectors.RescoreAsync(connection, candidates, normalizedQuery, depth, cancellationToken).ConfigureAwait(false);
+            }
         }
 
         WeighedQuery? weighed = null;
         List<(long ChunkRowId, double Score)> lexical = [];
         if (useLexical)
         {
+            using var lexicalActivity = RetrievalTelemetry.Storage.StartActivity("search.lexical")?.SetTag("kqa.candidates", depth).SetTag("kqa.terms", query.Sparse.Count);
             (weighed, lexical) = _search.Read(index =>
             {
                 var terms = index.Weigh(query.Sparse);
@@ -233,12 +238,14 @@ public sealed partial class EmbeddedKnowledgeStore : IKnowledgeStore
             });
         }
 
-        List<(long ChunkRowId, double Score)> ranked = query.Mode switch
-        {
-            SearchMode.Dense => [.. dense.Select(h => (h.ChunkRowId, (double)h.Score))],
-            SearchMode.Lexical => lexical,
-            _ => ReciprocalRankFusion.Fuse(query.FusionK, [.. dense.Select(h => h.ChunkRowId)], [.. lexical.Select(h => h.ChunkRowId)]),
-        };
+        List<(long ChunkRowId, double Score)> ranked;
+        using (query.Mode == SearchMode.Hybrid ? RetrievalTelemetry.Storage.StartActivity("search.fusion")?.SetTag("kqa.dense_candidates", dense.Count).SetTag("kqa.lexical_candidates", lexical.Count) : null)
+            ranked = query.Mode switch
+            {
+                SearchMode.Dense => [.. dense.Select(h => (h.ChunkRowId, (double)h.Score))],
+                SearchMode.Lexical => lexical,
+                _ => ReciprocalRankFusion.Fuse(query.FusionK, [.. dense.Select(h => h.ChunkRowId)], [.. lexical.Select(h => h.ChunkRowId)]),
+            };
         if (ranked.Count > query.Top)
         {
             ranked.RemoveRange(query.Top, ranked.Count - query.Top);

@@ -1,3 +1,4 @@
+using KnowledgeQa.Retrieval.Diagnostics;
 using Qdrant.Client.Grpc;
 
 namespace KnowledgeQa.Retrieval.Storage.Qdrant;
@@ -128,6 +129,8 @@ public sealed partial class QdrantKnowledgeStore
     private async Task<IReadOnlyList<ScoredPoint>> QueryAsync(QueryPoints request, string operation, CancellationToken cancellationToken)
     {
         request.Timeout = _options.ServerTimeoutSeconds;
+        // Qdrant fuses server-side: one span per query call (dense, lexical, or the fused prefetches).
+        using var activity = RetrievalTelemetry.Storage.StartActivity("search.qdrant")?.SetTag("kqa.operation", operation).SetTag("kqa.collection", Chunks);
         return await _calls.RunAsync(
             operation,
             Chunks,
