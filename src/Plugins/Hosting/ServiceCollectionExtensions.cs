@@ -16,6 +16,7 @@ using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace KnowledgeQa.Plugins.Hosting;
@@ -69,13 +70,16 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<IKnowledgeRetriever>(sp => new KnowledgeRetriever(
             sp.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>(),
             sp.GetRequiredService<ILexicalEncoder>(),
-            sp.GetRequiredService<IKnowledgeStore>()));
+            sp.GetRequiredService<IKnowledgeStore>(),
+            sp.GetService<ILogger<KnowledgeRetriever>>()));
         services.TryAddSingleton(sp => new ChatModel(ChatClientFactory.Create(Options(sp).Chat)));
         services.TryAddSingleton(sp => new GroundedAnswerer(
             sp.GetRequiredService<IKnowledgeRetriever>(),
             sp.GetRequiredService<ChatModel>().Client,
             sp.GetRequiredService<ILexicalEncoder>(),
-            Options(sp).Answer));
+            Options(sp).Answer,
+            sp.GetService<ILogger<GroundedAnswerer>>(),
+            sp.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>()));
 
         // The plugin objects; kernelBuilder.Plugins.AddKnowledgeQa() turns them into kernel plugins.
         services.TryAddSingleton<KnowledgeBasePlugin>();
@@ -90,7 +94,7 @@ public static class ServiceCollectionExtensions
         var options = services.GetRequiredService<IOptions<KnowledgeQaOptions>>().Value;
         return options.Store.Kind switch
         {
-            StoreKind.Qdrant => new QdrantKnowledgeStore(options.Store.Qdrant),
+            StoreKind.Qdrant => new QdrantKnowledgeStore(options.Store.Qdrant, services.GetService<ILogger<QdrantKnowledgeStore>>()),
             _ => new EmbeddedKnowledgeStore(new EmbeddedStoreOptions { Path = options.EmbeddedStorePath }),
         };
     }
