@@ -20,6 +20,7 @@ public sealed class AnswerExplainer(IKnowledgeRetriever retriever)
         IReadOnlyList<(PassageEvidence Passage, PassageRelevance Relevance)> assessed,
         IReadOnlyList<(PassageEvidence Passage, PassageRelevance Relevance)> used,
         IReadOnlyList<ExtractedSentence> sentences,
+        IReadOnlyList<ExtractedSentence> runnersUp,
         bool sentenceEmbeddings,
         KnowledgeAnswer answer,
         CancellationToken cancellationToken)
@@ -61,6 +62,7 @@ public sealed class AnswerExplainer(IKnowledgeRetriever retriever)
             SentenceEmbeddings = sentenceEmbeddings,
             Passages = passages,
             Sentences = sentences.Select(s => new SentenceExplanation(s.PassageNumber, s.Text, s.Score, s.Why ?? "")).ToList(),
+            RunnersUp = runnersUp.Select(s => new SentenceExplanation(s.PassageNumber, s.Text, s.Score, s.Why ?? "")).ToList(),
             Decision = Decision(answer, assessed.Count, assessed.Count(a => a.Relevance.IsRelevant), used.Count, sentences.Count),
         };
     }

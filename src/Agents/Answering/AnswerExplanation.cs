@@ -23,6 +23,8 @@ public sealed record AnswerExplanation
     public required IReadOnlyList<PassageExplanation> Passages { get; init; }
     /// <summary>The extractive answer's sentences, best first; empty for a generated answer or a refusal.</summary>
     public IReadOnlyList<SentenceExplanation> Sentences { get; init; } = [];
+    /// <summary>The best sentences that were not chosen, for "why not that one?".</summary>
+    public IReadOnlyList<SentenceExplanation> RunnersUp { get; init; } = [];
     /// <summary>The outcome in one line ("answered from 2 of 5 passages", "refused: no passage is relevant").</summary>
     public required string Decision { get; init; }
 }
@@ -50,5 +52,5 @@ public sealed record PassageExplanation(
     string Reason,
     RelevanceFeatures Features);
 
-/// <summary>A sentence of the extractive answer and what its score is made of.</summary>
+/// <summary>A sentence of the extractive answer and what its score (the probability that it holds the answer) is made of.</summary>
 public sealed record SentenceExplanation(int Number, string Text, double Score, string Why);

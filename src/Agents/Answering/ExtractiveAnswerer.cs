@@ -50,14 +50,14 @@ public sealed record ExtractiveScoring
 
     public static ExtractiveScoring WithDense { get; } = new()
     {
-        Coverage = 1.764, Strict = 2.909, Phrase = 0.426, Dense = 2.336, KindFound = -0.054, KindMissing = -0.839, Novelty = -0.205,
-        PassageRelevance = -2.868, IsQuestion = 0, RefersBack = 1.278, FirstInPassage = 0.053, PassageRank = -1.146, Length = 0.331, Bias = -3.037,
+        Coverage = 1.182, Strict = 3.178, Phrase = 0.570, Dense = 2.395, KindFound = -0.053, KindMissing = -0.834, Novelty = -0.219,
+        PassageRelevance = -2.648, IsQuestion = 0, RefersBack = 1.277, FirstInPassage = 0.050, PassageRank = -1.177, Length = 0.344, Bias = -3.178,
     };
 
     public static ExtractiveScoring LexicalOnly { get; } = new()
     {
-        Coverage = 4.360, Strict = 0.864, Phrase = 0.456, KindFound = -0.175, KindMissing = -0.764, Novelty = 1.190,
-        PassageRelevance = -1.794, IsQuestion = -1.026, RefersBack = 1.125, FirstInPassage = 0.259, PassageRank = -1.287, Length = 0.391, Bias = -4.820,
+        Coverage = 1.610, Strict = 1.525, Phrase = 2.105, KindFound = -0.125, KindMissing = -0.721, Novelty = 1.131,
+        PassageRelevance = -0.936, IsQuestion = -1.045, RefersBack = 1.101, FirstInPassage = 0.312, PassageRank = -1.280, Length = 0.492, Bias = -5.286,
     };
 
     internal double Probability(double coverage, double strict, double phrase, double dense, bool? kind, double novelty, double relevance,
@@ -87,8 +87,15 @@ public sealed partial class ExtractiveAnswerer(AnswerOptions options)
     /// <paramref name="passages"/> are the relevant passages in [n] order with their relevance.
     /// </summary>
     public IReadOnlyList<ExtractedSentence> Select(
-        QuestionEvidence evidence, IReadOnlyList<(PassageEvidence Passage, PassageRelevance Relevance)> passages)
+        QuestionEvidence evidence, IReadOnlyList<(PassageEvidence Passage, PassageRelevance Relevance)> passages) =>
+        Select(evidence, passages, out _);
+
+    /// <param name="runnersUp">The best sentences not chosen (up to five), for explanations.</param>
+    public IReadOnlyList<ExtractedSentence> Select(
+        QuestionEvidence evidence, IReadOnlyList<(PassageEvidence Passage, PassageRelevance Relevance)> passages,
+        out IReadOnlyList<ExtractedSentence> runnersUp)
     {
+        runnersUp = [];
         ArgumentNullException.ThrowIfNull(evidence);
         ArgumentNullException.ThrowIfNull(passages);
         var questionTerms = evidence.Focus.Terms.ToHashSet(StringComparer.Ordinal);
@@ -103,7 +110,8 @@ public sealed partial class ExtractiveAnswerer(AnswerOptions options)
                 if (!unit.CanAnswer || (unit.Kind == PassageUnitKind.Code && !evidence.Focus.WantsCode))
                     continue;
 
-                var coverage = evidence.UnitCoverage(passage, u, out var found);
+                // The title and headings state what every sentence under them is about, so their terms count as the sentence's own.
+                var coverage = evidence.UnitCoverage(passage, u, out var found, contextShare: 1.0);
                 if (found.Count == 0 && passage.UnitDense[u] is null)
                     continue;
                 var newTerms = passage.UnitTerms[u].Count(t => !questionTerms.Contains(t) && t.Any(char.IsLetterOrDigit));
@@ -140,8 +148,11 @@ public sealed partial class ExtractiveAnswerer(AnswerOptions options)
                 chosen.Add(next);
         }
 
+        runnersUp = ranked.Where(r => !chosen.Contains(r)).Take(MaxRunnersUp).ToList();
         return chosen;
     }
+
+    private const int MaxRunnersUp = 5;
 
     /// <summary>The unit as shown, with the sentence before it when it refers back ("It was completed in 1889.").</summary>
     private static (string Text, IReadOnlyList<TextRange> Ranges) Shown(PassageEvidence passage, int u, bool refers)

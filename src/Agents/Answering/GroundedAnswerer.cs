@@ -117,7 +117,7 @@ public sealed partial class GroundedAnswerer
 
         if (mode == AnswerMode.Extractive)
         {
-            var sentences = _extractive.Select(evidence, relevant);
+            var sentences = _extractive.Select(evidence, relevant, out var runnersUp);
             if (sentences.Count == 0)
             {
                 // Passages without a sentence that can answer (tables of symbols, headings, code) cannot answer either.
@@ -129,7 +129,7 @@ public sealed partial class GroundedAnswerer
             for (var s = 0; s < sentences.Count; s++)
                 yield return new AnswerUpdate(ExtractiveAnswerer.Piece(sentences[s], texts, first: s == 0));
             var used = relevant.Take(_options.ExtractivePassages).ToList();
-            yield return Final(await FinishAsync(context, Extracted(context, sentences, used), used, sentences, cancellationToken).ConfigureAwait(false));
+            yield return Final(await FinishAsync(context, Extracted(context, sentences, used), used, sentences, cancellationToken, runnersUp).ConfigureAwait(false));
             yield break;
         }
 
@@ -184,12 +184,12 @@ public sealed partial class GroundedAnswerer
 
     private async Task<KnowledgeAnswer> FinishAsync(
         AnswerContext context, KnowledgeAnswer answer, IReadOnlyList<(PassageEvidence Passage, PassageRelevance Relevance)> used,
-        IReadOnlyList<ExtractedSentence> sentences, CancellationToken cancellationToken)
+        IReadOnlyList<ExtractedSentence> sentences, CancellationToken cancellationToken, IReadOnlyList<ExtractedSentence>? runnersUp = null)
     {
         if (!context.Options.Explain)
             return answer;
         var explanation = await _explainer.ExplainAsync(
-            context.Retrieval, context.Evidence, context.Assessed, used, sentences, context.SentenceEmbeddings, answer, cancellationToken).ConfigureAwait(false);
+            context.Retrieval, context.Evidence, context.Assessed, used, sentences, runnersUp ?? [], context.SentenceEmbeddings, answer, cancellationToken).ConfigureAwait(false);
         return answer with { Explanation = explanation };
     }
 

@@ -33,6 +33,23 @@ public sealed class PassageEvidence
     /// <summary>Whether the title or headings hold a term.</summary>
     public bool ContextHas(string term) => ContextTerms.Contains(term) || InText(_contextText, term);
 
+    /// <summary>
+    /// Whether the title, the headings, or a heading line of the passage above the unit hold a term
+    /// (a plain-text file's first line "Aurora warranty policy" titles what follows it).
+    /// </summary>
+    public bool ContextHas(string term, int unit)
+    {
+        if (ContextHas(term))
+            return true;
+        for (var u = 0; u < unit; u++)
+        {
+            if (Units[u].Kind == PassageUnitKind.Heading && UnitHas(u, term))
+                return true;
+        }
+
+        return false;
+    }
+
     /// <summary>Whether the passage, its title or headings hold a term anywhere.</summary>
     public bool Has(string term)
     {
@@ -136,9 +153,10 @@ public sealed class QuestionEvidence
 
     /// <summary>
     /// How much of the question (weighted) one unit covers, counting a term fully in the unit,
-    /// partly in the units next to it, in the title and headings, or elsewhere in the passage.
+    /// partly in the units next to it, in the title and headings (<paramref name="contextShare"/>),
+    /// or elsewhere in the passage.
     /// </summary>
-    public double UnitCoverage(PassageEvidence passage, int unit, out List<string> found)
+    public double UnitCoverage(PassageEvidence passage, int unit, out List<string> found, double contextShare = 0.5)
     {
         found = [];
         if (TotalWeight <= 0)
@@ -154,8 +172,8 @@ public sealed class QuestionEvidence
             }
             else if ((unit > 0 && passage.UnitHas(unit - 1, term)) || (unit + 1 < passage.Units.Count && passage.UnitHas(unit + 1, term)))
                 presence = 0.5;
-            else if (passage.ContextHas(term))
-                presence = 0.5;
+            else if (passage.ContextHas(term, unit))
+                presence = contextShare;
             else if (passage.Has(term))
                 presence = 0.25;
             else
@@ -176,7 +194,7 @@ public sealed class QuestionEvidence
     /// 2 years" under "Aurora warranty policy" is about the warranty).
     /// </summary>
     public double StatedCoverage(PassageEvidence passage, int unit) =>
-        TotalWeight <= 0 ? 0 : Focus.Terms.Where(t => passage.UnitHas(unit, t) || passage.ContextHas(t)).Sum(Weight) / TotalWeight;
+        TotalWeight <= 0 ? 0 : Focus.Terms.Where(t => passage.UnitHas(unit, t) || passage.ContextHas(t, unit)).Sum(Weight) / TotalWeight;
 
     /// <summary>
     /// The longest stretch of the question's wording found word for word in the unit, as a share of

@@ -155,6 +155,12 @@ public static class ExplanationPrinter
             foreach (var s in explanation.Sentences)
                 Console.WriteLine(string.Create(culture, $"    [{s.Number}] {s.Score:0.000} ({s.Why}): {SearchCommand.Snippet(s.Text, 120)}"));
         }
+        if (explanation.RunnersUp.Count > 0)
+        {
+            Console.WriteLine("  next best, not chosen:");
+            foreach (var s in explanation.RunnersUp)
+                Console.WriteLine(string.Create(culture, $"    [{s.Number}] {s.Score:0.000} ({s.Why}): {SearchCommand.Snippet(s.Text, 120)}"));
+        }
     }
 
     private static string Rank(int? rank) => rank is int r ? r.ToString(CultureInfo.InvariantCulture) : $">{AnswerExplainer.SideDepth}";
