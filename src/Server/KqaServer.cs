@@ -11,7 +11,7 @@ namespace KnowledgeQa.Server;
 
 /// <summary>
 /// The standalone kqa server (kqa serve): Kestrel with KnowledgeQa's HTTP surface and nothing else.
-/// <paramref name="addKnowledgeQa"/> registers KnowledgeQa's services (the CLI passes its own
+/// The <c>addKnowledgeQa</c> argument of <see cref="Build"/> registers KnowledgeQa's services (the CLI passes its own
 /// configuration; tests their own).
 /// </summary>
 public static class KqaServer

@@ -31,7 +31,7 @@ public sealed class IngestCommandTests : IDisposable
         Assert.All(failed.Values, reason => Assert.False(string.IsNullOrWhiteSpace(reason)));
 
         var search = await Kqa("search", "green tea temperature", "--json");
-        Assert.Equal("good.md", search.Json[0].GetProperty("documentId").GetString());
+        Assert.Equal("docs/good.md", search.Json[0].GetProperty("documentId").GetString());
     }
 
     [Fact]
@@ -49,16 +49,16 @@ public sealed class IngestCommandTests : IDisposable
         Assert.Equal(1, second.Json.GetProperty("unchanged").GetInt32());
 
         var hits = (await Kqa("search", "meeting room floor three", "--json", "--mode", "lexical")).Json.EnumerateArray()
-            .Where(h => h.GetProperty("documentId").GetString() == "notes.txt").ToList();
+            .Where(h => h.GetProperty("documentId").GetString() == "docs/notes.txt").ToList();
         Assert.Single(hits);
         Assert.Contains("Vega", hits[0].GetProperty("text").GetString());
 
-        var delete = await Kqa("delete", "notes.txt");
+        var delete = await Kqa("delete", "docs/notes.txt");
         Assert.Equal(0, delete.ExitCode);
         var after = await Kqa("search", "meeting room Vega", "--json", "--mode", "lexical");
-        Assert.DoesNotContain(after.Json.EnumerateArray(), h => h.GetProperty("documentId").GetString() == "notes.txt");
+        Assert.DoesNotContain(after.Json.EnumerateArray(), h => h.GetProperty("documentId").GetString() == "docs/notes.txt");
 
-        var again = await Kqa("delete", "notes.txt");
+        var again = await Kqa("delete", "docs/notes.txt");
         Assert.Equal(1, again.ExitCode);
         Assert.Contains("notes.txt", again.Stderr);
     }

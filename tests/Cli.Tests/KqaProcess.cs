@@ -14,7 +14,24 @@ public static class KqaProcess
 
     public static string RepositoryRoot { get; } = FindRepositoryRoot();
 
-    public static async Task<Result> RunAsync(string workingDirectory, params string[] args)
+    public static Task<Result> RunAsync(string workingDirectory, params string[] args) =>
+        RunAsync(workingDirectory, new Dictionary<string, string>(), args);
+
+    /// <summary>Runs kqa with extra environment variables (KQA__... configuration for this run).</summary>
+    public static async Task<Result> RunAsync(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
+    {
+        var start = StartInfo(workingDirectory, environment, args);
+        using var process = Process.Start(start)!;
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        await process.WaitForExitAsync(timeout.Token);
+        return new Result(process.ExitCode, await stdout, await stderr);
+    }
+
+    /// <summary>How kqa is started: the built kqa.dll, with the developer's KQA__ configuration removed.</summary>
+    public static ProcessStartInfo StartInfo(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -31,14 +48,9 @@ public static class KqaProcess
         // Configuration from the developer's environment must not leak into the test.
         foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("KQA__", StringComparison.Ordinal)).ToList())
             start.Environment.Remove(key);
-
-        using var process = Process.Start(start)!;
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        await process.WaitForExitAsync(timeout.Token);
-        return new Result(process.ExitCode, await stdout, await stderr);
+        foreach (var (key, value) in environment)
+            start.Environment[key] = value;
+        return start;
     }
 
     private static string FindRepositoryRoot()

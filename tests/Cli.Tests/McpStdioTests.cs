@@ -68,7 +68,7 @@ public sealed class McpStdioTests(McpStdioTests.McpServerProcess server) : IClas
             new Dictionary<string, object?> { ["query"] = "How long does a full charge take?", ["top"] = 2 }, cancellationToken: Ct);
 
         var hits = Content(result).EnumerateArray().ToList();
-        Assert.Equal("battery.md", hits[0].GetProperty("documentId").GetString());
+        Assert.Equal("docs/battery.md", hits[0].GetProperty("documentId").GetString());
         Assert.Contains("4.5 hours", hits[0].GetProperty("text").GetString());
     }
 
@@ -80,7 +80,7 @@ public sealed class McpStdioTests(McpStdioTests.McpServerProcess server) : IClas
 
         var answer = Content(result);
         Assert.Contains("two years", answer.GetProperty("answer").GetString());
-        Assert.Equal("warranty.md", answer.GetProperty("citations")[0].GetProperty("documentId").GetString());
+        Assert.Equal("docs/warranty.md", answer.GetProperty("citations")[0].GetProperty("documentId").GetString());
     }
 
     [Fact]
@@ -100,7 +100,7 @@ public sealed class McpStdioTests(McpStdioTests.McpServerProcess server) : IClas
     public async Task List_documents_tool_lists_the_ingested_documents()
     {
         var documents = Content(await server.Client.CallToolAsync("list_documents", new Dictionary<string, object?>(), cancellationToken: Ct));
-        Assert.Equal(["battery.md", "warranty.md"], documents.EnumerateArray().Select(d => d.GetProperty("id").GetString()).Order());
+        Assert.Equal(["docs/battery.md", "docs/warranty.md"], documents.EnumerateArray().Select(d => d.GetProperty("id").GetString()).Order());
     }
 
     [Fact]

@@ -55,16 +55,16 @@ public sealed class SampleKnowledgeBaseTests(SampleKnowledgeBaseTests.IngestedSa
         var hits = result.Json.EnumerateArray().ToList();
         Assert.InRange(hits.Count, 1, 3);
         var top = hits[0];
-        Assert.Equal("en/getting-started.md", top.GetProperty("documentId").GetString());
+        Assert.Equal("docs/en/getting-started.md", top.GetProperty("documentId").GetString());
         Assert.EndsWith("getting-started.md", top.GetProperty("source").GetString());
         Assert.Contains("4.5 hours", top.GetProperty("text").GetString());
         Assert.True(top.GetProperty("score").GetDouble() > 0);
     }
 
     [Theory]
-    [InlineData("電池充滿電需要多久？", "zh-Hant/電池保養.md")]
-    [InlineData("台北旗艦店週一有營業嗎", "zh-Hant/門市與維修.md")]
-    [InlineData("电池保固几年", "zh-Hant/保固條款.txt")] // simplified question, traditional document
+    [InlineData("電池充滿電需要多久？", "docs/zh-Hant/電池保養.md")]
+    [InlineData("台北旗艦店週一有營業嗎", "docs/zh-Hant/門市與維修.md")]
+    [InlineData("电池保固几年", "docs/zh-Hant/保固條款.txt")] // simplified question, traditional document
     public async Task Search_finds_traditional_chinese_passages(string query, string expectedDocument)
     {
         var result = await Kqa("search", query, "--json", "--top", "3");
@@ -94,7 +94,7 @@ public sealed class SampleKnowledgeBaseTests(SampleKnowledgeBaseTests.IngestedSa
         Assert.True(answer.GetProperty("grounded").GetBoolean());
         Assert.Contains("4.5 hours", answer.GetProperty("answer").GetString());
         var citation = answer.GetProperty("citations")[0];
-        Assert.Equal("en/getting-started.md", citation.GetProperty("documentId").GetString());
+        Assert.Equal("docs/en/getting-started.md", citation.GetProperty("documentId").GetString());
         Assert.False(string.IsNullOrWhiteSpace(citation.GetProperty("text").GetString()));
     }
 
@@ -136,8 +136,8 @@ public sealed class SampleKnowledgeBaseTests(SampleKnowledgeBaseTests.IngestedSa
         var result = await Kqa("docs", "--json");
 
         var ids = result.Json.EnumerateArray().Select(d => d.GetProperty("documentId").GetString()).ToList();
-        Assert.Contains("en/warranty.txt", ids);
-        Assert.Contains("zh-Hant/電池保養.md", ids);
+        Assert.Contains("docs/en/warranty.txt", ids);
+        Assert.Contains("docs/zh-Hant/電池保養.md", ids);
         Assert.Equal(6, ids.Count);
     }
 

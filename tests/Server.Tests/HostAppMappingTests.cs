@@ -24,6 +24,7 @@ public sealed class HostAppMappingTests
         builder.Services.AddKnowledgeQaServer(new ServerSettings { ApiKey = "host-key" });
         await using var app = builder.Build();
         app.MapGet("/hello", () => Results.Text("hello from the host"));
+        app.MapGet("/", () => Results.Text("the host's own home page"));
         app.MapKnowledgeQa();
         await app.StartAsync(Ct);
 
@@ -31,6 +32,9 @@ public sealed class HostAppMappingTests
         Assert.Equal("hello from the host", await client.GetStringAsync("/hello", Ct));
         Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/v1/documents", Ct)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz", Ct)).StatusCode);
+        // The host's own root page wins over the web app's; the app's files are still served, without the key.
+        Assert.Equal("the host's own home page", await client.GetStringAsync("/", Ct));
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/_app/js/main.js", Ct)).StatusCode);
 
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "host-key");
         var documents = await client.GetAsync("/v1/documents", Ct);

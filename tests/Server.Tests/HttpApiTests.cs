@@ -26,7 +26,7 @@ public sealed class HttpApiTests(RunningServer server) : IClassFixture<RunningSe
         var failed = Assert.Single(report.GetProperty("failed").EnumerateArray());
         Assert.Equal("broken.bin", failed.GetProperty("path").GetString());
         Assert.Contains("binary", failed.GetProperty("reason").GetString());
-        Assert.Equal(["battery.md", "warranty.md"],
+        Assert.Equal(["upload/battery.md", "upload/warranty.md"],
             report.GetProperty("documents").EnumerateArray().Select(d => d.GetProperty("documentId").GetString()).Order());
     }
 
@@ -39,7 +39,7 @@ public sealed class HttpApiTests(RunningServer server) : IClassFixture<RunningSe
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var hits = (await JsonOf(response)).EnumerateArray().ToList();
         Assert.InRange(hits.Count, 1, 2);
-        Assert.Equal("battery.md", hits[0].GetProperty("documentId").GetString());
+        Assert.Equal("upload/battery.md", hits[0].GetProperty("documentId").GetString());
         Assert.Contains("4.5 hours", hits[0].GetProperty("text").GetString());
         Assert.True(hits[0].GetProperty("score").GetDouble() > 0);
         Assert.Equal(["Battery"], hits[0].GetProperty("headings").EnumerateArray().Select(h => h.GetString()));
@@ -55,7 +55,7 @@ public sealed class HttpApiTests(RunningServer server) : IClassFixture<RunningSe
         var answer = await JsonOf(response);
         Assert.True(answer.GetProperty("grounded").GetBoolean());
         Assert.Contains("two years", answer.GetProperty("answer").GetString());
-        Assert.Equal("warranty.md", answer.GetProperty("citations")[0].GetProperty("documentId").GetString());
+        Assert.Equal("upload/warranty.md", answer.GetProperty("citations")[0].GetProperty("documentId").GetString());
     }
 
     [Fact]
@@ -108,16 +108,16 @@ public sealed class HttpApiTests(RunningServer server) : IClassFixture<RunningSe
         Assert.Equal(HttpStatusCode.OK, upload.StatusCode);
 
         var listed = (await JsonOf(await client.GetAsync("/v1/documents", Ct))).EnumerateArray().ToList();
-        var temporary = Assert.Single(listed, d => d.GetProperty("documentId").GetString() == "temporary.txt");
+        var temporary = Assert.Single(listed, d => d.GetProperty("documentId").GetString() == "upload/temporary.txt");
         Assert.Equal(["manual"], temporary.GetProperty("tags").EnumerateArray().Select(t => t.GetString()));
 
-        Assert.Equal(HttpStatusCode.OK, (await client.DeleteAsync("/v1/documents/temporary.txt", Ct)).StatusCode);
-        var missing = await client.DeleteAsync("/v1/documents/temporary.txt", Ct);
+        Assert.Equal(HttpStatusCode.OK, (await client.DeleteAsync("/v1/documents/upload/temporary.txt", Ct)).StatusCode);
+        var missing = await client.DeleteAsync("/v1/documents/upload/temporary.txt", Ct);
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
         Assert.Contains("temporary.txt", (await JsonOf(missing)).GetProperty("error").GetString());
         Assert.DoesNotContain(
             (await JsonOf(await client.GetAsync("/v1/documents", Ct))).EnumerateArray(),
-            d => d.GetProperty("documentId").GetString() == "temporary.txt");
+            d => d.GetProperty("documentId").GetString() == "upload/temporary.txt");
     }
 
     [Fact]
@@ -127,9 +127,9 @@ public sealed class HttpApiTests(RunningServer server) : IClassFixture<RunningSe
         var upload = await client.PostAsync("/v1/documents", RunningServer.Upload(("Garantie été 2.md", Encoding.UTF8.GetBytes("Une note sur la garantie des ferries."))), Ct);
         Assert.Equal(HttpStatusCode.OK, upload.StatusCode);
 
-        var deleted = await client.DeleteAsync("/v1/documents/" + Uri.EscapeDataString("Garantie été 2.md"), Ct);
+        var deleted = await client.DeleteAsync("/v1/documents/upload/" + Uri.EscapeDataString("Garantie été 2.md"), Ct);
         Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
-        Assert.Equal("Garantie été 2.md", (await JsonOf(deleted)).GetProperty("deleted").GetString());
+        Assert.Equal("upload/Garantie été 2.md", (await JsonOf(deleted)).GetProperty("deleted").GetString());
     }
 
     [Theory]
@@ -224,6 +224,6 @@ public sealed class HttpApiTests(RunningServer server) : IClassFixture<RunningSe
         Assert.Contains("ask", tools.Select(t => t.Name));
         var result = await client.CallToolAsync("search", new Dictionary<string, object?> { ["query"] = "warranty years" }, cancellationToken: Ct);
         var text = Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text;
-        Assert.Equal("warranty.md", JsonDocument.Parse(text).RootElement[0].GetProperty("documentId").GetString());
+        Assert.Equal("upload/warranty.md", JsonDocument.Parse(text).RootElement[0].GetProperty("documentId").GetString());
     }
 }

@@ -29,20 +29,33 @@ public sealed class ContentTerms
 
     private readonly ILexicalEncoder _encoder;
     private readonly HashSet<string> _stopTerms;
+    // The Chinese stop words go through the encoder only when a Chinese term is first checked: segmenting
+    // them loads jieba's dictionary (most of a second), which an English question never needs.
+    private readonly Lazy<HashSet<string>> _chineseStopTerms;
 
     public ContentTerms(ILexicalEncoder encoder)
     {
         ArgumentNullException.ThrowIfNull(encoder);
         _encoder = encoder;
-        _stopTerms = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var word in StopWords)
+        _stopTerms = TermsOf(encoder, StopWords.Where(w => !HasHan(w)));
+        _chineseStopTerms = new Lazy<HashSet<string>>(() => TermsOf(encoder, StopWords.Where(HasHan)));
+    }
+
+    private static HashSet<string> TermsOf(ILexicalEncoder encoder, IEnumerable<string> words)
+    {
+        var terms = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var word in words)
         {
             foreach (var term in encoder.Tokenize(word))
             {
-                _stopTerms.Add(term);
+                terms.Add(term);
             }
         }
+        return terms;
     }
+
+    /// <summary>Han characters of the Basic Multilingual Plane, where every Chinese stop word lies.</summary>
+    private static bool HasHan(string text) => text.Any(c => c is (>= '\u3400' and <= '\u9FFF') or (>= '\uF900' and <= '\uFAFF'));
 
     /// <summary>The distinct content terms of a text, in order of first appearance.</summary>
     public IReadOnlyList<string> Of(string text)
@@ -87,7 +100,8 @@ public sealed class ContentTerms
     public HashSet<string> AllOf(string text) => new(_encoder.Tokenize(text), StringComparer.Ordinal);
 
     public bool IsContent(string term) =>
-        !_stopTerms.Contains(term) && term.Any(char.IsLetterOrDigit) && term.IndexOfAny(QuestionCharacters) < 0;
+        !_stopTerms.Contains(term) && term.Any(char.IsLetterOrDigit) && term.IndexOfAny(QuestionCharacters) < 0
+        && !(HasHan(term) && _chineseStopTerms.Value.Contains(term));
 
     // Characters that in Chinese almost only occur in question words (哪个, 什么, 谁, 吗...): a term
     // holding one, such as the bigram 由哪 of 是由哪个公司, asks rather than tells.

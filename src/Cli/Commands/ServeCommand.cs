@@ -15,7 +15,8 @@ public static class ServeCommand
     {
         var urls = new Option<string[]>("--urls") { Description = "Addresses to listen on (default http://127.0.0.1:5080)", AllowMultipleArgumentsPerToken = true };
         var apiKey = new Option<string?>("--api-key") { Description = "Require 'Authorization: Bearer KEY' (or KQA__Server__ApiKey)" };
-        var command = new Command("serve", "Serve the knowledge base over HTTP (REST API under /v1, MCP at /mcp)") { urls, apiKey };
+        var watch = new Option<string[]>("--watch") { Description = "Keep this folder in step with the store while serving (repeatable), as kqa ingest DIR --watch does" };
+        var command = new Command("serve", "Serve the knowledge base over HTTP (REST API under /v1, MCP at /mcp)") { urls, apiKey, watch };
         command.SetCommandAction(async (parse, cancellationToken) =>
         {
             var settings = ReadSettings();
@@ -24,7 +25,16 @@ public static class ServeCommand
             if (parse.GetValue(apiKey) is { Length: > 0 } key)
                 settings.ApiKey = key;
 
-            await using var app = KqaServer.Build(settings, services => CliServices.AddTo(services, parse));
+            var watched = parse.GetValue(watch) ?? [];
+            if (watched.FirstOrDefault(f => !Directory.Exists(f)) is { } missing)
+                return CommandRunner.Fail($"--watch '{missing}' is not a folder (looked for '{Path.GetFullPath(missing)}').");
+
+            await using var app = KqaServer.Build(settings, services =>
+            {
+                CliServices.AddTo(services, parse);
+                if (watched.Length > 0)
+                    services.AddKnowledgeQaFolderWatch(watched);
+            });
             // Ctrl+C / SIGTERM: stop taking requests and let those in flight finish (ShutdownTimeout).
             await app.StartAsync(cancellationToken);
             await app.WaitForShutdownAsync(cancellationToken);

@@ -50,6 +50,7 @@ public static class CliServices
             options.DataDirectory = data;
         if (parse.GetValue(GlobalOptions.EmbeddingModel) is { } model)
             options.Embedding.ModelPath = model;
+        EmbeddingFlags.Apply(options.Embedding, parse);
         if (parse.GetValue(GlobalOptions.Store) is { } store)
         {
             options.Store.Kind = store.ToLowerInvariant() switch

@@ -24,6 +24,15 @@ public sealed class StoreOptions
     /// <summary>File name of the embedded store inside the data directory.</summary>
     public string FileName { get; set; } = "knowledge.db";
 
+    /// <summary>Embedded store: how long a write waits, with retries, for a lock another process holds.</summary>
+    public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Embedded store: a size limit for the file in bytes (null: the disk is the limit).</summary>
+    public long? MaxSizeBytes { get; set; }
+
+    /// <summary>Embedded store: vectors of deleted chunks kept for reuse (0: none).</summary>
+    public int DeletedVectorCacheSize { get; set; } = 20_000;
+
     public QdrantStoreOptions Qdrant { get; set; } = new();
 }
 

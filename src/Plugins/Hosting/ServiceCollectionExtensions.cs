@@ -95,7 +95,13 @@ public static class ServiceCollectionExtensions
         return options.Store.Kind switch
         {
             StoreKind.Qdrant => new QdrantKnowledgeStore(options.Store.Qdrant, services.GetService<ILogger<QdrantKnowledgeStore>>()),
-            _ => new EmbeddedKnowledgeStore(new EmbeddedStoreOptions { Path = options.EmbeddedStorePath }),
+            _ => new EmbeddedKnowledgeStore(new EmbeddedStoreOptions
+            {
+                Path = options.EmbeddedStorePath,
+                BusyTimeout = options.Store.BusyTimeout,
+                MaxSizeBytes = options.Store.MaxSizeBytes,
+                DeletedVectorCacheSize = options.Store.DeletedVectorCacheSize,
+            }),
         };
     }
 }

@@ -21,7 +21,7 @@ public sealed record DocumentBlock(BlockKind Kind, int Start, int Length, int He
 
 /// <summary>
 /// A document as read from a file or stream: its full text and the structure inside it.
-/// Readers produce it; the chunker turns it into <see cref="Chunks.Chunk"/>s.
+/// Readers produce it; the chunker turns it into <see cref="Chunking.Chunk"/>s.
 /// </summary>
 public sealed class Document
 {

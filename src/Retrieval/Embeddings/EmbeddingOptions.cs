@@ -8,6 +8,26 @@ public enum PoolingMode
     Cls,
 }
 
+/// <summary>The numbers the embedding model computes with.</summary>
+public enum EmbeddingPrecision
+{
+    /// <summary>
+    /// Float32 for now. Int8 becomes the CPU default once its retrieval quality is confirmed on SciFact
+    /// (bench: ingest --data DATA, the quality check); until then it is opt-in.
+    /// </summary>
+    Auto,
+
+    /// <summary>The model as it was exported.</summary>
+    Float32,
+
+    /// <summary>
+    /// An int8 model derived from the float32 one by dynamic quantization (weights per column, activations
+    /// per call), built on first use and kept in the cache folder. Vectors differ slightly from float32 ones,
+    /// so a store records which of the two embedded it.
+    /// </summary>
+    Int8,
+}
+
 /// <summary>Options of the local ONNX embedding model.</summary>
 public sealed class EmbeddingOptions
 {
@@ -28,6 +48,39 @@ public sealed class EmbeddingOptions
 
     public PoolingMode Pooling { get; set; } = PoolingMode.Auto;
 
-    /// <summary>"cpu" or "cuda" (needs the GPU build, -p:KqaGpu=true).</summary>
+    /// <summary>Float32 or Int8 (CPU only: faster ingest and start-up); Auto is Float32.</summary>
+    public EmbeddingPrecision Precision { get; set; } = EmbeddingPrecision.Auto;
+
+    /// <summary>"cpu" or "cuda" (ONNX Runtime's CUDA execution provider: needs the build with -p:KqaCudaEmbeddings=true).</summary>
     public string ExecutionProvider { get; set; } = "cpu";
+
+    /// <summary>
+    /// Keep the files derived from the model (the bundled model unpacked from its resource, the int8 variant)
+    /// in <see cref="CacheDirectory"/>, so later starts skip that work. Off: they are derived in memory at
+    /// every start (quantizing takes a few seconds).
+    /// </summary>
+    public bool UseCache { get; set; } = true;
+
+    /// <summary>
+    /// Where the derived files live; null: the user's cache folder ($XDG_CACHE_HOME or ~/.cache on Linux,
+    /// ~/Library/Caches on macOS, %LOCALAPPDATA% on Windows) under "knowledgeqa". Safe to delete at any time.
+    /// </summary>
+    public string? CacheDirectory { get; set; }
 }
+
+/// <summary>How an embedding model was loaded: where its time went and which files it came from.</summary>
+/// <param name="Precision">Float32 or Int8.</param>
+/// <param name="ExecutionProvider">"cpu" or "cuda".</param>
+/// <param name="ModelFile">The ONNX file the session read; null when it was built from bytes in memory (no cache).</param>
+/// <param name="ModelFileCreated">True when this start had to unpack or quantize the model.</param>
+/// <param name="ModelFileTime">Finding, unpacking or quantizing the model file.</param>
+/// <param name="SessionTime">Creating the ONNX Runtime session (reading the graph and its weights, optimising the graph).</param>
+/// <param name="TokenizerTime">Loading the vocabulary into the tokenizer.</param>
+public sealed record EmbeddingLoadReport(
+    EmbeddingPrecision Precision,
+    string ExecutionProvider,
+    string? ModelFile,
+    bool ModelFileCreated,
+    TimeSpan ModelFileTime,
+    TimeSpan SessionTime,
+    TimeSpan TokenizerTime);

@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json;
-using Microsoft.ML.OnnxRuntime;
 
 namespace KnowledgeQa.Retrieval.Embeddings;
 
@@ -61,7 +60,9 @@ internal static class ModelFolderReader
         {
             ModelId = Path.GetFileName(folder.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar)),
             ModelLocation = modelFile,
-            CreateSession = options => new InferenceSession(modelFile, options),
+            ModelFile = modelFile,
+            OpenModel = () => File.OpenRead(modelFile),
+            Identity = EmbeddingModelSource.FileIdentity(modelFile),
             OpenVocabulary = openVocabulary,
             Tokenizer = tokenizerSettings,
             Pooling = ReadPooling(folder, out var unsupportedPooling),

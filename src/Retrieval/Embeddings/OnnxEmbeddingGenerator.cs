@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using KnowledgeQa.Retrieval.Chunking;
 using Microsoft.Extensions.AI;
 using Microsoft.ML.OnnxRuntime;
@@ -18,6 +19,9 @@ namespace KnowledgeQa.Retrieval.Embeddings;
 public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embedding<float>>
 {
     private const string ProviderName = "onnxruntime";
+
+    /// <summary>Appended to the model id of the int8 variant.</summary>
+    public const string Int8Suffix = "-int8";
 
     private readonly InferenceSession _session;
     private readonly EmbeddingTokenizer _tokenizer;
@@ -40,7 +44,6 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         var source = string.IsNullOrWhiteSpace(options.ModelPath)
             ? EmbeddingModelSource.Bundled()
             : ModelFolderReader.Read(options.ModelPath);
-        ModelId = source.ModelId;
 
         if (options.Pooling == PoolingMode.Auto && source.UnsupportedPooling is { } problem)
         {
@@ -49,9 +52,28 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         _pooling = options.Pooling != PoolingMode.Auto ? options.Pooling : source.Pooling ?? PoolingMode.Mean;
         _batchSize = options.BatchSize;
 
+        var provider = OnnxSessionLoader.NormalizeProvider(options.ExecutionProvider);
+        // Auto stays float32 until int8's SciFact quality check has been run (see EmbeddingPrecision.Auto).
+        Precision = options.Precision == EmbeddingPrecision.Auto ? EmbeddingPrecision.Float32 : options.Precision;
+        ModelId = Precision == EmbeddingPrecision.Int8 ? source.ModelId + Int8Suffix : source.ModelId;
+
+        var watch = Stopwatch.StartNew();
         _tokenizer = EmbeddingTokenizer.Create(source, options);
         MaxTokens = _tokenizer.MaxTokens;
-        _session = CreateSession(source, options);
+        var tokenizerTime = watch.Elapsed;
+
+        var cache = ModelFileCache.Create(options);
+        var modelTime = TimeSpan.Zero;
+        EmbeddingModelFile Resolve()
+        {
+            var started = Stopwatch.GetTimestamp();
+            var file = EmbeddingModelFile.Resolve(source, Precision, cache);
+            modelTime += Stopwatch.GetElapsedTime(started);
+            return file;
+        }
+        watch.Restart();
+        _session = OnnxSessionLoader.Load(Resolve, source, options, out var model);
+        LoadReport = new EmbeddingLoadReport(Precision, provider, model.Path, model.Created, modelTime, watch.Elapsed - modelTime, tokenizerTime);
         try
         {
             (_inputNames, _feedsAttentionMask, _feedsTokenTypes) = ReadInputs(_session, source);
@@ -69,8 +91,18 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
     /// <summary>Length of every vector.</summary>
     public int Dimensions { get; }
 
-    /// <summary>"all-MiniLM-L6-v2" for the bundled model, otherwise the model folder's name.</summary>
+    /// <summary>
+    /// "all-MiniLM-L6-v2" for the bundled model, otherwise the model folder's name; with "-int8" appended for
+    /// the int8 variant, whose vectors differ slightly, so that a store or a trained classifier records which one
+    /// made its vectors and refuses the other.
+    /// </summary>
     public string ModelId { get; }
+
+    /// <summary>The precision the model runs in (never Auto: that is resolved at load).</summary>
+    public EmbeddingPrecision Precision { get; }
+
+    /// <summary>What loading the model took, and where its files came from (for start-up diagnostics).</summary>
+    public EmbeddingLoadReport LoadReport { get; }
 
     /// <summary>Tokens per input, [CLS] and [SEP] included; longer inputs are truncated.</summary>
     public int MaxTokens { get; }
@@ -306,50 +338,6 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         if (!Enum.IsDefined(options.Pooling))
         {
             throw new InvalidOptionException($"Embedding Pooling is {options.Pooling}; use Auto, Mean or Cls.");
-        }
-    }
-
-    private static InferenceSession CreateSession(EmbeddingModelSource source, EmbeddingOptions options)
-    {
-        using var sessionOptions = new SessionOptions
-        {
-            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-        };
-        if (options.IntraOpThreads > 0)
-        {
-            sessionOptions.IntraOpNumThreads = options.IntraOpThreads;
-        }
-
-        switch (options.ExecutionProvider.Trim().ToLowerInvariant())
-        {
-            case "" or "cpu":
-                break;
-            case "cuda":
-                try
-                {
-                    sessionOptions.AppendExecutionProvider_CUDA(0);
-                }
-                catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException or OnnxRuntimeException)
-                {
-                    throw new EmbeddingModelException(
-                        $"The CUDA execution provider is not available: {e.Message} Build with -p:KqaGpu=true " +
-                        "(the CUDA ONNX Runtime; needs the CUDA 12 runtime and cuDNN 9 on the machine) or set the embedding ExecutionProvider to cpu.", e);
-                }
-                break;
-            default:
-                throw new InvalidOptionException($"Embedding ExecutionProvider is '{options.ExecutionProvider}'; use cpu or cuda.");
-        }
-
-        try
-        {
-            return source.CreateSession(sessionOptions);
-        }
-        catch (Exception e) when (e is OnnxRuntimeException or IOException or UnauthorizedAccessException)
-        {
-            throw new EmbeddingModelException(
-                $"The embedding model {source.ModelLocation} could not be loaded: {e.Message} " +
-                "The file may be incomplete or not an ONNX model; download or export it again.", e);
         }
     }
 

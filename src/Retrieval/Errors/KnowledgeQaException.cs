@@ -27,8 +27,8 @@ public sealed class DocumentReadException : KnowledgeQaException
 /// <summary>An embedding model could not be loaded or does not fit the store.</summary>
 public sealed class EmbeddingModelException(string message, Exception? inner = null) : KnowledgeQaException(message, inner);
 
-/// <summary>The knowledge store is unreachable, corrupt, or configured for another model.</summary>
-public sealed class KnowledgeStoreException(string message, Exception? inner = null) : KnowledgeQaException(message, inner);
+/// <summary>The knowledge store is unreachable, corrupt, or configured for another model (see also StoreErrors.cs).</summary>
+public class KnowledgeStoreException(string message, Exception? inner = null) : KnowledgeQaException(message, inner);
 
 /// <summary>An option has a value that cannot work; the message names the option.</summary>
 public sealed class InvalidOptionException(string message) : KnowledgeQaException(message);

@@ -3,9 +3,9 @@ using KnowledgeQa.Retrieval.Documents;
 namespace KnowledgeQa.Retrieval.Ingestion;
 
 /// <summary>
-/// Turns the paths given to an ingest into the files to read, each with its document id (the path
-/// relative to the ingest root, '/' separators: for a folder the root is the folder, for a file
-/// its parent, so the id is the file name). Folders are walked recursively in ordinal name order;
+/// Turns the paths given to an ingest into the files to read, each with its path relative to the
+/// ingest root ('/' separators: for a folder the root is the folder, for a file its parent, so the
+/// relative path is the file name); the pipeline makes document ids of them. Folders are walked recursively in ordinal name order;
 /// hidden, excluded and unsupported files, symbolic link loops and missing paths come back with a
 /// <see cref="DiscoveredFile.SkipReason"/> so they can be reported. Files named explicitly are
 /// always offered to the readers. Whether a file's bytes can be read is the reader registry's call.
@@ -39,16 +39,17 @@ public sealed class FileDiscovery
         {
             foreach (var found in DiscoverOne(path, listedFiles))
             {
-                if (found.SkipReason is null && usedIds.TryGetValue(found.DocumentId, out var other))
+                if (found.SkipReason is null && usedIds.TryGetValue(found.RelativePath, out var other))
                 {
                     yield return found with
                     {
-                        SkipReason = $"document id '{found.DocumentId}' is already used by {other}: ingest these folders separately or from a common parent",
+                        SkipReason = $"relative path '{found.RelativePath}' is already used by {other}: ingest these folders separately or from a common parent",
+                        Skip = SkipKind.Duplicate,
                     };
                     continue;
                 }
                 if (found.SkipReason is null)
-                    usedIds[found.DocumentId] = found.FullPath;
+                    usedIds[found.RelativePath] = found.FullPath;
                 yield return found;
             }
         }
@@ -62,7 +63,7 @@ public sealed class FileDiscovery
     {
         if (string.IsNullOrWhiteSpace(path))
         {
-            yield return new DiscoveredFile(path ?? "", path ?? "", "empty path");
+            yield return new DiscoveredFile(path ?? "", path ?? "", "empty path") { Skip = SkipKind.NotFound };
             yield break;
         }
         string fullPath;
@@ -78,7 +79,7 @@ public sealed class FileDiscovery
 
         if (FileLinks.BrokenLinkTarget(fullPath) is { } target)
         {
-            yield return new DiscoveredFile(fullPath, name, $"broken symbolic link (points to '{target}')");
+            yield return new DiscoveredFile(fullPath, name, $"broken symbolic link (points to '{target}')") { Skip = SkipKind.BrokenLink };
             yield break;
         }
         if (File.Exists(fullPath))
@@ -86,7 +87,7 @@ public sealed class FileDiscovery
             var real = RealPath(fullPath);
             if (listedFiles.TryGetValue(real, out var firstId))
             {
-                yield return new DiscoveredFile(fullPath, name, $"already listed as '{firstId}'");
+                yield return new DiscoveredFile(fullPath, name, $"already listed as '{firstId}'") { Skip = SkipKind.Duplicate };
                 yield break;
             }
             listedFiles[real] = name;
@@ -95,7 +96,7 @@ public sealed class FileDiscovery
         }
         if (!Directory.Exists(fullPath))
         {
-            yield return new DiscoveredFile(fullPath, name, "not found");
+            yield return new DiscoveredFile(fullPath, name, "not found") { Skip = SkipKind.NotFound };
             yield break;
         }
 
@@ -115,9 +116,10 @@ public sealed class FileDiscovery
             var folder = pending.Pop();
             if (visitedFolders.TryGetValue(folder.RealPath, out var firstVisit))
             {
-                yield return new DiscoveredFile(folder.FullPath, folder.RelativePath, IsAncestor(folder, folder.RealPath)
+                var loop = IsAncestor(folder, folder.RealPath);
+                yield return new DiscoveredFile(folder.FullPath, folder.RelativePath, loop
                     ? $"symbolic link loop (leads back to '{(firstVisit.Length == 0 ? "." : firstVisit)}')"
-                    : $"already walked as '{firstVisit}'");
+                    : $"already walked as '{firstVisit}'") { Skip = loop ? SkipKind.LinkLoop : SkipKind.Duplicate, IsFolder = true };
                 continue;
             }
             visitedFolders[folder.RealPath] = folder.RelativePath;
@@ -136,7 +138,7 @@ public sealed class FileDiscovery
             }
             if (listError is not null)
             {
-                yield return new DiscoveredFile(folder.FullPath, folder.RelativePath, listError);
+                yield return new DiscoveredFile(folder.FullPath, folder.RelativePath, listError) { Skip = SkipKind.Unlistable, IsFolder = true };
                 continue;
             }
 
@@ -149,12 +151,12 @@ public sealed class FileDiscovery
                 bool isFolder = entry is DirectoryInfo;
                 if (!_options.IncludeHidden && IsHidden(entry))
                 {
-                    yield return new DiscoveredFile(entry.FullName, relative, "hidden (set IncludeHidden to read hidden files)");
+                    yield return new DiscoveredFile(entry.FullName, relative, "hidden (set IncludeHidden to read hidden files)") { Skip = SkipKind.Hidden, IsFolder = isFolder };
                     continue;
                 }
                 if (_exclude.FirstOrDefault(glob => glob.IsMatch(relative, entry.Name)) is { } excludedBy)
                 {
-                    yield return new DiscoveredFile(entry.FullName, relative, $"excluded by '{excludedBy.Pattern}'");
+                    yield return new DiscoveredFile(entry.FullName, relative, $"excluded by '{excludedBy.Pattern}'") { Skip = SkipKind.Excluded, IsFolder = isFolder };
                     continue;
                 }
                 if (isFolder)
@@ -164,13 +166,13 @@ public sealed class FileDiscovery
                 }
                 if (FileSkipReason(entry, relative) is { } reason)
                 {
-                    yield return new DiscoveredFile(entry.FullName, relative, reason);
+                    yield return new DiscoveredFile(entry.FullName, relative, reason.Text) { Skip = reason.Kind };
                     continue;
                 }
                 var real = entry.LinkTarget is null ? Path.Combine(folder.RealPath, entry.Name) : RealPath(entry.FullName);
                 if (listedFiles.TryGetValue(real, out var firstId))
                 {
-                    yield return new DiscoveredFile(entry.FullName, relative, $"already listed as '{firstId}'");
+                    yield return new DiscoveredFile(entry.FullName, relative, $"already listed as '{firstId}'") { Skip = SkipKind.Duplicate };
                     continue;
                 }
                 listedFiles[real] = relative;
@@ -181,18 +183,18 @@ public sealed class FileDiscovery
         }
     }
 
-    private string? FileSkipReason(FileSystemInfo entry, string relative)
+    private (SkipKind Kind, string Text)? FileSkipReason(FileSystemInfo entry, string relative)
     {
         if (FileLinks.BrokenLinkTarget(entry.FullName) is { } target)
-            return $"broken symbolic link (points to '{target}')";
+            return (SkipKind.BrokenLink, $"broken symbolic link (points to '{target}')");
         if (UnixFileKind.DescribeSpecialFile(entry.FullName) is { } special)
-            return $"not a regular file ({special})";
+            return (SkipKind.NotRegularFile, $"not a regular file ({special})");
         bool included = _include.Any(glob => glob.IsMatch(relative, entry.Name));
         if (_include.Length > 0 && !included)
-            return "not matched by the include patterns";
+            return (SkipKind.NotIncluded, "not matched by the include patterns");
         var extension = Path.GetExtension(entry.Name);
         if (!included && extension.Length > 0 && !_extensions.Contains(extension))
-            return $"unsupported file type '{extension}'";
+            return (SkipKind.UnsupportedType, $"unsupported file type '{extension}'");
         return null;
     }
 

@@ -29,8 +29,32 @@ public sealed class DiscoveryOptions
 /// is reported but not read (hidden, excluded, unsupported, a symbolic link loop, not found...).
 /// </summary>
 /// <param name="FullPath">Absolute path (of a folder, for a skipped folder).</param>
-/// <param name="DocumentId">Path relative to the ingest root with '/' separators.</param>
-public sealed record DiscoveredFile(string FullPath, string DocumentId, string? SkipReason)
+/// <param name="RelativePath">Path relative to the ingest root with '/' separators.</param>
+public sealed record DiscoveredFile(string FullPath, string RelativePath, string? SkipReason)
 {
     public bool IsSkipped => SkipReason is not null;
+
+    /// <summary>Why it was left out, as a kind (for summaries such as "unsupported type (.js 111, .png 44)").</summary>
+    public SkipKind Skip { get; init; }
+
+    /// <summary>True when the entry left out is a folder (nothing under it was walked).</summary>
+    public bool IsFolder { get; init; }
+}
+
+/// <summary>The kinds of reasons a file or folder is left out of an ingest.</summary>
+public enum SkipKind
+{
+    None,
+    Hidden,
+    Excluded,
+    NotIncluded,
+    UnsupportedType,
+    NotRegularFile,
+    BrokenLink,
+    /// <summary>Reached twice (overlapping paths, links): read once.</summary>
+    Duplicate,
+    LinkLoop,
+    /// <summary>A folder that could not be listed.</summary>
+    Unlistable,
+    NotFound,
 }

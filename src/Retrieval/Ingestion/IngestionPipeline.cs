@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Threading.Channels;
 using KnowledgeQa.Retrieval.Chunking;
 using KnowledgeQa.Retrieval.Documents;
 using KnowledgeQa.Retrieval.Lexical;
@@ -9,9 +8,13 @@ using Microsoft.Extensions.AI;
 namespace KnowledgeQa.Retrieval.Ingestion;
 
 /// <summary>
-/// Files in, stored chunks out: discover -> read -> chunk -> lexical weights (one stage, ahead)
-/// -> embed in batches that span documents -> write each document atomically (second stage).
-/// A file that fails is reported and the rest go in; unchanged documents are not re-embedded.
+/// Files in, stored chunks out, and a store kept in step with its folders: resolve each path to
+/// its source (a named root; document ids are <c>SOURCE/relative/path</c>) -> discover -> read ->
+/// chunk -> lexical weights -> reuse the vectors of chunk texts the store already holds -> embed the
+/// rest in batches that span documents -> write each document as soon as its vectors are there ->
+/// remove the documents of a synced folder whose files are gone (last, so a rename reuses vectors).
+/// A file that fails is reported (and remembered, so a re-run can tell new failures from old ones)
+/// and the rest go in; unchanged files are not even read again.
 /// </summary>
 public sealed class IngestionPipeline
 {
@@ -45,194 +48,222 @@ public sealed class IngestionPipeline
         _dimensions = model.Dimensions;
     }
 
-    /// <summary>Ingests files and folders; never throws for a bad file (see the summary), only for a broken store or cancellation.</summary>
-    public Task<IngestionSummary> IngestAsync(
+    /// <summary>Test hook: called after each file or document of a run is prepared (with its position).</summary>
+    internal Action<int>? AfterPrepared { get; set; }
+
+    /// <summary>
+    /// Ingests files and folders. A folder is synced: documents of its source whose files are gone
+    /// are removed (unless <see cref="IngestionOptions.Prune"/> is off). Never throws for a bad file
+    /// (see the summary); throws <see cref="IngestionPathException"/> for a path that does not exist
+    /// or cannot be read and <see cref="SourceConflictException"/> for a source name bound elsewhere
+    /// (both before anything is written), and <see cref="IngestionStoppedException"/> when the store
+    /// runs out of space or stays locked (with what went in).
+    /// </summary>
+    public async Task<IngestionSummary> IngestAsync(
         IReadOnlyList<string> paths,
         IngestionOptions? options = null,
         IProgress<IngestionProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(paths);
         options ??= new IngestionOptions();
-        var files = new FileDiscovery(options.Discovery).Discover(paths).ToList();
-        return IngestSourcesAsync(files.Select(f => Source(ct => ReadFileAsync(f, options, ct))).ToList(), options, progress, cancellationToken);
+        using var activity = ActivitySource.StartActivity("ingest");
+        var resolver = new SourceResolver(_store);
+        var targets = await resolver.ResolveAsync(paths, options, cancellationToken).ConfigureAwait(false);
+        await _store.InitializeAsync(_dimensions, _embeddingModel, cancellationToken).ConfigureAwait(false);
+
+        var plan = await FolderSyncPlan.CreateAsync(_store, targets, options, cancellationToken).ConfigureAwait(false);
+        await resolver.BindAsync(targets, options.Rebind, cancellationToken).ConfigureAwait(false);
+        activity?.SetTag("kqa.sources", plan.Files.Count);
+
+        var settings = FileFingerprint.Settings(_readers.Options, _chunking, _embeddingModel, options.Tenant);
+        var works = plan.Files.Select(file => new WorkItem(file.Bytes, (reuse, ct) => PrepareFileAsync(file, settings, options, reuse, ct))).ToList();
+        var results = await NewRun(options, progress).RunAsync(works, cancellationToken).ConfigureAwait(false);
+        var files = results.Select(r => r!).ToList();
+
+        var removed = options.Prune ? await plan.PruneAsync(files, cancellationToken).ConfigureAwait(false) : [];
+        return new IngestionSummary([.. files, .. removed]);
     }
 
-    /// <summary>Ingests documents already in memory (uploads, plugin calls, evaluation sets).</summary>
-    public Task<IngestionSummary> IngestDocumentsAsync(
+    /// <summary>
+    /// Ingests documents already in memory (uploads, plugin calls, evaluation sets). With
+    /// <see cref="IngestionOptions.SourceName"/> they belong to that source (bound as an upload source
+    /// when new; their ids must start with "NAME/"). Two documents of the batch with one id: the
+    /// second is reported failed, never silently merged.
+    /// </summary>
+    public async Task<IngestionSummary> IngestDocumentsAsync(
         IReadOnlyList<Document> documents,
         IngestionOptions? options = null,
         IProgress<IngestionProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(documents);
         options ??= new IngestionOptions();
-        return IngestSourcesAsync(documents.Select(d => Source(ct => PrepareAsync(d, d.Source, options, ct))).ToList(), options, progress, cancellationToken);
-    }
-
-    private static Func<CancellationToken, Task<SourceOutcome>> Source(Func<CancellationToken, Task<SourceOutcome>> prepare) => prepare;
-
-    private async Task<IngestionSummary> IngestSourcesAsync(
-        IReadOnlyList<Func<CancellationToken, Task<SourceOutcome>>> sources,
-        IngestionOptions options,
-        IProgress<IngestionProgress>? progress,
-        CancellationToken cancellationToken)
-    {
         using var activity = ActivitySource.StartActivity("ingest");
-        activity?.SetTag("kqa.sources", sources.Count);
+        activity?.SetTag("kqa.sources", documents.Count);
         await _store.InitializeAsync(_dimensions, _embeddingModel, cancellationToken).ConfigureAwait(false);
-        return new IngestionSummary(await RunAsync(sources.Count, sources, options, progress, cancellationToken).ConfigureAwait(false));
+        var context = await UploadContextAsync(documents, options, cancellationToken).ConfigureAwait(false);
+
+        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+        var works = new List<WorkItem>(documents.Count);
+        foreach (var document in documents)
+        {
+            if (seen.TryGetValue(document.Id, out var first))
+            {
+                var duplicate = new IngestionFileResult(document.Source, document.Id, IngestionOutcome.Failed, 0,
+                    $"two documents of this batch have the id '{document.Id}' (the other: '{first}'): give each its own path or id")
+                { SourceName = context.SourceName };
+                works.Add(new WorkItem(0, (_, _) => Task.FromResult(WorkOutcome.Done(duplicate))));
+                continue;
+            }
+            seen[document.Id] = document.Source;
+            works.Add(new WorkItem(document.Text.Length, async (reuse, ct) =>
+            {
+                var existing = await _store.GetDocumentAsync(document.Id, ct).ConfigureAwait(false);
+                return await PrepareAsync(document, document.Source, existing, null, context, options, reuse, ct).ConfigureAwait(false);
+            }));
+        }
+        var results = await NewRun(options, progress).RunAsync(works, cancellationToken).ConfigureAwait(false);
+        return new IngestionSummary(results.Select(r => r!).ToList());
     }
 
-    private async Task<IReadOnlyList<IngestionFileResult>> RunAsync(
-        int total,
-        IEnumerable<Func<CancellationToken, Task<SourceOutcome>>> sources,
-        IngestionOptions options,
-        IProgress<IngestionProgress>? progress,
-        CancellationToken cancellationToken)
+    /// <summary>
+    /// Removes every document of a source and its binding (and remembered failures): what
+    /// <c>kqa delete --source NAME</c> does. Returns the number of documents removed, or null when
+    /// the name is not bound and no document has it.
+    /// </summary>
+    public async Task<int?> RemoveSourceAsync(string sourceName, CancellationToken cancellationToken = default)
     {
-        var results = new IngestionFileResult?[total];
-        var tracker = new ProgressTracker(total, progress);
-        var channel = Channel.CreateBounded<PreparedDocument>(new BoundedChannelOptions(Math.Max(1, options.ReadAhead))
+        ArgumentException.ThrowIfNullOrWhiteSpace(sourceName);
+        var ids = new List<string>();
+        await foreach (var document in _store.ListDocumentsAsync(cancellationToken).ConfigureAwait(false))
         {
-            SingleWriter = true,
-            SingleReader = options.EmbeddingParallelism <= 1,
-        });
-
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var producer = Task.Run(async () =>
+            if (document.SourceName == sourceName)
+                ids.Add(document.Id);
+        }
+        var removed = 0;
+        foreach (var id in ids)
         {
-            try
-            {
-                var position = 0;
-                foreach (var source in sources)
-                {
-                    var outcome = await source(linked.Token).ConfigureAwait(false);
-                    if (outcome.Prepared is { } prepared)
-                        await channel.Writer.WriteAsync(prepared with { Position = position }, linked.Token).ConfigureAwait(false);
-                    else
-                        tracker.Report(results, position, outcome.Result!, 0);
-                    position++;
-                }
-            }
-            finally
-            {
-                channel.Writer.TryComplete();
-            }
-        }, linked.Token);
+            if (await _store.DeleteDocumentAsync(id, cancellationToken).ConfigureAwait(false))
+                removed++;
+        }
+        var unbound = await _store.RemoveSourceAsync(sourceName, cancellationToken).ConfigureAwait(false);
+        return unbound || ids.Count > 0 ? removed : null;
+    }
 
-        var consumers = Enumerable.Range(0, Math.Max(1, options.EmbeddingParallelism))
-            .Select(_ => Task.Run(() => ConsumeAsync(channel.Reader, options, results, tracker, linked.Token), linked.Token))
-            .ToList();
+    private IngestionRun NewRun(IngestionOptions options, IProgress<IngestionProgress>? progress) =>
+        new(_embedder, _store, options, progress, AfterPrepared);
 
+    private async Task<SourceContext> UploadContextAsync(IReadOnlyList<Document> documents, IngestionOptions options, CancellationToken cancellationToken)
+    {
+        if (options.SourceName is not { } name)
+            return SourceContext.None;
+        if (DocumentIds.ProblemWithSourceName(name) is { } problem)
+            throw new InvalidOptionException($"source '{name}': {problem}.");
+        var prefix = DocumentIds.Prefix(name);
+        if (documents.FirstOrDefault(d => !d.Id.StartsWith(prefix, StringComparison.Ordinal)) is { } stray)
+            throw new ArgumentException($"Document '{stray.Id}' does not belong to the source '{name}': build its id with DocumentIds.Compose.", nameof(documents));
+
+        var bound = await _store.BindSourceAsync(new SourceBinding(name, SourceKind.Upload, null), cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (bound.Kind == SourceKind.Folder && !options.AllowFolderSource)
+            throw new SourceConflictException(name,
+                $"the source '{name}' is the folder '{bound.Root}' (kept in step by kqa ingest); uploading into it would overwrite documents the folder owns: " +
+                "use another source name, or ask for it explicitly (overwrite=true over HTTP, IngestionOptions.AllowFolderSource).");
+        return new SourceContext(name, new Dictionary<string, IngestFailure>(), new(), new());
+    }
+
+    private async Task<WorkOutcome> PrepareFileAsync(FolderSyncPlan.PlannedFile planned, string settings, IngestionOptions options, VectorReuse reuse, CancellationToken cancellationToken)
+    {
+        var file = planned.File;
+        var context = planned.Context;
+        IngestionFileResult Result(IngestionOutcome outcome, int chunks = 0, string? reason = null) =>
+            new(file.FullPath, planned.DocumentId, outcome, chunks, reason) { SourceName = context.SourceName, Skip = file.Skip };
+
+        if (file.SkipReason is not null)
+            return WorkOutcome.Done(Result(IngestionOutcome.Skipped, reason: file.SkipReason));
+
+        string fileHash;
         try
         {
-            await Task.WhenAll(consumers.Append(producer)).ConfigureAwait(false);
+            fileHash = await FileFingerprint.HashFileAsync(file.FullPath, cancellationToken).ConfigureAwait(false);
         }
-        catch
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            await linked.CancelAsync().ConfigureAwait(false);
-            throw;
+            var reason = e is UnauthorizedAccessException ? "cannot read the file: permission denied" : $"cannot read the file: {e.Message}";
+            return await FailAsync(planned, "unreadable", reason, cancellationToken).ConfigureAwait(false);
         }
 
-        return results.Select(r => r!).ToList();
-    }
-
-    /// <summary>Pulls prepared documents, embeds their chunks in batches that span documents, and writes each document.</summary>
-    private async Task ConsumeAsync(
-        ChannelReader<PreparedDocument> reader,
-        IngestionOptions options,
-        IngestionFileResult?[] results,
-        ProgressTracker tracker,
-        CancellationToken cancellationToken)
-    {
-        var batch = new List<PreparedDocument>();
-        while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            // Fill a whole batch of chunks before embedding (small documents share one call, as a GPU
-            // and ONNX Runtime's batching want); only the end of the input makes a short batch.
-            var chunkCount = 0;
-            while (chunkCount < options.EmbeddingBatchSize)
-            {
-                if (reader.TryRead(out var next))
-                {
-                    batch.Add(next);
-                    chunkCount += next.Chunks.Count;
-                }
-                else if (!await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    break;
-                }
-            }
-
-            if (batch.Count == 0)
-                continue;
-
-            await EmbedAndWriteAsync(batch, results, tracker, cancellationToken).ConfigureAwait(false);
-            batch.Clear();
-        }
-    }
-
-    private async Task EmbedAndWriteAsync(List<PreparedDocument> batch, IngestionFileResult?[] results, ProgressTracker tracker, CancellationToken cancellationToken)
-    {
-        var texts = batch.SelectMany(d => d.Chunks.Select(c => c.Text)).ToList();
-        GeneratedEmbeddings<Embedding<float>> vectors;
-        using (ActivitySource.StartActivity("embed")?.SetTag("kqa.chunks", texts.Count))
-            vectors = await _embedder.GenerateAsync(texts, cancellationToken: cancellationToken).ConfigureAwait(false);
-
-        var offset = 0;
-        foreach (var document in batch)
-        {
-            var indexed = new IndexedChunk[document.Chunks.Count];
-            for (var i = 0; i < indexed.Length; i++)
-                indexed[i] = new IndexedChunk(document.Chunks[i], vectors[offset + i].Vector, document.Sparse[i]);
-            offset += indexed.Length;
-
-            IngestionFileResult result;
-            try
-            {
-                await _store.UpsertDocumentAsync(document.Record with { IngestedAt = DateTimeOffset.UtcNow }, indexed, cancellationToken).ConfigureAwait(false);
-                result = new IngestionFileResult(document.Path, document.Record.Id,
-                    document.Replaces ? IngestionOutcome.Replaced : IngestionOutcome.Added, indexed.Length);
-            }
-            catch (KnowledgeStoreException ex) when (!cancellationToken.IsCancellationRequested)
-            {
-                // A store that refuses one document (too large a payload, say) must not stop the batch.
-                result = new IngestionFileResult(document.Path, document.Record.Id, IngestionOutcome.Failed, 0, ex.Message);
-            }
-
-            tracker.Report(results, document.Position, result, indexed.Length);
-        }
-    }
-
-    private async Task<SourceOutcome> ReadFileAsync(DiscoveredFile file, IngestionOptions options, CancellationToken cancellationToken)
-    {
-        if (file.SkipReason is not null)
-            return new SourceOutcome(null, new IngestionFileResult(file.FullPath, file.DocumentId, IngestionOutcome.Skipped, 0, file.SkipReason));
+        var fingerprint = FileFingerprint.Combine(fileHash, settings);
+        var existing = await _store.GetDocumentAsync(planned.DocumentId, cancellationToken).ConfigureAwait(false);
+        // Same bytes, same settings, same place, no new tag: the stored document is what reading would give.
+        if (existing is not null && existing.FileFingerprint == fingerprint && existing.Source == file.FullPath
+            && existing.SourceName == context.SourceName && !options.ReplaceTags && options.Tags.All(existing.Tags.Contains))
+            return WorkOutcome.Done(Result(IngestionOutcome.Unchanged, existing.ChunkCount));
 
         Document document;
         try
         {
-            document = await _readers.ReadFileAsync(file.FullPath, file.DocumentId, cancellationToken).ConfigureAwait(false);
+            using (ActivitySource.StartActivity("read"))
+                document = await _readers.ReadFileAsync(file.FullPath, planned.DocumentId, cancellationToken).ConfigureAwait(false);
         }
         catch (DocumentReadException ex)
         {
-            return new SourceOutcome(null, new IngestionFileResult(file.FullPath, file.DocumentId, IngestionOutcome.Failed, 0, ex.Reason));
+            return await FailAsync(planned, fileHash, ex.Reason, cancellationToken).ConfigureAwait(false);
         }
 
-        return await PrepareAsync(document, file.FullPath, options, cancellationToken).ConfigureAwait(false);
+        var inherited = existing is null
+            ? context.TagsBySourcePath.GetValueOrDefault(file.FullPath) ?? context.TagsByFileHash.GetValueOrDefault(fileHash)
+            : null;
+        var outcome = await PrepareAsync(document, file.FullPath, existing ?? InheritedTags(inherited), fingerprint, context, options, reuse, cancellationToken).ConfigureAwait(false);
+        if (outcome.Result is { Outcome: IngestionOutcome.Failed, Reason: { } failure })
+            return await FailAsync(planned, fileHash, failure, cancellationToken).ConfigureAwait(false);
+        return outcome;
     }
 
-    private async Task<SourceOutcome> PrepareAsync(Document document, string path, IngestionOptions options, CancellationToken cancellationToken)
+    /// <summary>A stand-in "existing document" that only carries tags to inherit (renamed or adopted file).</summary>
+    private static StoredDocument? InheritedTags(IReadOnlyList<string>? tags) =>
+        tags is null ? null : new StoredDocument { Id = "", Source = "", ContentHash = "", Tags = tags };
+
+    private async Task<WorkOutcome> FailAsync(FolderSyncPlan.PlannedFile planned, string fileHash, string reason, CancellationToken cancellationToken)
     {
-        var hash = DocumentFingerprint.Compute(document, options, _chunking, _embeddingModel);
-        var existing = await _store.GetDocumentAsync(document.Id, cancellationToken).ConfigureAwait(false);
-        if (existing?.ContentHash == hash)
-            return new SourceOutcome(null, new IngestionFileResult(path, document.Id, IngestionOutcome.Unchanged, existing.ChunkCount));
+        var context = planned.Context;
+        var known = context.Failures.GetValueOrDefault(planned.DocumentId);
+        var failedBefore = known is not null && known.FileHash == fileHash;
+        if (!failedBefore || known!.Reason != reason)
+        {
+            await _store.RecordFailureAsync(new IngestFailure(planned.DocumentId, context.SourceName, planned.File.FullPath, fileHash, reason), cancellationToken)
+                .ConfigureAwait(false);
+        }
+        return WorkOutcome.Done(new IngestionFileResult(planned.File.FullPath, planned.DocumentId, IngestionOutcome.Failed, 0, reason)
+        {
+            FailedBefore = failedBefore,
+            SourceName = context.SourceName,
+        });
+    }
+
+    /// <summary>
+    /// Chunks a document read from a file or given in memory, unless the store holds it already with
+    /// the same content hash; fills the vectors it can reuse. <paramref name="existing"/> is the
+    /// stored version (or a carrier of inherited tags); a real id means "replace".
+    /// </summary>
+    private async Task<WorkOutcome> PrepareAsync(
+        Document document, string path, StoredDocument? existing, string? fileFingerprint, SourceContext context,
+        IngestionOptions options, VectorReuse reuse, CancellationToken cancellationToken)
+    {
+        var stored = existing is { Id.Length: > 0 } ? existing : null;
+        var tags = MergeTags(options.ReplaceTags ? [] : existing?.Tags ?? [], options.Tags, document.Tags);
+        var hash = DocumentFingerprint.Compute(document, tags, options.Tenant, _chunking, _embeddingModel);
+        IngestionFileResult Result(IngestionOutcome outcome, int chunks = 0, string? reason = null) =>
+            new(path, document.Id, outcome, chunks, reason) { SourceName = context.SourceName };
+
+        if (stored?.ContentHash == hash && stored.FileFingerprint == fileFingerprint)
+            return WorkOutcome.Done(Result(IngestionOutcome.Unchanged, stored.ChunkCount));
 
         IReadOnlyList<Chunk> chunks;
         using (ActivitySource.StartActivity("chunk"))
             chunks = _chunker.Split(document);
         if (chunks.Count == 0)
-            return new SourceOutcome(null, new IngestionFileResult(path, document.Id, IngestionOutcome.Failed, 0, "no text to index after chunking"));
+            return WorkOutcome.Done(Result(IngestionOutcome.Failed, reason: "no text to index after chunking"));
 
         var sparse = chunks.Select(c => _lexical.EncodeDocument(c.Text)).ToArray();
         var record = new StoredDocument
@@ -241,34 +272,19 @@ public sealed class IngestionPipeline
             Source = document.Source,
             Title = document.Title,
             ContentHash = hash,
-            Tags = options.Tags,
+            Tags = tags,
             Tenant = options.Tenant,
             ChunkCount = chunks.Count,
+            SourceName = context.SourceName,
+            FileFingerprint = fileFingerprint,
         };
-        return new SourceOutcome(new PreparedDocument(path, record, chunks, sparse, existing is not null), null);
+        var pending = await reuse.FillAsync(new PreparedDocument(path, record, chunks, sparse, context), cancellationToken).ConfigureAwait(false);
+        return new WorkOutcome(pending, null);
     }
 
-    private sealed record SourceOutcome(PreparedDocument? Prepared, IngestionFileResult? Result);
-
-    private sealed record PreparedDocument(string Path, StoredDocument Record, IReadOnlyList<Chunk> Chunks, SparseVector[] Sparse, bool Replaces)
-    {
-        public int Position { get; init; }
-    }
-
-    /// <summary>Counts finished files and reports progress; safe for concurrent consumers.</summary>
-    private sealed class ProgressTracker(int total, IProgress<IngestionProgress>? progress)
-    {
-        private int _done;
-        private int _chunks;
-
-        public void Report(IngestionFileResult?[] results, int position, IngestionFileResult result, int chunks)
-        {
-            results[position] = result;
-            var done = Interlocked.Increment(ref _done);
-            var embedded = Interlocked.Add(ref _chunks, chunks);
-            progress?.Report(new IngestionProgress(done, total, embedded, result));
-        }
-    }
+    /// <summary>Kept tags first (their order), then the run's, then the document's own; each once.</summary>
+    private static IReadOnlyList<string> MergeTags(IReadOnlyList<string> kept, IReadOnlyList<string> run, IReadOnlyList<string> own) =>
+        kept.Concat(run).Concat(own).Where(t => !string.IsNullOrWhiteSpace(t)).Distinct(StringComparer.Ordinal).ToList();
 }
 
 /// <summary>The embedding model's identity as the store records it.</summary>

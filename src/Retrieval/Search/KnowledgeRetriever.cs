@@ -34,6 +34,8 @@ public sealed partial class KnowledgeRetriever(
     public double MinDenseVocabularyShare { get; init; } = 0.9;
 
     private readonly IVocabularyCoverage? _coverage = embedder.GetService<IVocabularyCoverage>();
+    private readonly string? _modelId = embedder.GetService<EmbeddingGeneratorMetadata>()?.DefaultModelId;
+    private Task? _modelCheck;
 
     public async Task<IReadOnlyList<SearchHit>> SearchAsync(string query, RetrievalOptions options, CancellationToken cancellationToken = default)
     {
@@ -52,6 +54,8 @@ public sealed partial class KnowledgeRetriever(
         }
         activity?.SetTag("kqa.mode", mode.ToString());
 
+        if (mode != SearchMode.Lexical)
+            await EnsureSameModelAsync(cancellationToken).ConfigureAwait(false);
         var vector = mode == SearchMode.Lexical
             ? ReadOnlyMemory<float>.Empty
             : (await embedder.GenerateAsync([query], cancellationToken: cancellationToken).ConfigureAwait(false))[0].Vector;
@@ -76,4 +80,39 @@ public sealed partial class KnowledgeRetriever(
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "{Mode} search for the top {Top} returned {Hits} hits")]
     private static partial void LogSearch(ILogger logger, SearchMode mode, int top, int hits);
+
+    /// <summary>
+    /// Query vectors must come from the model that embedded the store. The int8 and float32 variants of one
+    /// model make vectors of the same size that differ slightly, so the store's size check alone would let
+    /// them mix unnoticed; the store's recorded model name is compared once per retriever.
+    /// </summary>
+    private Task EnsureSameModelAsync(CancellationToken cancellationToken)
+    {
+        if (_modelId is null)
+            return Task.CompletedTask;
+        var check = Volatile.Read(ref _modelCheck);
+        if (check is null || check.IsFaulted || check.IsCanceled)
+        {
+            check = CheckModelAsync(cancellationToken);
+            Volatile.Write(ref _modelCheck, check);
+        }
+        return check;
+    }
+
+    private async Task CheckModelAsync(CancellationToken cancellationToken)
+    {
+        var stored = (await store.GetStatisticsAsync(cancellationToken).ConfigureAwait(false)).EmbeddingModel;
+        if (stored is null || string.Equals(stored, _modelId, StringComparison.Ordinal))
+            return;
+        var variants = IsVariantOf(stored, _modelId!) || IsVariantOf(_modelId!, stored);
+        throw new KnowledgeStoreException(
+            $"The knowledge store was embedded with '{stored}', but queries are embedded with '{_modelId}'. " +
+            (variants
+                ? $"Set the embedding Precision to {(stored.EndsWith(OnnxEmbeddingGenerator.Int8Suffix, StringComparison.Ordinal) ? "Int8" : "Float32")} " +
+                  "(kqa: --embedding-precision; configuration: Embedding:Precision) to query this store, or ingest again into a new store."
+                : "Use the embedding model the store was built with (--embedding-model / Embedding:ModelPath), or ingest again into a new store."));
+    }
+
+    private static bool IsVariantOf(string candidate, string model) =>
+        string.Equals(candidate, model + OnnxEmbeddingGenerator.Int8Suffix, StringComparison.Ordinal);
 }

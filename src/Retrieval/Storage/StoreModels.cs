@@ -15,10 +15,85 @@ public sealed record StoredDocument
     public string? Tenant { get; init; }
     public int ChunkCount { get; init; }
     public DateTimeOffset IngestedAt { get; init; }
+
+    /// <summary>
+    /// The ingested root the document came from (see <see cref="SourceBinding"/>); null for documents
+    /// written without one (plugin calls, evaluation sets, stores from before sources existed).
+    /// </summary>
+    public string? SourceName { get; init; }
+
+    /// <summary>
+    /// For documents read from files: a hash of the file's bytes and of everything else that decides
+    /// what is stored before the file is read (reader build, settings, path). Equal on a re-run means
+    /// the file need not be read again.
+    /// </summary>
+    public string? FileFingerprint { get; init; }
+}
+
+/// <summary>What a document write did, decided by the store inside the write (so concurrent writers get honest answers).</summary>
+public enum DocumentWriteResult
+{
+    /// <summary>There was no document with this id: it was stored.</summary>
+    Added,
+    /// <summary>A document with this id and another content hash was there: it was replaced.</summary>
+    Replaced,
+    /// <summary>The store already held this id with the same content hash: nothing was written.</summary>
+    Unchanged,
+}
+
+public enum SourceKind
+{
+    /// <summary>A folder ingested (and kept in step) from disk; <see cref="SourceBinding.Root"/> is its full path.</summary>
+    Folder,
+    /// <summary>Documents sent to the HTTP API or a host app; there is no root on disk.</summary>
+    Upload,
+}
+
+/// <summary>
+/// A name in the store under which documents are ingested: the first segment of their ids
+/// (<c>NAME/relative/path</c>). A name is bound to one root, so two folders never write over each
+/// other's documents.
+/// </summary>
+public sealed record SourceBinding(string Name, SourceKind Kind, string? Root)
+{
+    public DateTimeOffset BoundAt { get; init; }
+
+    /// <summary>True when both name the same thing (kind and root; the time does not matter).</summary>
+    public bool SameTarget(SourceBinding other) =>
+        Name == other.Name && Kind == other.Kind && string.Equals(Root, other.Root, StringComparison.Ordinal);
+}
+
+/// <summary>
+/// A file that could not be ingested, remembered by the store so that a later run can tell a new
+/// failure from a file that failed before and has not changed since (<see cref="FileHash"/>).
+/// </summary>
+public sealed record IngestFailure(string DocumentId, string? SourceName, string Path, string FileHash, string Reason)
+{
+    public DateTimeOffset FailedAt { get; init; }
+}
+
+/// <summary>
+/// The key under which a chunk's vector is reused: a hash of exactly the text the embedding model
+/// sees. The store holds one embedding model, so (model, text) reduces to the text.
+/// </summary>
+public static class ChunkTextHash
+{
+    public static string Compute(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        Span<byte> hash = stackalloc byte[32];
+        System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text), hash);
+        // 128 bits: collisions are out of reach for any realistic store, and the index stays small.
+        return Convert.ToHexStringLower(hash[..16]);
+    }
 }
 
 /// <summary>A chunk with its dense vector and lexical weights, ready to store.</summary>
-public sealed record IndexedChunk(Chunk Chunk, ReadOnlyMemory<float> Vector, SparseVector Sparse);
+public sealed record IndexedChunk(Chunk Chunk, ReadOnlyMemory<float> Vector, SparseVector Sparse)
+{
+    /// <summary>The chunk text's <see cref="ChunkTextHash"/>, the key its vector is reused by.</summary>
+    public string TextHash => ChunkTextHash.Compute(Chunk.Text);
+}
 
 public enum SearchMode
 {

@@ -12,10 +12,10 @@ public sealed class FileDiscoveryTests : IDisposable
         new FileDiscovery(options ?? new DiscoveryOptions()).Discover(paths.Length == 0 ? [_folder.Path] : paths).ToList();
 
     private static List<string> Read(IEnumerable<DiscoveredFile> found) =>
-        found.Where(f => f.SkipReason is null).Select(f => f.DocumentId).ToList();
+        found.Where(f => f.SkipReason is null).Select(f => f.RelativePath).ToList();
 
     private static string? Reason(IEnumerable<DiscoveredFile> found, string id) =>
-        found.Single(f => f.DocumentId == id).SkipReason;
+        found.Single(f => f.RelativePath == id).SkipReason;
 
     [Fact]
     public void Folders_are_walked_recursively_in_ordinal_order_with_relative_ids()
@@ -31,7 +31,7 @@ public sealed class FileDiscoveryTests : IDisposable
 
         Assert.Equal(["README", "Z.pdf", "a.txt", "b.md", "sub/b.docx", "sub/deeper/c.html"], Read(found));
         Assert.All(found, f => Assert.True(Path.IsPathFullyQualified(f.FullPath)));
-        Assert.Equal(Path.Combine(_folder.Path, "sub", "deeper", "c.html"), found.Single(f => f.DocumentId == "sub/deeper/c.html").FullPath);
+        Assert.Equal(Path.Combine(_folder.Path, "sub", "deeper", "c.html"), found.Single(f => f.RelativePath == "sub/deeper/c.html").FullPath);
     }
 
     [Fact]
@@ -57,7 +57,7 @@ public sealed class FileDiscoveryTests : IDisposable
         Assert.Equal(["keep.txt"], Read(found));
         Assert.StartsWith("hidden", Reason(found, ".secret.txt"));
         Assert.StartsWith("hidden", Reason(found, ".git"));
-        Assert.DoesNotContain(found, f => f.DocumentId == ".git/config.txt");
+        Assert.DoesNotContain(found, f => f.RelativePath == ".git/config.txt");
         Assert.Equal("unsupported file type '.jpg'", Reason(found, "photo.jpg"));
 
         var withHidden = Discover(new DiscoveryOptions { IncludeHidden = true });
@@ -88,7 +88,7 @@ public sealed class FileDiscoveryTests : IDisposable
         Assert.Equal("excluded by 'build/**'", Reason(found, "build"));
         Assert.Equal("excluded by 'docs/**/ref.*'", Reason(found, "docs/api/ref.md"));
         Assert.Equal("excluded by 'a[b-z].md'", Reason(found, "ab.md"));
-        Assert.DoesNotContain(found, f => f.DocumentId.StartsWith("node_modules/", StringComparison.Ordinal));
+        Assert.DoesNotContain(found, f => f.RelativePath.StartsWith("node_modules/", StringComparison.Ordinal));
 
         var onlyDocs = Discover(new DiscoveryOptions { Include = ["docs/**/*.txt"] });
         Assert.Equal(["docs/api/ref.txt"], Read(onlyDocs));
@@ -125,6 +125,6 @@ public sealed class FileDiscoveryTests : IDisposable
         Assert.Equal(first, found[0].FullPath);
         Assert.Contains("already used by", found[1].SkipReason);
         Assert.Equal("already listed as 'readme.md'", found[2].SkipReason);
-        Assert.Equal(new DiscoveredFile(missing, "missing", "not found"), found[3]);
+        Assert.Equal(new DiscoveredFile(missing, "missing", "not found") { Skip = SkipKind.NotFound }, found[3]);
     }
 }

@@ -5,7 +5,8 @@ namespace KnowledgeQa.Retrieval.Tests.Embeddings;
 /// <summary>The bundled all-MiniLM-L6-v2, loaded once per test class (loading takes about a second).</summary>
 public sealed class BundledModelFixture : IDisposable
 {
-    public OnnxEmbeddingGenerator Generator { get; } = new(new EmbeddingOptions { IntraOpThreads = 2 });
+    // Float32: the tests compare its vectors with the model run bare, to 1e-4 or closer (int8: Int8ModelTests).
+    public OnnxEmbeddingGenerator Generator { get; } = new(new EmbeddingOptions { IntraOpThreads = 2, Precision = EmbeddingPrecision.Float32 });
 
     public void Dispose() => Generator.Dispose();
 }

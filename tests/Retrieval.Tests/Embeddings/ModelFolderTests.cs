@@ -20,7 +20,7 @@ public sealed class ModelFolderTests(ModelFolderFixture models) : IClassFixture<
         ModelFolderFixture.WriteJson(folder, "sentence_bert_config.json", """{"max_seq_length": 128, "do_lower_case": false}""");
         ModelFolderFixture.WriteJson(folder, "tokenizer_config.json", """{"do_lower_case": true, "model_max_length": 512}""");
 
-        using var generator = new OnnxEmbeddingGenerator(new EmbeddingOptions { ModelPath = folder, IntraOpThreads = 2 });
+        using var generator = new OnnxEmbeddingGenerator(new EmbeddingOptions { ModelPath = folder, IntraOpThreads = 2, Precision = EmbeddingPrecision.Float32 });
         var vectors = await generator.EmbedAsync(Sentences);
 
         Assert.Equal("my-minilm", generator.ModelId);
@@ -43,7 +43,7 @@ public sealed class ModelFolderTests(ModelFolderFixture models) : IClassFixture<
             """{"word_embedding_dimension": 384, "pooling_mode_cls_token": true, "pooling_mode_mean_tokens": false}""");
         var reference = EmbeddingTokenizer.Load();
 
-        using var generator = new OnnxEmbeddingGenerator(new EmbeddingOptions { ModelPath = folder, IntraOpThreads = 2 });
+        using var generator = new OnnxEmbeddingGenerator(new EmbeddingOptions { ModelPath = folder, IntraOpThreads = 2, Precision = EmbeddingPrecision.Float32 });
         var vectors = await generator.EmbedAsync(Sentences);
 
         var ids = Sentences.Select(generator.EncodeToIds).ToArray();
@@ -139,7 +139,7 @@ public sealed class ModelFolderTests(ModelFolderFixture models) : IClassFixture<
         ModelFolderFixture.WriteJson(folder, "1_Pooling/config.json", """{"pooling_mode_max_tokens": true}""");
 
         var error = Assert.Throws<EmbeddingModelException>(() => new OnnxEmbeddingGenerator(new EmbeddingOptions { ModelPath = folder }));
-        using var overridden = new OnnxEmbeddingGenerator(new EmbeddingOptions { ModelPath = folder, Pooling = PoolingMode.Cls, IntraOpThreads = 2 });
+        using var overridden = new OnnxEmbeddingGenerator(new EmbeddingOptions { ModelPath = folder, Pooling = PoolingMode.Cls, IntraOpThreads = 2, Precision = EmbeddingPrecision.Float32 });
         var vector = await overridden.EmbedOneAsync(Sentences[0]);
 
         Assert.Contains("Pooling", error.Message);
@@ -167,7 +167,7 @@ public sealed class ModelFolderTests(ModelFolderFixture models) : IClassFixture<
         }
         catch (EmbeddingModelException error)
         {
-            Assert.Contains("-p:KqaGpu=true", error.Message);
+            Assert.Contains("-p:KqaCudaEmbeddings=true", error.Message);
             return;
         }
         using (generator)

@@ -53,6 +53,7 @@ internal static class QdrantAnswers
         if (indexed)
         {
             info.PayloadSchema["kind"] = new PayloadSchemaInfo { DataType = PayloadSchemaType.Keyword };
+            info.PayloadSchema["source_name"] = new PayloadSchemaInfo { DataType = PayloadSchemaType.Keyword };
         }
 
         return new GetCollectionInfoResponse { Result = info };

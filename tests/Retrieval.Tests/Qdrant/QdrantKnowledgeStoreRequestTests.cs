@@ -35,10 +35,12 @@ public sealed class QdrantKnowledgeStoreRequestTests
     /// <summary>Scripts the answers of an initialisation against existing, matching collections.</summary>
     private static async Task InitializeExistingAsync(QdrantKnowledgeStore store, RecordingCallInvoker invoker)
     {
-        invoker.Then(GetCollectionCall, ChunkCollection(Dimensions, "document_id", "tags", "tenant"))
+        invoker.Then(GetCollectionCall, ChunkCollection(Dimensions, "document_id", "tags", "tenant", "text_hash"))
             .Then(GetCollectionCall, DocumentCollection())
             .Then(GetPointsCall, MetadataPoint());
         await store.InitializeAsync(Dimensions, Model, TestContext.Current.CancellationToken);
+        // Each upsert first reads the document's record: not stored yet.
+        invoker.Always(GetPointsCall, Points());
     }
 
     [Fact]
@@ -86,7 +88,7 @@ public sealed class QdrantKnowledgeStoreRequestTests
 
         var indexes = invoker.Requests<CreateFieldIndexCollection>(CreateFieldIndexCall).ToArray();
         Assert.Equal(
-            ["kb/document_id", "kb/tags", "kb/tenant", "kb_documents/kind"],
+            ["kb/document_id", "kb/tags", "kb/tenant", "kb/text_hash", "kb_documents/kind", "kb_documents/source_name"],
             indexes.Select(i => $"{i.CollectionName}/{i.FieldName}"));
         Assert.All(indexes, i => Assert.Equal(FieldType.Keyword, i.FieldType));
         Assert.True(indexes.Single(i => i.FieldName == "tenant").FieldIndexParams.KeywordIndexParams.IsTenant);
@@ -104,7 +106,7 @@ public sealed class QdrantKnowledgeStoreRequestTests
     public async Task Initialize_refuses_a_collection_of_another_vector_size_naming_both_sizes()
     {
         var (store, invoker) = NewStore();
-        invoker.Then(GetCollectionCall, ChunkCollection(768, "document_id", "tags", "tenant"));
+        invoker.Then(GetCollectionCall, ChunkCollection(768, "document_id", "tags", "tenant", "text_hash"));
 
         var error = await Assert.ThrowsAsync<KnowledgeStoreException>(
             () => store.InitializeAsync(384, "all-MiniLM-L6-v2", TestContext.Current.CancellationToken));
@@ -120,7 +122,7 @@ public sealed class QdrantKnowledgeStoreRequestTests
     public async Task Initialize_refuses_another_embedding_model()
     {
         var (store, invoker) = NewStore();
-        invoker.Then(GetCollectionCall, ChunkCollection(Dimensions, "document_id", "tags", "tenant"))
+        invoker.Then(GetCollectionCall, ChunkCollection(Dimensions, "document_id", "tags", "tenant", "text_hash"))
             .Then(GetCollectionCall, DocumentCollection())
             .Then(GetPointsCall, MetadataPoint(model: "bge-small"));
 

@@ -10,7 +10,7 @@ namespace KnowledgeQa.Retrieval.Tests.Storage;
 /// weights are hand-made, so expectations hold for any store that ranks by cosine and by
 /// idf-weighted sparse dot products; exact score values are left to implementation tests.
 /// </summary>
-public abstract class KnowledgeStoreConformanceTests : IAsyncLifetime
+public abstract partial class KnowledgeStoreConformanceTests : IAsyncLifetime
 {
     protected const int Dimensions = 4;
     protected const string Model = "conformance-model";

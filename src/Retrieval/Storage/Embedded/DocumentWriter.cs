@@ -6,7 +6,11 @@ namespace KnowledgeQa.Retrieval.Storage.Embedded;
 internal readonly record struct WrittenChunk(long ChunkRowId, long DocumentKey, ReadOnlyMemory<float> Vector);
 
 /// <summary>What one committed write changed: chunk rows removed and added.</summary>
-internal sealed record WriteOutcome(IReadOnlyList<long> RemovedChunkRowIds, IReadOnlyList<WrittenChunk> AddedChunks);
+internal sealed record WriteOutcome(IReadOnlyList<long> RemovedChunkRowIds, IReadOnlyList<WrittenChunk> AddedChunks)
+{
+    /// <summary>For upserts: whether the document was new or replaced an older version.</summary>
+    public DocumentWriteResult Result { get; init; } = DocumentWriteResult.Added;
+}
 
 /// <summary>
 /// The SQL of document writes, run inside the caller's transaction so that a document, its tags,
@@ -14,26 +18,44 @@ internal sealed record WriteOutcome(IReadOnlyList<long> RemovedChunkRowIds, IRea
 /// </summary>
 internal static class DocumentWriter
 {
+    /// <summary>
+    /// Writes the document. When the file already holds this id with the same content hash, no chunk
+    /// is touched and the result is <see cref="DocumentWriteResult.Unchanged"/> (only the source name
+    /// and file fingerprint are brought up to date): the check runs inside the write transaction, so
+    /// of two writers of one document exactly one reports it added.
+    /// </summary>
     public static async Task<WriteOutcome> UpsertAsync(
         SqliteTransaction transaction, StoredDocument document, IReadOnlyList<IndexedChunk> chunks,
-        Action<int>? afterChunkWritten, CancellationToken cancellationToken)
+        int vectorCacheSize, Action<int>? afterChunkWritten, CancellationToken cancellationToken)
     {
-        var documentKey = await FindDocumentKeyAsync(transaction, document.Id, cancellationToken).ConfigureAwait(false);
+        var (documentKey, storedHash) = await FindDocumentAsync(transaction, document.Id, cancellationToken).ConfigureAwait(false);
+        if (storedHash == document.ContentHash)
+        {
+            await using var touch = Command(transaction,
+                "UPDATE documents SET source_name = @sourceName, file_fingerprint = @fingerprint WHERE doc_key = @key");
+            touch.Parameters.AddWithValue("@key", documentKey!.Value);
+            touch.Parameters.AddWithValue("@sourceName", (object?)document.SourceName ?? DBNull.Value);
+            touch.Parameters.AddWithValue("@fingerprint", (object?)document.FileFingerprint ?? DBNull.Value);
+            await touch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            return new WriteOutcome([], []) { Result = DocumentWriteResult.Unchanged };
+        }
         IReadOnlyList<long> removed = [];
         if (documentKey is { } existing)
         {
-            removed = await RemoveChunksAsync(transaction, existing, cancellationToken).ConfigureAwait(false);
+            var kept = chunks.Select(c => c.TextHash).ToHashSet(StringComparer.Ordinal);
+            removed = await RemoveChunksAsync(transaction, existing, kept, vectorCacheSize, cancellationToken).ConfigureAwait(false);
             await using var clearTags = Command(transaction, "DELETE FROM document_tags WHERE doc_key = @key");
             clearTags.Parameters.AddWithValue("@key", existing);
             await clearTags.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
         await using (var upsert = Command(transaction, """
-            INSERT INTO documents (id, source, title, content_hash, tags, tenant, chunk_count, ingested_at)
-            VALUES (@id, @source, @title, @hash, @tags, @tenant, @count, @at)
+            INSERT INTO documents (id, source, title, content_hash, tags, tenant, chunk_count, ingested_at, source_name, file_fingerprint)
+            VALUES (@id, @source, @title, @hash, @tags, @tenant, @count, @at, @sourceName, @fingerprint)
             ON CONFLICT (id) DO UPDATE SET source = excluded.source, title = excluded.title,
                 content_hash = excluded.content_hash, tags = excluded.tags, tenant = excluded.tenant,
-                chunk_count = excluded.chunk_count, ingested_at = excluded.ingested_at
+                chunk_count = excluded.chunk_count, ingested_at = excluded.ingested_at,
+                source_name = excluded.source_name, file_fingerprint = excluded.file_fingerprint
             RETURNING doc_key
             """))
         {
@@ -45,6 +67,8 @@ internal static class DocumentWriter
             upsert.Parameters.AddWithValue("@tenant", (object?)document.Tenant ?? DBNull.Value);
             upsert.Parameters.AddWithValue("@count", chunks.Count);
             upsert.Parameters.AddWithValue("@at", RowMapping.FormatTime(document.IngestedAt));
+            upsert.Parameters.AddWithValue("@sourceName", (object?)document.SourceName ?? DBNull.Value);
+            upsert.Parameters.AddWithValue("@fingerprint", (object?)document.FileFingerprint ?? DBNull.Value);
             documentKey = (long)(await upsert.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
         }
 
@@ -62,17 +86,17 @@ internal static class DocumentWriter
         var added = await InsertChunksAsync(transaction, documentKey.Value, chunks, afterChunkWritten, cancellationToken).ConfigureAwait(false);
         await RecordChangeAsync(transaction, added.Count - removed.Count, cancellationToken).ConfigureAwait(false);
         await WidenWeightRangeAsync(transaction, chunks, cancellationToken).ConfigureAwait(false);
-        return new WriteOutcome(removed, added);
+        return new WriteOutcome(removed, added) { Result = storedHash is null ? DocumentWriteResult.Added : DocumentWriteResult.Replaced };
     }
 
     /// <summary>Deletes a document with its chunks and postings; null when there is no such document.</summary>
-    public static async Task<WriteOutcome?> DeleteAsync(SqliteTransaction transaction, string documentId, CancellationToken cancellationToken)
+    public static async Task<WriteOutcome?> DeleteAsync(SqliteTransaction transaction, string documentId, int vectorCacheSize, CancellationToken cancellationToken)
     {
-        if (await FindDocumentKeyAsync(transaction, documentId, cancellationToken).ConfigureAwait(false) is not { } documentKey)
+        if ((await FindDocumentAsync(transaction, documentId, cancellationToken).ConfigureAwait(false)).Key is not { } documentKey)
         {
             return null;
         }
-        var removed = await RemoveChunksAsync(transaction, documentKey, cancellationToken).ConfigureAwait(false);
+        var removed = await RemoveChunksAsync(transaction, documentKey, kept: null, vectorCacheSize, cancellationToken).ConfigureAwait(false);
         await using var delete = Command(transaction, "DELETE FROM documents WHERE doc_key = @key");
         delete.Parameters.AddWithValue("@key", documentKey);
         await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -80,11 +104,12 @@ internal static class DocumentWriter
         return new WriteOutcome(removed, []);
     }
 
-    private static async Task<long?> FindDocumentKeyAsync(SqliteTransaction transaction, string documentId, CancellationToken cancellationToken)
+    private static async Task<(long? Key, string? ContentHash)> FindDocumentAsync(SqliteTransaction transaction, string documentId, CancellationToken cancellationToken)
     {
-        await using var find = Command(transaction, "SELECT doc_key FROM documents WHERE id = @id");
+        await using var find = Command(transaction, "SELECT doc_key, content_hash FROM documents WHERE id = @id");
         find.Parameters.AddWithValue("@id", documentId);
-        return await find.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as long?;
+        await using var reader = await find.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? (reader.GetInt64(0), reader.GetString(1)) : (null, null);
     }
 
     private static async Task<List<WrittenChunk>> InsertChunksAsync(
@@ -92,8 +117,8 @@ internal static class DocumentWriter
         Action<int>? afterChunkWritten, CancellationToken cancellationToken)
     {
         await using var insertChunk = Command(transaction, """
-            INSERT INTO chunks (id, doc_key, idx, text, start_offset, end_offset, headings, page, token_count, vector, sparse)
-            VALUES (@id, @key, @idx, @text, @start, @end, @headings, @page, @tokens, @vector, @sparse)
+            INSERT INTO chunks (id, doc_key, idx, text, start_offset, end_offset, headings, page, token_count, vector, sparse, text_hash)
+            VALUES (@id, @key, @idx, @text, @start, @end, @headings, @page, @tokens, @vector, @sparse, @textHash)
             RETURNING rowid
             """);
         var id = insertChunk.Parameters.Add("@id", SqliteType.Text);
@@ -107,6 +132,7 @@ internal static class DocumentWriter
         var tokens = insertChunk.Parameters.Add("@tokens", SqliteType.Integer);
         var vector = insertChunk.Parameters.Add("@vector", SqliteType.Blob);
         var sparse = insertChunk.Parameters.Add("@sparse", SqliteType.Blob);
+        var textHash = insertChunk.Parameters.Add("@textHash", SqliteType.Text);
 
         await using var insertPosting = Command(transaction, "INSERT INTO postings (term, chunk_rowid, weight) VALUES (@term, @chunk, @weight)");
         var term = insertPosting.Parameters.Add("@term", SqliteType.Integer);
@@ -128,6 +154,7 @@ internal static class DocumentWriter
             tokens.Value = chunk.TokenCount;
             vector.Value = BlobCodec.EncodeVector(indexed.Vector.Span);
             sparse.Value = BlobCodec.EncodeSparse(indexed.Sparse);
+            textHash.Value = indexed.TextHash;
             var rowId = (long)(await insertChunk.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
 
             for (var i = 0; i < indexed.Sparse.Count; i++)
@@ -149,9 +176,18 @@ internal static class DocumentWriter
         return written;
     }
 
-    /// <summary>Deletes a document's chunks and, by the terms kept in each chunk row, their postings.</summary>
-    private static async Task<List<long>> RemoveChunksAsync(SqliteTransaction transaction, long documentKey, CancellationToken cancellationToken)
+    /// <summary>
+    /// Deletes a document's chunks and, by the terms kept in each chunk row, their postings. The
+    /// vectors of texts that leave the store (not in <paramref name="kept"/>, the texts the new
+    /// version keeps, nor in another document) go to the bounded vector cache first.
+    /// </summary>
+    private static async Task<List<long>> RemoveChunksAsync(
+        SqliteTransaction transaction, long documentKey, IReadOnlySet<string>? kept, int vectorCacheSize, CancellationToken cancellationToken)
     {
+        if (vectorCacheSize > 0)
+        {
+            await CacheVectorsAsync(transaction, documentKey, kept, vectorCacheSize, cancellationToken).ConfigureAwait(false);
+        }
         var chunks = new List<(long RowId, uint[] Terms)>();
         await using (var select = Command(transaction, "SELECT rowid, sparse FROM chunks WHERE doc_key = @key"))
         {
@@ -184,6 +220,30 @@ internal static class DocumentWriter
         return chunks.ConvertAll(c => c.RowId);
     }
 
+    private static async Task CacheVectorsAsync(
+        SqliteTransaction transaction, long documentKey, IReadOnlySet<string>? kept, int vectorCacheSize, CancellationToken cancellationToken)
+    {
+        // INSERT OR REPLACE gives a re-cached text a new seq, so the trim below drops the oldest.
+        await using (var cache = Command(transaction, """
+            INSERT OR REPLACE INTO vector_cache (text_hash, vector)
+            SELECT text_hash, vector FROM chunks
+            WHERE doc_key = @key AND text_hash <> '' AND text_hash NOT IN (SELECT value FROM json_each(@kept))
+                AND NOT EXISTS (SELECT 1 FROM chunks other WHERE other.text_hash = chunks.text_hash AND other.doc_key <> @key)
+            ORDER BY idx
+            """))
+        {
+            cache.Parameters.AddWithValue("@key", documentKey);
+            cache.Parameters.AddWithValue("@kept", System.Text.Json.JsonSerializer.Serialize(kept ?? new HashSet<string>()));
+            if (await cache.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
+            {
+                return;
+            }
+        }
+        await using var trim = Command(transaction, "DELETE FROM vector_cache WHERE seq <= (SELECT MAX(seq) FROM vector_cache) - @size");
+        trim.Parameters.AddWithValue("@size", vectorCacheSize);
+        await trim.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Keeps the chunk count (N of the IDF) current and bumps the generation other store instances watch.</summary>
     private static async Task RecordChangeAsync(SqliteTransaction transaction, int chunkDelta, CancellationToken cancellationToken)
     {
@@ -211,7 +271,7 @@ internal static class DocumentWriter
         await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private static SqliteCommand Command(SqliteTransaction transaction, string sql)
+    internal static SqliteCommand Command(SqliteTransaction transaction, string sql)
     {
         var command = transaction.Connection!.CreateCommand();
         command.Transaction = transaction;

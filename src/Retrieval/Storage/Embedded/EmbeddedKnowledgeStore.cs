@@ -13,10 +13,11 @@ namespace KnowledgeQa.Retrieval.Storage.Embedded;
 /// over the postings. Safe for concurrent searches and writes within one process; writes are
 /// serialised and each document write is one transaction.
 /// </summary>
-public sealed class EmbeddedKnowledgeStore : IKnowledgeStore
+public sealed partial class EmbeddedKnowledgeStore : IKnowledgeStore
 {
     private readonly string _path;
     private readonly string _connectionString;
+    private readonly EmbeddedStoreOptions _options;
     private readonly SemaphoreSlim _openGate = new(1, 1);
     // Serialises writes, and dense-index loads against writes, so the index always mirrors one committed state.
     private readonly SemaphoreSlim _writeGate = new(1, 1);
@@ -36,12 +37,16 @@ public sealed class EmbeddedKnowledgeStore : IKnowledgeStore
         {
             throw new InvalidOptionException("EmbeddedStoreOptions.Path is empty: give the SQLite file of the store, for example \"data/knowledge.db\".");
         }
+        options.Validate();
+        _options = options;
         _path = System.IO.Path.GetFullPath(options.Path);
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = _path,
             Mode = SqliteOpenMode.ReadWriteCreate,
             Pooling = true,
+            // How long one statement waits for another process's lock; writes retry on top (BusyRetry).
+            DefaultTimeout = BusyRetry.AttemptTimeoutSeconds(options.BusyTimeout),
         }.ToString();
     }
 
@@ -99,15 +104,17 @@ public sealed class EmbeddedKnowledgeStore : IKnowledgeStore
         return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? RowMapping.ReadDocument(reader) : null;
     }
 
-    public async Task UpsertDocumentAsync(StoredDocument document, IReadOnlyList<IndexedChunk> chunks, CancellationToken cancellationToken = default)
+    public async Task<DocumentWriteResult> UpsertDocumentAsync(StoredDocument document, IReadOnlyList<IndexedChunk> chunks, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(document);
         ArgumentNullException.ThrowIfNull(chunks);
         await EnsureOpenAsync(cancellationToken).ConfigureAwait(false);
         ValidateChunks(document, chunks);
-        await WriteAsync(
-            async transaction => await DocumentWriter.UpsertAsync(transaction, document, chunks, AfterChunkWritten, cancellationToken).ConfigureAwait(false),
+        var outcome = await WriteAsync(
+            async transaction => await DocumentWriter.UpsertAsync(
+                transaction, document, chunks, _options.DeletedVectorCacheSize, AfterChunkWritten, cancellationToken).ConfigureAwait(false),
             cancellationToken).ConfigureAwait(false);
+        return outcome!.Result;
     }
 
     public async Task<bool> DeleteDocumentAsync(string documentId, CancellationToken cancellationToken = default)
@@ -115,8 +122,8 @@ public sealed class EmbeddedKnowledgeStore : IKnowledgeStore
         ArgumentNullException.ThrowIfNull(documentId);
         await EnsureOpenAsync(cancellationToken).ConfigureAwait(false);
         return await WriteAsync(
-            transaction => DocumentWriter.DeleteAsync(transaction, documentId, cancellationToken),
-            cancellationToken).ConfigureAwait(false);
+            transaction => DocumentWriter.DeleteAsync(transaction, documentId, _options.DeletedVectorCacheSize, cancellationToken),
+            cancellationToken).ConfigureAwait(false) is not null;
     }
 
     public async IAsyncEnumerable<StoredDocument> ListDocumentsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -274,23 +281,30 @@ public sealed class EmbeddedKnowledgeStore : IKnowledgeStore
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>Runs one document write in a transaction and mirrors the committed change in the dense index.</summary>
-    private async Task<bool> WriteAsync(Func<SqliteTransaction, Task<WriteOutcome?>> write, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs one document write in a transaction and mirrors the committed change in the dense index.
+    /// A store another process holds is retried with backoff; a full disk and a store that stays
+    /// busy become <see cref="StoreFullException"/> and <see cref="StoreBusyException"/>.
+    /// </summary>
+    private async Task<WriteOutcome?> WriteAsync(Func<SqliteTransaction, Task<WriteOutcome?>> write, CancellationToken cancellationToken)
     {
         await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await ExecuteAsync(connection, WriterPragmas, cancellationToken).ConfigureAwait(false);
-            try
+            return await RunWithStoreErrorsAsync(async () =>
             {
-                return await WriteInTransactionAsync(connection, write, cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                // Pooled connections keep their settings: give the memory back for readers.
-                await ExecuteAsync(connection, ReaderPragmas, CancellationToken.None).ConfigureAwait(false);
-            }
+                await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                await ExecuteAsync(connection, WriterPragmas, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    return await WriteInTransactionAsync(connection, write, cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    // Pooled connections keep their settings: give the memory back for readers.
+                    await ExecuteAsync(connection, ReaderPragmas, CancellationToken.None).ConfigureAwait(false);
+                }
+            }, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -298,7 +312,7 @@ public sealed class EmbeddedKnowledgeStore : IKnowledgeStore
         }
     }
 
-    private async Task<bool> WriteInTransactionAsync(SqliteConnection connection, Func<SqliteTransaction, Task<WriteOutcome?>> write, CancellationToken cancellationToken)
+    private async Task<WriteOutcome?> WriteInTransactionAsync(SqliteConnection connection, Func<SqliteTransaction, Task<WriteOutcome?>> write, CancellationToken cancellationToken)
     {
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         var generationBefore = await ReadMetaNumberAsync(connection, StoreSchema.GenerationKey, cancellationToken, transaction).ConfigureAwait(false);
@@ -315,11 +329,15 @@ public sealed class EmbeddedKnowledgeStore : IKnowledgeStore
         }
         if (outcome is null)
         {
-            return false;
+            return null;
         }
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        ApplyToDenseIndex(outcome, generationBefore);
-        return true;
+        // An unchanged document touched no chunk and left the generation where it was.
+        if (outcome.Result != DocumentWriteResult.Unchanged)
+        {
+            ApplyToDenseIndex(outcome, generationBefore);
+        }
+        return outcome;
     }
 
     private void ApplyToDenseIndex(WriteOutcome outcome, long generationBefore)
@@ -564,31 +582,39 @@ public sealed class EmbeddedKnowledgeStore : IKnowledgeStore
             {
                 Directory.CreateDirectory(directory);
             }
-            await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            // Set up only a new file: the setup statements take the write lock, which would make
-            // opening wait for another process's ingest to finish.
-            if (!await HasSchemaAsync(connection, cancellationToken).ConfigureAwait(false))
+            await RunWithStoreErrorsAsync(async () =>
             {
-                await using var setup = connection.CreateCommand();
-                setup.CommandText = $"""
-                    PRAGMA journal_mode = WAL;
-                    {StoreSchema.Create}
-                    INSERT OR IGNORE INTO meta (key, value) VALUES
-                        ('{StoreSchema.SchemaVersionKey}', '{StoreSchema.Version}'),
-                        ('{StoreSchema.ChunkCountKey}', '0'),
-                        ('{StoreSchema.GenerationKey}', '0'),
-                        ('{StoreSchema.MaxWeightKey}', '0'),
-                        ('{StoreSchema.MinWeightKey}', '0');
-                    """;
-                await setup.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-            var version = await ReadMetaNumberAsync(connection, StoreSchema.SchemaVersionKey, cancellationToken).ConfigureAwait(false);
-            if (version > StoreSchema.Version)
-            {
-                throw new KnowledgeStoreException(
-                    $"The store '{_path}' has schema version {version}, newer than this KnowledgeQa understands ({StoreSchema.Version}): upgrade KnowledgeQa.");
-            }
-            (_dimensions, _embeddingModel) = await ReadModelAsync(connection, cancellationToken).ConfigureAwait(false);
+                await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                // Set up only a new file: the setup statements take the write lock, which would make
+                // opening wait for another process's ingest to finish.
+                if (!await HasSchemaAsync(connection, cancellationToken).ConfigureAwait(false))
+                {
+                    await using var setup = connection.CreateCommand();
+                    setup.CommandText = $"""
+                        PRAGMA journal_mode = WAL;
+                        {StoreSchema.Create}
+                        INSERT OR IGNORE INTO meta (key, value) VALUES
+                            ('{StoreSchema.SchemaVersionKey}', '{StoreSchema.Version}'),
+                            ('{StoreSchema.ChunkCountKey}', '0'),
+                            ('{StoreSchema.GenerationKey}', '0'),
+                            ('{StoreSchema.MaxWeightKey}', '0'),
+                            ('{StoreSchema.MinWeightKey}', '0');
+                        """;
+                    await setup.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+                var version = await ReadMetaNumberAsync(connection, StoreSchema.SchemaVersionKey, cancellationToken).ConfigureAwait(false);
+                if (version > StoreSchema.Version)
+                {
+                    throw new KnowledgeStoreException(
+                        $"The store '{_path}' has schema version {version}, newer than this KnowledgeQa understands ({StoreSchema.Version}): upgrade KnowledgeQa.");
+                }
+                if (version < StoreSchema.Version)
+                {
+                    await MigrateAsync(connection, version, cancellationToken).ConfigureAwait(false);
+                }
+                (_dimensions, _embeddingModel) = await ReadModelAsync(connection, cancellationToken).ConfigureAwait(false);
+                return true;
+            }, cancellationToken).ConfigureAwait(false);
             _opened = true;
         }
         catch (SqliteException e)
@@ -633,6 +659,7 @@ public sealed class EmbeddedKnowledgeStore : IKnowledgeStore
             await using var pragmas = connection.CreateCommand();
             pragmas.CommandText = "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;";
             await pragmas.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await PrepareConnectionAsync(connection, cancellationToken).ConfigureAwait(false);
             return connection;
         }
         catch

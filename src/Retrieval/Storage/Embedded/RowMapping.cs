@@ -8,7 +8,7 @@ namespace KnowledgeQa.Retrieval.Storage.Embedded;
 /// <summary>Column lists and readers that turn rows back into documents and chunks.</summary>
 internal static class RowMapping
 {
-    public const string DocumentColumns = "d.id, d.source, d.title, d.content_hash, d.tags, d.tenant, d.chunk_count, d.ingested_at";
+    public const string DocumentColumns = "d.id, d.source, d.title, d.content_hash, d.tags, d.tenant, d.chunk_count, d.ingested_at, d.source_name, d.file_fingerprint";
 
     /// <summary>Chunk columns; the document id comes from the joined documents row.</summary>
     public const string ChunkColumns = "c.id, d.id, c.idx, c.text, c.start_offset, c.end_offset, c.headings, c.page, c.token_count";
@@ -24,7 +24,9 @@ internal static class RowMapping
         Tags = DeserializeStrings(reader.GetString(first + 4)),
         Tenant = reader.IsDBNull(first + 5) ? null : reader.GetString(first + 5),
         ChunkCount = reader.GetInt32(first + 6),
-        IngestedAt = DateTimeOffset.Parse(reader.GetString(first + 7), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
+        IngestedAt = ParseTime(reader.GetString(first + 7)),
+        SourceName = reader.IsDBNull(first + 8) ? null : reader.GetString(first + 8),
+        FileFingerprint = reader.IsDBNull(first + 9) ? null : reader.GetString(first + 9),
     };
 
     public static Chunk ReadChunk(SqliteDataReader reader, int first = 0) => new()
@@ -45,4 +47,6 @@ internal static class RowMapping
     public static string[] DeserializeStrings(string json) => JsonSerializer.Deserialize<string[]>(json) ?? [];
 
     public static string FormatTime(DateTimeOffset time) => time.ToString("O", CultureInfo.InvariantCulture);
+
+    public static DateTimeOffset ParseTime(string text) => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
 }

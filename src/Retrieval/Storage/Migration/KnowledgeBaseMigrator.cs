@@ -99,6 +99,8 @@ public sealed class KnowledgeBaseMigrator
         // Refuses a target built for another model or vector size, with the store's own message.
         await _target.InitializeAsync(sourceStatistics.Dimensions, model, cancellationToken).ConfigureAwait(false);
 
+        await CopySyncRecordsAsync(cancellationToken).ConfigureAwait(false);
+
         int done = 0, copied = 0, skipped = 0, chunksCopied = 0, chunksSkipped = 0;
         await foreach (var document in _source.ListDocumentsAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -148,5 +150,27 @@ public sealed class KnowledgeBaseMigrator
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// Source bindings and remembered failures travel with the documents, so that ingesting a folder
+    /// into the target keeps its ids and tells old failures from new ones as the source did.
+    /// </summary>
+    private async Task CopySyncRecordsAsync(CancellationToken cancellationToken)
+    {
+        var names = new List<string?> { null };
+        await foreach (var source in _source.ListSourcesAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await _target.BindSourceAsync(source, replace: true, cancellationToken).ConfigureAwait(false);
+            names.Add(source.Name);
+        }
+
+        foreach (var name in names)
+        {
+            foreach (var failure in await _source.ListFailuresAsync(name, cancellationToken).ConfigureAwait(false))
+            {
+                await _target.RecordFailureAsync(failure, cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 }

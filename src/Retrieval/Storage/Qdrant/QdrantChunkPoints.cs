@@ -32,6 +32,7 @@ internal static class QdrantChunkPoints
         payload[PayloadFields.ChunkId] = Payload.Str(chunk.Id);
         payload[PayloadFields.Index] = Payload.Int(chunk.Index);
         payload[PayloadFields.Text] = Payload.Str(chunk.Text);
+        payload[PayloadFields.TextHash] = Payload.Str(indexed.TextHash);
         payload[PayloadFields.Start] = Payload.Int(chunk.Start);
         payload[PayloadFields.End] = Payload.Int(chunk.End);
         payload[PayloadFields.Headings] = Payload.List(chunk.Headings);

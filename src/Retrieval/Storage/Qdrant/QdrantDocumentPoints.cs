@@ -17,6 +17,17 @@ internal static class QdrantDocumentPoints
         payload[PayloadFields.Kind] = Payload.Str(PayloadFields.DocumentKind);
         WriteDocumentFields(payload, document);
         payload[PayloadFields.ChunkCount] = Payload.Int(document.ChunkCount);
+        // Sync fields live on the record only: chunk points never need them.
+        if (document.SourceName is { } sourceName)
+        {
+            payload[PayloadFields.SourceName] = Payload.Str(sourceName);
+        }
+
+        if (document.FileFingerprint is { } fingerprint)
+        {
+            payload[PayloadFields.FileFingerprint] = Payload.Str(fingerprint);
+        }
+
         // Round-trip format: keeps the offset and every tick.
         payload[PayloadFields.IngestedAt] = Payload.Str(document.IngestedAt.ToString("O", CultureInfo.InvariantCulture));
         return point;
@@ -41,6 +52,7 @@ internal static class QdrantDocumentPoints
         {
             payload[PayloadFields.Tenant] = Payload.Str(tenant);
         }
+
     }
 
     public static StoredDocument ToDocument(PointId id, MapField<string, Value> payload)
@@ -55,6 +67,8 @@ internal static class QdrantDocumentPoints
             Tags = Payload.Strings(payload, PayloadFields.Tags),
             Tenant = Payload.String(payload, PayloadFields.Tenant),
             ChunkCount = (int)(Payload.Integer(payload, PayloadFields.ChunkCount) ?? 0),
+            SourceName = Payload.String(payload, PayloadFields.SourceName),
+            FileFingerprint = Payload.String(payload, PayloadFields.FileFingerprint),
             IngestedAt = ingestedAt is null
                 ? default
                 : DateTimeOffset.Parse(ingestedAt, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind),
@@ -77,7 +91,7 @@ internal static class QdrantDocumentPoints
         (int)(Payload.Integer(payload, PayloadFields.LayoutVersion) ?? 0));
 
     // The documents collection has one unnamed 1-d vector that is never searched; Qdrant needs a value.
-    private static PointStruct NewPoint(PointId id)
+    internal static PointStruct NewPoint(PointId id)
     {
         var vector = new Vector { Dense = new DenseVector { Data = { 1f } } };
         return new PointStruct { Id = id, Vectors = new Vectors { Vector = vector } };

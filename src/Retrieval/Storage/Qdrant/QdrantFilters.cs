@@ -54,7 +54,7 @@ internal static class QdrantFilters
 
     public static Filter DocumentRecords() => new() { Must = { Keyword(PayloadFields.Kind, PayloadFields.DocumentKind) } };
 
-    private static Condition Keyword(string key, string value) =>
+    internal static Condition Keyword(string key, string value) =>
         new() { Field = new FieldCondition { Key = key, Match = new Match { Keyword = value } } };
 
     private static Condition AnyOf(string key, IEnumerable<string> values)

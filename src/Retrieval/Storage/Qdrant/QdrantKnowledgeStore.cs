@@ -20,7 +20,7 @@ namespace KnowledgeQa.Retrieval.Storage.Qdrant;
 /// content hash (or none) is what the store reports, so the next ingest redoes the document; all
 /// steps are idempotent.
 /// </remarks>
-public sealed class QdrantKnowledgeStore : IKnowledgeStore
+public sealed partial class QdrantKnowledgeStore : IKnowledgeStore
 {
     private const uint ScrollPageSize = 256;
 
@@ -137,26 +137,10 @@ public sealed class QdrantKnowledgeStore : IKnowledgeStore
         return points.Count == 0 ? null : QdrantDocumentPoints.ToDocument(points[0].Id, points[0].Payload);
     }
 
-    public async Task UpsertDocumentAsync(StoredDocument document, IReadOnlyList<IndexedChunk> chunks, CancellationToken cancellationToken = default)
+    /// <summary>Writes a document's chunk points and record (the caller decided it must be written; see QdrantKnowledgeStore.Sync.cs).</summary>
+    private async Task WriteDocumentPointsAsync(StoredDocument document, IReadOnlyList<IndexedChunk> chunks, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(document);
-        ArgumentNullException.ThrowIfNull(chunks);
-        var metadata = _metadata ?? throw new InvalidOperationException("Call InitializeAsync before writing to the Qdrant store.");
-        foreach (var indexed in chunks)
-        {
-            if (indexed.Chunk.DocumentId != document.Id)
-            {
-                throw new ArgumentException(
-                    $"Chunk {indexed.Chunk.Id} belongs to document '{indexed.Chunk.DocumentId}', not '{document.Id}'.", nameof(chunks));
-            }
-
-            if (indexed.Vector.Length != metadata.Dimensions)
-            {
-                throw new KnowledgeStoreException(string.Create(CultureInfo.InvariantCulture,
-                    $"Chunk {indexed.Chunk.Index} of '{document.Id}' has a {indexed.Vector.Length}-dimensional vector but Qdrant collection '{Chunks}' holds {metadata.Dimensions}: embed with the model the collection was created for, or use another --collection."));
-            }
-        }
-
+        ValidateChunks(document, chunks);
         var record = document with { ChunkCount = chunks.Count };
         var points = chunks.Select(c => QdrantChunkPoints.ToPoint(record, c)).ToList();
         var written = 0;
@@ -177,6 +161,26 @@ public sealed class QdrantKnowledgeStore : IKnowledgeStore
         // Last: the record is what says "this document is stored with this content hash".
         await UpsertPointsAsync(Records, [QdrantDocumentPoints.ToPoint(record)], $"writing the record of document '{document.Id}'", cancellationToken)
             .ConfigureAwait(false);
+    }
+
+    /// <summary>Refuses chunks of another document or vectors of another size before anything is sent.</summary>
+    private void ValidateChunks(StoredDocument document, IReadOnlyList<IndexedChunk> chunks)
+    {
+        var metadata = _metadata ?? throw new InvalidOperationException("Call InitializeAsync before writing to the Qdrant store.");
+        foreach (var indexed in chunks)
+        {
+            if (indexed.Chunk.DocumentId != document.Id)
+            {
+                throw new ArgumentException(
+                    $"Chunk {indexed.Chunk.Id} belongs to document '{indexed.Chunk.DocumentId}', not '{document.Id}'.", nameof(chunks));
+            }
+
+            if (indexed.Vector.Length != metadata.Dimensions)
+            {
+                throw new KnowledgeStoreException(string.Create(CultureInfo.InvariantCulture,
+                    $"Chunk {indexed.Chunk.Index} of '{document.Id}' has a {indexed.Vector.Length}-dimensional vector but Qdrant collection '{Chunks}' holds {metadata.Dimensions}: embed with the model the collection was created for, or use another --collection."));
+            }
+        }
     }
 
     public async Task<bool> DeleteDocumentAsync(string documentId, CancellationToken cancellationToken = default)

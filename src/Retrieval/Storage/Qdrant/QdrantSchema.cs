@@ -21,10 +21,10 @@ internal static class QdrantSchema
     public const int LayoutVersion = 1;
 
     /// <summary>The keyword-indexed payload fields of chunk points (filters run on them).</summary>
-    public static IReadOnlyList<string> ChunkIndexedFields { get; } = [PayloadFields.DocumentId, PayloadFields.Tags, PayloadFields.Tenant];
+    public static IReadOnlyList<string> ChunkIndexedFields { get; } = [PayloadFields.DocumentId, PayloadFields.Tags, PayloadFields.Tenant, PayloadFields.TextHash];
 
     /// <summary>The keyword-indexed payload fields of the documents collection.</summary>
-    public static IReadOnlyList<string> DocumentIndexedFields { get; } = [PayloadFields.Kind];
+    public static IReadOnlyList<string> DocumentIndexedFields { get; } = [PayloadFields.Kind, PayloadFields.SourceName];
 
     public static CreateCollection ChunkCollection(QdrantStoreOptions options, int dimensions)
     {
@@ -185,7 +185,22 @@ internal static class PayloadFields
     public const string EmbeddingModel = "embedding_model";
     public const string Dimensions = "dimensions";
     public const string LayoutVersion = "layout_version";
+    /// <summary>The chunk text's hash: vectors are reused by it (keyword-indexed on chunk points).</summary>
+    public const string TextHash = "text_hash";
+    public const string SourceName = "source_name";
+    public const string FileFingerprint = "file_fingerprint";
+    public const string SourceKind = "source_kind";
+    public const string Root = "root";
+    public const string BoundAt = "bound_at";
+    public const string Path = "path";
+    public const string FileHash = "file_hash";
+    public const string Reason = "reason";
+    public const string FailedAt = "failed_at";
 
     public const string DocumentKind = "document";
     public const string MetadataKind = "store";
+    /// <summary>A source binding (name to root) in the documents collection.</summary>
+    public const string SourceRecordKind = "source";
+    /// <summary>A remembered ingest failure in the documents collection.</summary>
+    public const string FailureKind = "failure";
 }

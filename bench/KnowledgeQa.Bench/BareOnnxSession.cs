@@ -1,0 +1,76 @@
+using KnowledgeQa.Retrieval.Embeddings;
+using Microsoft.ML.OnnxRuntime;
+
+namespace KnowledgeQa.Bench;
+
+/// <summary>
+/// The baseline of the embedding figures: ONNX Runtime as a user would call it directly, on the same ONNX
+/// file the generator runs (the unpacked bundled model or its int8 variant), with the inputs prepared up front
+/// (the generator's token ids, right-padded batches in its order, longest first) and outputs left to ONNX
+/// Runtime. It does nothing but the Run calls, so ours / bare is the generator's overhead.
+/// </summary>
+internal sealed class BareOnnxSession : IDisposable
+{
+    private readonly InferenceSession _session;
+    private readonly List<(long[] Ids, long[] Mask, long[] Types, long[] Shape)> _batches = [];
+    private readonly string[] _inputNames = ["input_ids", "attention_mask", "token_type_ids"];
+    private readonly string[] _outputNames;
+
+    private BareOnnxSession(string modelFile, string provider, int threads, int batchSize, int padding, int[][] ids, int callSize)
+    {
+        using var sessionOptions = new SessionOptions
+        {
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+        };
+        if (provider == "cuda")
+            sessionOptions.AppendExecutionProvider_CUDA(0);
+        if (threads > 0)
+            sessionOptions.IntraOpNumThreads = threads;
+        _session = new InferenceSession(modelFile, sessionOptions);
+        if (!_session.InputMetadata.ContainsKey("token_type_ids"))
+            _inputNames = ["input_ids", "attention_mask"];
+        _outputNames = [_session.OutputMetadata.ContainsKey("last_hidden_state") ? "last_hidden_state" : _session.OutputMetadata.Keys.First()];
+
+        // The generator sorts the inputs of each call longest first and batches them; so does this.
+        var order = Enumerable.Range(0, ids.Length).Chunk(callSize)
+            .SelectMany(call => call.OrderByDescending(i => ids[i].Length).Chunk(batchSize));
+        foreach (var batch in order)
+        {
+            var length = batch.Max(i => ids[i].Length);
+            var inputIds = new long[batch.Length * length];
+            var mask = new long[batch.Length * length];
+            for (var r = 0; r < batch.Length; r++)
+            {
+                var row = ids[batch[r]];
+                for (var t = 0; t < length; t++)
+                {
+                    inputIds[r * length + t] = t < row.Length ? row[t] : padding;
+                    mask[r * length + t] = t < row.Length ? 1 : 0;
+                }
+            }
+            _batches.Add((inputIds, mask, new long[batch.Length * length], [batch.Length, length]));
+        }
+    }
+
+    /// <summary>A bare session on the file <paramref name="generator"/> loaded, fed <paramref name="ids"/> in calls of <paramref name="callSize"/>.</summary>
+    public static BareOnnxSession For(OnnxEmbeddingGenerator generator, int[][] ids, int threads, int batchSize, int callSize = int.MaxValue) =>
+        new(generator.LoadReport.ModelFile
+                ?? throw new InvalidOperationException("the benchmark needs the model cache (EmbeddingOptions.UseCache)"),
+            generator.LoadReport.ExecutionProvider, threads, batchSize, ((EmbeddingTokenizer)generator.TokenCounter).PaddingTokenId, ids, callSize);
+
+    public void Run()
+    {
+        using var runOptions = new RunOptions();
+        foreach (var (ids, mask, types, shape) in _batches)
+        {
+            using var idsValue = OrtValue.CreateTensorValueFromMemory(ids, shape);
+            using var maskValue = OrtValue.CreateTensorValueFromMemory(mask, shape);
+            using var typesValue = OrtValue.CreateTensorValueFromMemory(types, shape);
+            OrtValue[] inputs = _inputNames.Length == 3 ? [idsValue, maskValue, typesValue] : [idsValue, maskValue];
+            using var outputs = _session.Run(runOptions, _inputNames, inputs, _outputNames);
+        }
+    }
+
+    public void Dispose() => _session.Dispose();
+}

@@ -1,0 +1,71 @@
+using KnowledgeQa.Retrieval.Chunking;
+using KnowledgeQa.Retrieval.Documents;
+using KnowledgeQa.Retrieval.Embeddings;
+using KnowledgeQa.Retrieval.Evaluation;
+using KnowledgeQa.Retrieval.Ingestion;
+using KnowledgeQa.Retrieval.Lexical;
+using KnowledgeQa.Retrieval.Search;
+using KnowledgeQa.Retrieval.Storage;
+using KnowledgeQa.Retrieval.Storage.Embedded;
+
+namespace KnowledgeQa.Bench;
+
+/// <summary>
+/// Does int8 keep retrieval quality? SciFact's development half (DATA/scifact) ingested once per precision
+/// through the real pipeline, then nDCG@10 (and recall@10) of dense and hybrid search, as `kqa eval retrieval`
+/// measures them. The bar: int8 within 0.005 nDCG@10 of fp32 in both modes.
+/// </summary>
+internal static class QualityCheck
+{
+    private const double Tolerance = 0.005;
+
+    public static async Task RunAsync(string data, IReadOnlyDictionary<EmbeddingPrecision, OnnxEmbeddingGenerator> generators, int queryLimit)
+    {
+        var folder = Path.Combine(data, "scifact");
+        if (!Directory.Exists(folder))
+        {
+            Console.WriteLine($"quality check skipped: no {folder}");
+            return;
+        }
+        var dataset = RetrievalDataset.Load(folder, queryLimit > 0 ? queryLimit : null);
+        Console.WriteLine();
+        Console.WriteLine($"quality: {dataset.Name}, {dataset.Documents.Count} documents, {dataset.Queries.Count} queries (development half)");
+
+        var results = new Dictionary<(EmbeddingPrecision, SearchMode), RetrievalMetrics>();
+        foreach (var (precision, generator) in generators)
+        {
+            var store = Path.Combine(Path.GetTempPath(), $"kqa-bench-quality-{Guid.NewGuid():N}");
+            try
+            {
+                await using var knowledge = new EmbeddedKnowledgeStore(new EmbeddedStoreOptions { Path = Path.Combine(store, "knowledge.db") });
+                var chunking = new ChunkingOptions();
+                var lexical = new Bm25SparseEncoder(new Bm25Options());
+                var pipeline = new IngestionPipeline(DocumentReaderRegistry.CreateDefault(), new TextChunker(generator.TokenCounter, chunking),
+                    chunking, generator, lexical, knowledge, new EmbeddingModelInfo(generator.ModelId, generator.Dimensions));
+                var watch = System.Diagnostics.Stopwatch.StartNew();
+                var summary = await pipeline.IngestDocumentsAsync(dataset.Documents);
+                Console.WriteLine($"  {generator.ModelId}: {summary.Chunks} chunks ingested in {watch.Elapsed.TotalSeconds:0} s " +
+                                  $"({summary.Chunks / watch.Elapsed.TotalSeconds:0.0} chunks/s, load {LoadAverage.Read()})");
+                var evaluator = new RetrievalEvaluator(new KnowledgeRetriever(generator, lexical, knowledge));
+                foreach (var mode in new[] { SearchMode.Dense, SearchMode.Hybrid })
+                    results[(precision, mode)] = await evaluator.EvaluateAsync(dataset.Queries, mode);
+            }
+            finally
+            {
+                if (Directory.Exists(store))
+                    Directory.Delete(store, recursive: true);
+            }
+        }
+
+        Console.WriteLine("| mode | fp32 nDCG@10 | int8 nDCG@10 | difference | fp32 recall@10 | int8 recall@10 | within 0.005 |");
+        Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- |");
+        foreach (var mode in new[] { SearchMode.Dense, SearchMode.Hybrid })
+        {
+            var fp32 = results[(EmbeddingPrecision.Float32, mode)];
+            var int8 = results[(EmbeddingPrecision.Int8, mode)];
+            var difference = int8.NdcgAt10 - fp32.NdcgAt10;
+            Console.WriteLine($"| {mode.ToString().ToLowerInvariant()} | {fp32.NdcgAt10:0.0000} | {int8.NdcgAt10:0.0000} | {difference:+0.0000;-0.0000;0.0000} | " +
+                              $"{fp32.RecallAt10:0.000} | {int8.RecallAt10:0.000} | {(Math.Abs(difference) <= Tolerance || difference > 0 ? "yes" : "NO")} |");
+        }
+    }
+}

@@ -1,0 +1,277 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+
+namespace KnowledgeQa.Bench;
+
+/// <summary>
+/// Start-up of the real kqa binary: cold processes of `kqa --version`, `kqa docs` and `kqa ask` (an English
+/// and a Chinese question) on the sample knowledge base, medians of --runs N (7), interleaved. In the same
+/// run, the same binary with one thing taken away each, so each saving shows as a ratio:
+/// the model cache off (no unpacked model file, no int8 file: everything derived at every start), float32
+/// instead of int8, and ReadyToRun code ignored (DOTNET_ReadyToRun=0: everything JIT-compiled).
+/// --baseline PATH adds another kqa (for example a build of an older commit) as the "before".
+/// Then the breakdown: <see cref="StartupProbe"/> in fresh processes, stage by stage, with the JIT time of each.
+/// Options: --kqa PATH (default: kqa on PATH, else the Release build under src/Cli), --baseline PATH, --runs N.
+/// </summary>
+internal static class StartupBenchmark
+{
+    private const string English = "How long does a full charge take?";
+    private const string Chinese = "電池充滿電需要多久？";
+
+    public static async Task RunAsync(string[] options)
+    {
+        var runs = BenchArgs.Int(options, "--runs", 7);
+        var kqa = BenchArgs.String(options, "--kqa") ?? FindKqa();
+        var baseline = BenchArgs.String(options, "--baseline");
+        var samples = Path.Combine(RepositoryRoot(), "samples", "docs");
+        var work = Path.Combine(Path.GetTempPath(), $"kqa-bench-startup-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(work);
+        Console.WriteLine($"load average at start: {LoadAverage.Read()}; {Environment.ProcessorCount} cores");
+        Console.WriteLine($"kqa: {kqa}{(baseline is null ? "" : $"; baseline: {baseline}")}");
+        try
+        {
+            // Stores for each variant, ingested by the binary itself (not timed); then one ask warms the cache.
+            var int8Store = Path.Combine(work, "int8");
+            var fp32Store = Path.Combine(work, "fp32");
+            await RunKqaAsync(kqa, ["--data", int8Store, "--embedding-precision", "int8", "ingest", samples], []);
+            await RunKqaAsync(kqa, ["--data", fp32Store, "--embedding-precision", "fp32", "ingest", samples], []);
+            await RunKqaAsync(kqa, ["--data", int8Store, "--embedding-precision", "int8", "ask", English], []);
+            await RunKqaAsync(kqa, ["--data", fp32Store, "--embedding-precision", "fp32", "ask", English], []);
+
+            var cases = new List<(string Name, string Program, string[] Args, Dictionary<string, string> Environment)>
+            {
+                ("kqa --version", kqa, ["--version"], []),
+                ("kqa docs", kqa, ["--data", int8Store, "docs"], []),
+                ("kqa ask (English)", kqa, ["--data", int8Store, "--embedding-precision", "int8", "ask", English], []),
+                ("kqa ask (Chinese: jieba loads)", kqa, ["--data", int8Store, "--embedding-precision", "int8", "ask", Chinese], []),
+                ("ask, fp32 model", kqa, ["--data", fp32Store, "--embedding-precision", "fp32", "ask", English], []),
+                ("ask, model cache off", kqa, ["--data", int8Store, "--embedding-precision", "int8", "ask", English], new() { ["KQA__Embedding__UseCache"] = "false" }),
+                ("ask, fp32 + cache off (model from the resource, graph optimised at start)", kqa,
+                    ["--data", fp32Store, "--embedding-precision", "fp32", "ask", English], new() { ["KQA__Embedding__UseCache"] = "false" }),
+                ("ask, ReadyToRun code ignored (all JIT)", kqa, ["--data", int8Store, "--embedding-precision", "int8", "ask", English], new() { ["DOTNET_ReadyToRun"] = "0" }),
+                ("ask, TieredPGO off", kqa, ["--data", int8Store, "--embedding-precision", "int8", "ask", English], new() { ["DOTNET_TieredPGO"] = "0" }),
+            };
+            if (baseline is not null)
+            {
+                var baselineStore = Path.Combine(work, "baseline");
+                await RunKqaAsync(baseline, ["--data", baselineStore, "ingest", samples], []);
+                cases.Add(("baseline kqa ask", baseline, ["--data", baselineStore, "ask", English], []));
+            }
+
+            var times = cases.ToDictionary(c => c.Name, _ => new List<double>());
+            for (var r = 0; r < runs; r++)
+            {
+                foreach (var (name, program, args, environment) in cases)
+                    times[name].Add(await RunKqaAsync(program, args, environment));
+            }
+
+            var reference = Stats.Median(times["kqa ask (English)"]);
+            Console.WriteLine();
+            Console.WriteLine($"| command ({runs} cold processes each) | median wall | vs kqa ask | runs (s) |");
+            Console.WriteLine("| --- | --- | --- | --- |");
+            foreach (var (name, _, _, _) in cases)
+            {
+                var median = Stats.Median(times[name]);
+                Console.WriteLine($"| {name} | {median:0.000} s | {median / reference:0.00}x | " +
+                                  $"{string.Join(" ", times[name].Select(t => t.ToString("0.00", CultureInfo.InvariantCulture)))} |");
+            }
+
+            await StartupProbe.ReportAsync(int8Store, runs, English);
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+        Console.WriteLine($"load average at end: {LoadAverage.Read()}");
+    }
+
+    /// <summary>Runs kqa to its end and returns the wall time in seconds; a failure stops the benchmark.</summary>
+    internal static async Task<double> RunKqaAsync(string program, string[] args, Dictionary<string, string> environment)
+    {
+        var start = program.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)
+            ? new ProcessStartInfo("dotnet") { ArgumentList = { program } }
+            : new ProcessStartInfo(program);
+        foreach (var arg in args)
+            start.ArgumentList.Add(arg);
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("KQA__", StringComparison.Ordinal)).ToList())
+            start.Environment.Remove(key);
+        foreach (var (key, value) in environment)
+            start.Environment[key] = value;
+
+        var watch = Stopwatch.StartNew();
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        watch.Stop();
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"{program} {string.Join(' ', args)} exited {process.ExitCode}: {await stderr}{await stdout}");
+        return watch.Elapsed.TotalSeconds;
+    }
+
+    private static string FindKqa()
+    {
+        foreach (var folder in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator))
+        {
+            var candidate = Path.Combine(folder, "kqa");
+            if (File.Exists(candidate))
+                return candidate;
+        }
+        var built = Path.Combine(RepositoryRoot(), "src", "Cli", "bin", "Release", "net10.0", "kqa");
+        return File.Exists(built)
+            ? built
+            : throw new InvalidOperationException("No kqa on PATH and no Release build: run tools/install-kqa.sh or pass --kqa PATH.");
+    }
+
+    internal static string RepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "KnowledgeQa.sln")))
+                return directory.FullName;
+        }
+        return Directory.GetCurrentDirectory();
+    }
+}
+
+/// <summary>
+/// The stages of a cold `kqa ask` as the library runs them, timed inside a fresh process (this benchmark's own
+/// executable, started with "startup-probe"): runtime start, services, the embedding model (model file,
+/// session, tokenizer), jieba's dictionary, SQLite open, the first query embedding, the dense index load,
+/// the answer. Each stage also reports the JIT time it spent (System.Runtime.JitInfo). This process is not
+/// ReadyToRun-compiled, so its JIT share is higher than the installed tool's.
+/// </summary>
+internal static class StartupProbe
+{
+    public const string Command = "startup-probe";
+    private const string JiebaStage = "jieba dictionary (only when Chinese text comes; not part of an English ask)";
+
+    public static async Task ReportAsync(string store, int runs, string question)
+    {
+        var samples = new List<Dictionary<string, ProbeStage>>();
+        for (var r = 0; r < runs; r++)
+        {
+            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+            start.ArgumentList.Add(typeof(StartupProbe).Assembly.Location);
+            start.ArgumentList.Add(Command);
+            start.ArgumentList.Add(store);
+            start.ArgumentList.Add(question);
+            using var process = Process.Start(start)!;
+            var output = await process.StandardOutput.ReadToEndAsync();
+            var errors = await process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            if (process.ExitCode != 0)
+                throw new InvalidOperationException($"startup probe failed: {errors}");
+            samples.Add(JsonSerializer.Deserialize<List<ProbeStage>>(output, JsonOptions)!.ToDictionary(s => s.Stage));
+        }
+
+        Console.WriteLine();
+        Console.WriteLine($"Breakdown of a cold ask inside the library (median of {runs} fresh processes; JIT-compiled, not ReadyToRun):");
+        Console.WriteLine("| stage | wall ms | CPU ms (all threads) | JIT ms (all threads) |");
+        Console.WriteLine("| --- | --- | --- | --- |");
+        double total = 0, totalCpu = 0;
+        foreach (var stage in samples[0].Keys)
+        {
+            var ms = Stats.Median(samples.Select(s => s[stage].Ms));
+            var cpu = Stats.Median(samples.Select(s => s[stage].CpuMs));
+            if (stage != JiebaStage)
+            {
+                total += ms;
+                totalCpu += double.IsNaN(cpu) ? 0 : cpu;
+            }
+            Console.WriteLine($"| {stage} | {ms:0} | {Show(cpu)} | {Show(Stats.Median(samples.Select(s => s[stage].JitMs)))} |");
+        }
+        Console.WriteLine($"| total of an English ask | {total:0} | {totalCpu:0} | |");
+    }
+
+    private static readonly JsonSerializerOptions JsonOptions = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
+    private static string Show(double value) => double.IsNaN(value) ? "" : value.ToString("0", CultureInfo.InvariantCulture);
+
+    /// <summary>The probe itself, in its own process: prints the stages as JSON.</summary>
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var processStart = Process.GetCurrentProcess().StartTime.ToUniversalTime();
+        var stages = new List<ProbeStage>
+        {
+            new("runtime start to Main (host, runtime, this assembly)", (DateTime.UtcNow - processStart).TotalMilliseconds, double.NaN, 0),
+        };
+        var store = args[0];
+        var question = args[1];
+        var watch = new Stopwatch();
+        var jit = TimeSpan.Zero;
+        var cpu = TimeSpan.Zero;
+        using var self = Process.GetCurrentProcess();
+        TimeSpan Cpu()
+        {
+            self.Refresh();
+            return self.TotalProcessorTime;
+        }
+        stages[0] = stages[0] with { CpuMs = Cpu().TotalMilliseconds };
+        void Begin()
+        {
+            jit = System.Runtime.JitInfo.GetCompilationTime();
+            cpu = Cpu();
+            watch.Restart();
+        }
+        void End(string stage) =>
+            stages.Add(new ProbeStage(stage, watch.Elapsed.TotalMilliseconds, (System.Runtime.JitInfo.GetCompilationTime() - jit).TotalMilliseconds,
+                (Cpu() - cpu).TotalMilliseconds));
+
+        Begin();
+        var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection();
+        KnowledgeQa.Plugins.Hosting.ServiceCollectionExtensions.AddKnowledgeQa(services, o =>
+        {
+            o.DataDirectory = store;
+            o.Embedding.Precision = KnowledgeQa.Retrieval.Embeddings.EmbeddingPrecision.Int8;
+        });
+        await using var provider = Microsoft.Extensions.DependencyInjection.ServiceCollectionContainerBuilderExtensions.BuildServiceProvider(services);
+        T Get<T>() where T : notnull => Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<T>(provider);
+        End("configuration and services");
+
+        Begin();
+        var generator = Get<KnowledgeQa.Retrieval.Embeddings.OnnxEmbeddingGenerator>();
+        watch.Stop();
+        var report = generator.LoadReport;
+        var loadJit = (System.Runtime.JitInfo.GetCompilationTime() - jit).TotalMilliseconds;
+        var loadCpu = (Cpu() - cpu).TotalMilliseconds;
+        stages.Add(new ProbeStage("embedding model: tokenizer (vocabulary)", report.TokenizerTime.TotalMilliseconds, double.NaN, double.NaN));
+        stages.Add(new ProbeStage($"embedding model: model file ({(report.ModelFile is null ? "in memory" : "cached file")})",
+            report.ModelFileTime.TotalMilliseconds, double.NaN, double.NaN));
+        stages.Add(new ProbeStage("embedding model: ONNX Runtime session (graph, weights, optimisation)",
+            report.SessionTime.TotalMilliseconds, double.NaN, double.NaN));
+        stages.Add(new ProbeStage("embedding model: the rest (checks, metadata); JIT and CPU columns: the whole model load",
+            watch.Elapsed.TotalMilliseconds - report.TokenizerTime.TotalMilliseconds - report.ModelFileTime.TotalMilliseconds - report.SessionTime.TotalMilliseconds,
+            loadJit, loadCpu));
+
+        Begin();
+        var knowledge = Get<KnowledgeQa.Retrieval.Storage.IKnowledgeStore>();
+        await knowledge.GetStatisticsAsync();
+        End("SQLite open");
+
+        Begin();
+        var vector = (await generator.GenerateAsync([question]))[0].Vector;
+        End("first query embedding");
+
+        Begin();
+        await knowledge.SearchAsync(new KnowledgeQa.Retrieval.Storage.StoreQuery { Vector = vector, Mode = KnowledgeQa.Retrieval.Storage.SearchMode.Dense, Top = 5 });
+        End("dense index load and first search");
+
+        Begin();
+        await Get<KnowledgeQa.Agents.Answering.GroundedAnswerer>().AskAsync(question);
+        End("answer (hybrid search, extractive answer)");
+
+        Begin();
+        Get<KnowledgeQa.Retrieval.Lexical.ILexicalEncoder>().Tokenize("電池充電");
+        End(JiebaStage);
+
+        Console.WriteLine(JsonSerializer.Serialize(stages, JsonOptions));
+        return 0;
+    }
+
+    /// <summary>A stage's wall time, the JIT time and CPU time of the whole process meanwhile (NaN: not measured apart).</summary>
+    private sealed record ProbeStage(string Stage, double Ms, double JitMs, double CpuMs);
+}

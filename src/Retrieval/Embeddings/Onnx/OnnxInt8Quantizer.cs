@@ -1,0 +1,305 @@
+using System.Runtime.InteropServices;
+
+namespace KnowledgeQa.Retrieval.Embeddings.Onnx;
+
+/// <summary>
+/// Derives an int8 model from a float32 ONNX encoder by dynamic quantization, as ONNX Runtime's own
+/// quantize_dynamic does for MatMul: every MatMul whose second input is a constant float matrix becomes
+/// ONNX Runtime's DynamicQuantizeMatMul (com.microsoft), which quantizes the activations per call and
+/// multiplies in int8. The weights are quantized per output column, symmetric, to 7 bits: on x86 CPUs
+/// without VNNI the u8 x s8 kernel adds pairs of products in 16 bits, which 8-bit weights can overflow
+/// (ONNX Runtime's "reduce_range"); 7 bits cannot, and per-column scales keep the error small.
+/// Everything else in the graph (embeddings, attention, layer norms, activations) stays float32.
+/// </summary>
+/// <remarks>
+/// Written over the protobuf wire format (<see cref="ProtoWire"/>) rather than a full ONNX object model:
+/// only nodes and initializers are decoded; every other field is copied byte for byte, so the rewrite
+/// is safe for any BERT-family export and the output is deterministic (a cache key can rely on it).
+/// </remarks>
+internal static class OnnxInt8Quantizer
+{
+    /// <summary>Part of every cache key of a derived model: bump it whenever the output of <see cref="Quantize"/> changes.</summary>
+    public const string Version = "dqmm-s7-v1";
+
+    private const string MicrosoftDomain = "com.microsoft";
+    private const int QuantMax = 63;
+    // Small matrices (a classifier head, a projection to a handful of outputs) gain nothing.
+    private const long MinimumWeights = 16 * 1024;
+
+    // onnx.proto field numbers.
+    private const int ModelOpsetImport = 8, ModelGraph = 7;
+    private const int OpsetDomain = 1, OpsetVersion = 2;
+    private const int GraphNode = 1, GraphInitializer = 5, GraphOutput = 12;
+    private const int NodeInput = 1, NodeOutput = 2, NodeName = 3, NodeOpType = 4, NodeAttribute = 5, NodeDomain = 7;
+    private const int AttributeGraph = 6, AttributeGraphs = 11;
+    private const int TensorDims = 1, TensorDataType = 2, TensorFloatData = 4, TensorName = 8, TensorRawData = 9, TensorExternalData = 13;
+    private const int ValueInfoName = 1;
+    private const int FloatType = 1, Int8Type = 3;
+
+    /// <summary>The quantized model, and how many MatMuls were rewritten (0: the input had none to rewrite).</summary>
+    public static (byte[] Model, int QuantizedMatMuls) Quantize(ReadOnlyMemory<byte> model)
+    {
+        if (!BitConverter.IsLittleEndian)
+        {
+            throw new PlatformNotSupportedException("int8 quantization reads tensor bytes as little-endian floats.");
+        }
+
+        var modelFields = ProtoWire.ReadFields(model);
+        var graphs = modelFields.Where(f => f.Number == ModelGraph).ToList();
+        if (graphs.Count != 1)
+        {
+            throw new FormatException("the model has no graph (or more than one): not an ONNX model");
+        }
+        var graphFields = ProtoWire.ReadFields(graphs[0].Payload);
+
+        var initializers = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var field in graphFields.Where(f => f.Number == GraphInitializer))
+        {
+            var tensor = Tensor.Read(field.Payload);
+            initializers[tensor.Name] = tensor;
+        }
+        var nodes = graphFields.Where(f => f.Number == GraphNode).Select(f => Node.Read(f.Payload)).ToList();
+
+        // Names still read after the rewrite decide which float weights can be dropped. A node with a
+        // subgraph may read any outer name, so then nothing is dropped.
+        var keepAllInitializers = nodes.Any(n => n.HasSubgraph);
+        var uses = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var name in nodes.SelectMany(n => n.Inputs).Concat(GraphOutputs(graphFields)).Where(n => n.Length > 0))
+        {
+            uses[name] = uses.GetValueOrDefault(name) + 1;
+        }
+
+        var consumers = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+        for (var i = 0; i < nodes.Count; i++)
+        {
+            foreach (var input in nodes[i].Inputs)
+            {
+                if (!consumers.TryGetValue(input, out var list))
+                {
+                    consumers[input] = list = [];
+                }
+                list.Add(i);
+            }
+        }
+
+        var graphOutputs = GraphOutputs(graphFields).ToHashSet(StringComparer.Ordinal);
+        var rewritten = new Dictionary<int, byte[]>(); // node index -> new node
+        var removed = new HashSet<int>(); // bias Adds folded into the DynamicQuantizeMatMul before them
+        var added = new List<byte[]>();
+        var quantizedWeights = new Dictionary<string, (string Weights, string Scale)>(StringComparer.Ordinal);
+        for (var i = 0; i < nodes.Count; i++)
+        {
+            var node = nodes[i];
+            if (node.OpType != "MatMul" || node.Domain is not ("" or "ai.onnx") || node.Inputs.Count != 2 || node.Outputs.Count != 1
+                || initializers.ContainsKey(node.Inputs[0])
+                || !initializers.TryGetValue(node.Inputs[1], out var weight) || !weight.IsQuantizableMatrix)
+            {
+                continue;
+            }
+            if (!quantizedWeights.TryGetValue(weight.Name, out var names))
+            {
+                names = ($"{weight.Name}_int8", $"{weight.Name}_int8_scale");
+                added.AddRange(QuantizeColumns(weight, names));
+                quantizedWeights[weight.Name] = names;
+            }
+            uses[weight.Name]--;
+            // MatMul followed by the layer's bias Add: the bias goes into the quantized node, one pass less.
+            var result = node.Outputs[0];
+            string? bias = null;
+            if (consumers.TryGetValue(result, out var readers) && readers.Count == 1 && !graphOutputs.Contains(result)
+                && nodes[readers[0]] is { OpType: "Add", Domain: "" or "ai.onnx", Inputs.Count: 2, Outputs.Count: 1 } add
+                && add.Inputs.FirstOrDefault(x => x != result) is { } other
+                && initializers.TryGetValue(other, out var biasTensor) && biasTensor.DataType == FloatType
+                && biasTensor.Dims.Count == 1 && biasTensor.Dims[0] == weight.Dims[1])
+            {
+                bias = other;
+                result = add.Outputs[0];
+                removed.Add(readers[0]);
+            }
+            var writer = new ProtoWire.Writer()
+                .String(NodeInput, node.Inputs[0])
+                .String(NodeInput, names.Weights)
+                .String(NodeInput, names.Scale);
+            if (bias is not null)
+            {
+                // Symmetric weights: the zero point is 0, the input's default, so it is left out (an empty
+                // name) rather than given as a tensor of zeros.
+                writer.String(NodeInput, "").String(NodeInput, bias);
+            }
+            rewritten[i] = writer
+                .String(NodeOutput, result)
+                .String(NodeName, (node.Name.Length > 0 ? node.Name : node.Outputs[0]) + "_int8")
+                .String(NodeOpType, "DynamicQuantizeMatMul")
+                .String(NodeDomain, MicrosoftDomain)
+                .ToArray();
+        }
+        if (rewritten.Count == 0)
+        {
+            return (model.ToArray(), 0);
+        }
+
+        var graph = new ProtoWire.Writer();
+        var nodeIndex = 0;
+        foreach (var field in graphFields)
+        {
+            if (field.Number == GraphNode)
+            {
+                var index = nodeIndex++;
+                if (removed.Contains(index))
+                {
+                    continue;
+                }
+                if (rewritten.TryGetValue(index, out var node))
+                {
+                    graph.Bytes(GraphNode, node);
+                    continue;
+                }
+            }
+            else if (field.Number == GraphInitializer && !keepAllInitializers)
+            {
+                var name = Tensor.ReadName(field.Payload);
+                if (quantizedWeights.ContainsKey(name) && uses.GetValueOrDefault(name) <= 0)
+                {
+                    continue;
+                }
+            }
+            graph.Raw(field.Raw);
+        }
+        foreach (var tensor in added)
+        {
+            graph.Bytes(GraphInitializer, tensor);
+        }
+
+        var output = new ProtoWire.Writer();
+        foreach (var field in modelFields)
+        {
+            if (field.Number == ModelGraph)
+            {
+                output.Bytes(ModelGraph, graph.ToArray());
+            }
+            else
+            {
+                output.Raw(field.Raw);
+            }
+        }
+        var importsMicrosoft = modelFields.Where(f => f.Number == ModelOpsetImport)
+            .Any(f => ProtoWire.ReadFields(f.Payload).Any(o => o.Number == OpsetDomain && o.AsString() == MicrosoftDomain));
+        if (!importsMicrosoft)
+        {
+            output.Bytes(ModelOpsetImport, new ProtoWire.Writer().String(OpsetDomain, MicrosoftDomain).Int64(OpsetVersion, 1).ToArray());
+        }
+        return (output.ToArray(), rewritten.Count);
+    }
+
+    private static IEnumerable<string> GraphOutputs(List<ProtoWire.Field> graphFields) =>
+        graphFields.Where(f => f.Number == GraphOutput)
+            .SelectMany(f => ProtoWire.ReadFields(f.Payload).Where(v => v.Number == ValueInfoName).Select(v => v.AsString()));
+
+    /// <summary>int8 weights [K, N] and a float scale per column [N]; symmetric, so no zero points.</summary>
+    private static IEnumerable<byte[]> QuantizeColumns(Tensor weight, (string Weights, string Scale) names)
+    {
+        var rows = (int)weight.Dims[0];
+        var columns = (int)weight.Dims[1];
+        var values = weight.ReadFloats();
+        var scales = new float[columns];
+        for (var r = 0; r < rows; r++)
+        {
+            var row = values.AsSpan(r * columns, columns);
+            for (var c = 0; c < columns; c++)
+            {
+                scales[c] = Math.Max(scales[c], Math.Abs(row[c]));
+            }
+        }
+        for (var c = 0; c < columns; c++)
+        {
+            scales[c] = scales[c] > 0 ? scales[c] / QuantMax : 1f;
+        }
+
+        var quantized = new byte[values.Length];
+        for (var r = 0; r < rows; r++)
+        {
+            for (var c = 0; c < columns; c++)
+            {
+                var q = MathF.Round(values[r * columns + c] / scales[c], MidpointRounding.ToEven);
+                quantized[r * columns + c] = (byte)(sbyte)Math.Clamp(q, -QuantMax, QuantMax);
+            }
+        }
+
+        var scaleBytes = new byte[columns * sizeof(float)];
+        MemoryMarshal.AsBytes(scales.AsSpan()).CopyTo(scaleBytes);
+        yield return TensorBytes(names.Weights, [rows, columns], Int8Type, quantized);
+        yield return TensorBytes(names.Scale, [columns], FloatType, scaleBytes);
+    }
+
+    private static byte[] TensorBytes(string name, long[] dims, int dataType, byte[] raw) =>
+        new ProtoWire.Writer()
+            .PackedInt64s(TensorDims, dims)
+            .Int64(TensorDataType, dataType)
+            .String(TensorName, name)
+            .Bytes(TensorRawData, raw)
+            .ToArray();
+
+    private sealed record Node(string Name, string OpType, string Domain, List<string> Inputs, List<string> Outputs, bool HasSubgraph)
+    {
+        public static Node Read(ReadOnlyMemory<byte> payload)
+        {
+            var fields = ProtoWire.ReadFields(payload);
+            string Text(int number) => fields.LastOrDefault(f => f.Number == number) is { Number: > 0 } f ? f.AsString() : "";
+            var hasSubgraph = fields.Where(f => f.Number == NodeAttribute)
+                .Any(a => ProtoWire.ReadFields(a.Payload).Any(x => x.Number is AttributeGraph or AttributeGraphs));
+            return new Node(Text(NodeName), Text(NodeOpType), Text(NodeDomain),
+                [.. fields.Where(f => f.Number == NodeInput).Select(f => f.AsString())],
+                [.. fields.Where(f => f.Number == NodeOutput).Select(f => f.AsString())],
+                hasSubgraph);
+        }
+    }
+
+    private sealed record Tensor(string Name, List<long> Dims, int DataType, bool External, List<ProtoWire.Field> Fields)
+    {
+        public bool IsQuantizableMatrix =>
+            DataType == FloatType && !External && Dims.Count == 2 && Dims[0] > 1 && Dims[1] > 1 && Dims[0] * Dims[1] >= MinimumWeights
+            && HasData(Dims[0] * Dims[1]);
+
+        public static Tensor Read(ReadOnlyMemory<byte> payload)
+        {
+            var fields = ProtoWire.ReadFields(payload);
+            var dataType = (int)(fields.LastOrDefault(f => f.Number == TensorDataType).Value);
+            var external = fields.Any(f => f.Number == TensorExternalData);
+            return new Tensor(NameOf(fields), ProtoWire.ReadInt64s(fields, TensorDims), dataType, external, fields);
+        }
+
+        public static string ReadName(ReadOnlyMemory<byte> payload) => NameOf(ProtoWire.ReadFields(payload));
+
+        private static string NameOf(List<ProtoWire.Field> fields) =>
+            fields.LastOrDefault(f => f.Number == TensorName) is { Number: > 0 } f ? f.AsString() : "";
+
+        private bool HasData(long count) =>
+            Fields.FirstOrDefault(f => f.Number == TensorRawData) is { Number: > 0 } raw
+                ? raw.Payload.Length == count * sizeof(float)
+                : FloatCount() == count;
+
+        private long FloatCount() =>
+            Fields.Where(f => f.Number == TensorFloatData).Sum(f => f.WireType == ProtoWire.LengthDelimited ? f.Payload.Length / sizeof(float) : 1L);
+
+        public float[] ReadFloats()
+        {
+            if (Fields.FirstOrDefault(f => f.Number == TensorRawData) is { Number: > 0 } raw)
+            {
+                return MemoryMarshal.Cast<byte, float>(raw.Payload.Span).ToArray();
+            }
+            var values = new List<float>();
+            foreach (var field in Fields.Where(f => f.Number == TensorFloatData))
+            {
+                if (field.WireType == ProtoWire.LengthDelimited)
+                {
+                    values.AddRange(MemoryMarshal.Cast<byte, float>(field.Payload.Span).ToArray());
+                }
+                else
+                {
+                    values.Add(BitConverter.UInt32BitsToSingle((uint)field.Value));
+                }
+            }
+            return [.. values];
+        }
+    }
+}

@@ -1,0 +1,328 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using KnowledgeQa.Retrieval.Chunking;
+using KnowledgeQa.Retrieval.Lexical;
+using KnowledgeQa.Retrieval.Storage;
+using Microsoft.Extensions.AI;
+
+namespace KnowledgeQa.Retrieval.Ingestion;
+
+/// <summary>A document ready to write once it has all its vectors.</summary>
+internal sealed record PreparedDocument(string Path, StoredDocument Record, IReadOnlyList<Chunk> Chunks, SparseVector[] Sparse, SourceContext Context)
+{
+    public int Position { get; init; }
+
+    /// <summary>Chunks whose vectors were found (store or this run) rather than embedded.</summary>
+    public int Reused { get; init; }
+}
+
+/// <summary>A file or document of the run: its size (for the progress estimate) and how to prepare it.</summary>
+internal sealed record WorkItem(long Bytes, Func<VectorReuse, CancellationToken, Task<WorkOutcome>> Prepare);
+
+/// <summary>Either a document waiting for vectors, or the file's final result (skipped, unchanged, failed).</summary>
+internal sealed record WorkOutcome(PendingDocument? Pending, IngestionFileResult? Result)
+{
+    public static WorkOutcome Done(IngestionFileResult result) => new(null, result);
+}
+
+/// <summary>
+/// Finds vectors a document need not embed: those embedded earlier in this run, then those the
+/// store already holds for the same chunk text (any document, any earlier run).
+/// </summary>
+internal sealed class VectorReuse(IKnowledgeStore store)
+{
+    // Enough to cover documents read ahead of the store's writes; bounded so a huge run does not grow without end.
+    private const int MaxRemembered = 100_000;
+    private readonly ConcurrentDictionary<string, ReadOnlyMemory<float>> _embedded = new(StringComparer.Ordinal);
+
+    public void Remember(string textHash, ReadOnlyMemory<float> vector)
+    {
+        if (_embedded.Count < MaxRemembered)
+            _embedded.TryAdd(textHash, vector);
+    }
+
+    public async Task<PendingDocument> FillAsync(PreparedDocument document, CancellationToken cancellationToken)
+    {
+        var hashes = document.Chunks.Select(c => ChunkTextHash.Compute(c.Text)).ToArray();
+        var vectors = new ReadOnlyMemory<float>[hashes.Length];
+        var wanted = new List<string>();
+        for (var i = 0; i < hashes.Length; i++)
+        {
+            if (_embedded.TryGetValue(hashes[i], out var vector))
+                vectors[i] = vector;
+            else
+                wanted.Add(hashes[i]);
+        }
+        if (wanted.Count > 0)
+        {
+            var stored = await store.FindVectorsAsync(wanted, cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i < hashes.Length; i++)
+            {
+                if (vectors[i].IsEmpty && stored.TryGetValue(hashes[i], out var vector))
+                    vectors[i] = vector;
+            }
+        }
+        var missing = Enumerable.Range(0, hashes.Length).Where(i => vectors[i].IsEmpty).ToArray();
+        return new PendingDocument(document with { Reused = hashes.Length - missing.Length }, vectors, missing);
+    }
+}
+
+/// <summary>
+/// The concurrent part of an ingest: one producer reads and prepares files in order (bounded read
+/// ahead), embedding workers take batches from <see cref="EmbeddingScheduler"/>, and one writer
+/// stores each document as soon as its last vector arrives. A store that runs out of space or stays
+/// locked stops the run cleanly with what was written so far (<see cref="IngestionStoppedException"/>).
+/// </summary>
+internal sealed class IngestionRun(
+    IEmbeddingGenerator<string, Embedding<float>> embedder,
+    IKnowledgeStore store,
+    IngestionOptions options,
+    IProgress<IngestionProgress>? progress,
+    Action<int>? afterPrepared)
+{
+    private KnowledgeStoreException? _stopError;
+
+    public async Task<IngestionFileResult?[]> RunAsync(IReadOnlyList<WorkItem> works, CancellationToken cancellationToken)
+    {
+        var results = new IngestionFileResult?[works.Count];
+        var tracker = new ProgressTracker(works.Count, works.Sum(w => w.Bytes), results, progress);
+        var reuse = new VectorReuse(store);
+        var prepared = Channel.CreateBounded<PendingDocument>(new BoundedChannelOptions(Math.Max(1, options.ReadAhead)) { SingleWriter = true });
+        var ready = Channel.CreateUnbounded<PendingDocument>(new UnboundedChannelOptions { SingleReader = true });
+        var scheduler = new EmbeddingScheduler(prepared.Reader, options.EmbeddingBatchSize);
+
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var token = linked.Token;
+        var producer = Task.Run(() => ProduceAsync(works, reuse, prepared.Writer, ready.Writer, tracker, linked), token);
+        var workers = Enumerable.Range(0, Math.Max(1, options.EmbeddingParallelism))
+            .Select(_ => Task.Run(() => EmbedAsync(scheduler, reuse, ready.Writer, tracker, token), token))
+            .ToList();
+        var embedding = Task.WhenAll(workers).ContinueWith(t =>
+        {
+            ready.Writer.TryComplete(t.Exception?.InnerException);
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        var writer = Task.Run(() => WriteAsync(ready.Reader, tracker, linked), token);
+
+        try
+        {
+            await Task.WhenAll([producer, .. workers, writer]).ConfigureAwait(false);
+        }
+        catch (Exception) when (_stopError is not null)
+        {
+            await embedding.ConfigureAwait(false);
+            var done = results.Where(r => r is not null).Select(r => r!).ToList();
+            throw new IngestionStoppedException(new IngestionSummary(done) { Unfinished = works.Count - done.Count }, _stopError);
+        }
+        catch
+        {
+            await linked.CancelAsync().ConfigureAwait(false);
+            throw;
+        }
+        await embedding.ConfigureAwait(false);
+        return results;
+    }
+
+    private async Task ProduceAsync(
+        IReadOnlyList<WorkItem> works, VectorReuse reuse, ChannelWriter<PendingDocument> prepared, ChannelWriter<PendingDocument> ready,
+        ProgressTracker tracker, CancellationTokenSource linked)
+    {
+        try
+        {
+            for (var position = 0; position < works.Count; position++)
+            {
+                WorkOutcome outcome;
+                try
+                {
+                    outcome = await works[position].Prepare(reuse, linked.Token).ConfigureAwait(false);
+                }
+                catch (KnowledgeStoreException e) when (e is StoreFullException or StoreBusyException)
+                {
+                    await StopAsync(e, linked).ConfigureAwait(false);
+                    return;
+                }
+                afterPrepared?.Invoke(position);
+                if (outcome.Pending is { } pending)
+                {
+                    pending = new PendingDocument(pending.Prepared with { Position = position }, pending.Vectors, pending.Missing);
+                    tracker.Prepared(works[position].Bytes, pending.Missing.Length);
+                    // A document with every vector already known goes straight to the writer.
+                    if (pending.Missing.Length == 0)
+                        await ready.WriteAsync(pending, linked.Token).ConfigureAwait(false);
+                    else
+                        await prepared.WriteAsync(pending, linked.Token).ConfigureAwait(false);
+                }
+                else
+                {
+                    tracker.Prepared(works[position].Bytes, 0);
+                    tracker.Finished(position, outcome.Result!);
+                }
+            }
+        }
+        finally
+        {
+            prepared.TryComplete();
+        }
+    }
+
+    private async Task EmbedAsync(EmbeddingScheduler scheduler, VectorReuse reuse, ChannelWriter<PendingDocument> ready, ProgressTracker tracker, CancellationToken cancellationToken)
+    {
+        while (await scheduler.NextBatchAsync(cancellationToken).ConfigureAwait(false) is { } batch)
+        {
+            // Equal texts in one batch are embedded once.
+            var texts = new List<string>();
+            var slot = new Dictionary<string, int>(StringComparer.Ordinal);
+            var slots = new int[batch.Count];
+            var first = new bool[batch.Count];
+            for (var i = 0; i < batch.Count; i++)
+            {
+                var text = batch[i].Document.Prepared.Chunks[batch[i].ChunkIndex].Text;
+                if (!slot.TryGetValue(text, out var index))
+                {
+                    index = texts.Count;
+                    slot[text] = index;
+                    texts.Add(text);
+                    first[i] = true;
+                }
+                slots[i] = index;
+            }
+
+            GeneratedEmbeddings<Embedding<float>> vectors;
+            using (IngestionPipeline.ActivitySource.StartActivity("embed")?.SetTag("kqa.chunks", texts.Count))
+                vectors = await embedder.GenerateAsync(texts, cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (vectors.Count != texts.Count)
+                throw new EmbeddingModelException($"The embedding model returned {vectors.Count} vectors for {texts.Count} texts.");
+
+            for (var i = 0; i < texts.Count; i++)
+                reuse.Remember(ChunkTextHash.Compute(texts[i]), vectors[i].Vector);
+            tracker.Embedded(texts.Count);
+
+            var completed = new List<PendingDocument>();
+            foreach (var group in batch.Select((item, i) => (item, i)).GroupBy(x => x.item.Document))
+            {
+                foreach (var (item, i) in group)
+                    group.Key.Vectors[item.ChunkIndex] = vectors[slots[i]].Vector;
+                var embeddedHere = group.Count(x => first[x.i]);
+                if (group.Key.MarkEmbedded(embeddedHere, group.Count() - embeddedHere))
+                    completed.Add(group.Key);
+            }
+            foreach (var document in completed)
+                await ready.WriteAsync(document, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task WriteAsync(ChannelReader<PendingDocument> ready, ProgressTracker tracker, CancellationTokenSource linked)
+    {
+        await foreach (var pending in ready.ReadAllAsync(linked.Token).ConfigureAwait(false))
+        {
+            var document = pending.Prepared;
+            var indexed = new IndexedChunk[document.Chunks.Count];
+            for (var i = 0; i < indexed.Length; i++)
+                indexed[i] = new IndexedChunk(document.Chunks[i], pending.Vectors[i], document.Sparse[i]);
+            var embedded = pending.Embedded;
+
+            IngestionFileResult result;
+            try
+            {
+                var written = await store.UpsertDocumentAsync(document.Record with { IngestedAt = DateTimeOffset.UtcNow }, indexed, linked.Token).ConfigureAwait(false);
+                result = new IngestionFileResult(document.Path, document.Record.Id, Outcome(written), indexed.Length)
+                {
+                    EmbeddedChunks = embedded,
+                    ReusedChunks = document.Reused + pending.Shared,
+                    SourceName = document.Record.SourceName,
+                };
+                if (document.Context.Failures.ContainsKey(document.Record.Id))
+                    await store.ClearFailureAsync(document.Record.Id, linked.Token).ConfigureAwait(false);
+            }
+            catch (KnowledgeStoreException e) when (e is StoreFullException or StoreBusyException)
+            {
+                await StopAsync(e, linked).ConfigureAwait(false);
+                return;
+            }
+            catch (KnowledgeStoreException e) when (!linked.IsCancellationRequested)
+            {
+                // A store that refuses one document (too large a payload, say) must not stop the batch.
+                result = new IngestionFileResult(document.Path, document.Record.Id, IngestionOutcome.Failed, 0, e.Message)
+                {
+                    EmbeddedChunks = embedded,
+                    SourceName = document.Record.SourceName,
+                };
+            }
+            tracker.Finished(document.Position, result);
+        }
+    }
+
+    private static IngestionOutcome Outcome(DocumentWriteResult written) => written switch
+    {
+        DocumentWriteResult.Added => IngestionOutcome.Added,
+        DocumentWriteResult.Replaced => IngestionOutcome.Replaced,
+        _ => IngestionOutcome.Unchanged,
+    };
+
+    private async Task StopAsync(KnowledgeStoreException error, CancellationTokenSource linked)
+    {
+        Interlocked.CompareExchange(ref _stopError, error, null);
+        await linked.CancelAsync().ConfigureAwait(false);
+        linked.Token.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>Collects results and reports progress with an estimate of the embedding work left; safe for concurrent stages.</summary>
+    private sealed class ProgressTracker(int total, long bytesTotal, IngestionFileResult?[] results, IProgress<IngestionProgress>? progress)
+    {
+        private readonly object _lock = new();
+        private int _done;
+        private long _bytesPrepared;
+        private int _toEmbed;
+        private int _embedded;
+        private int _reused;
+        private IngestionFileResult? _last;
+
+        public void Prepared(long bytes, int chunksToEmbed)
+        {
+            lock (_lock)
+            {
+                _bytesPrepared += bytes;
+                _toEmbed += chunksToEmbed;
+            }
+        }
+
+        public void Embedded(int chunks)
+        {
+            lock (_lock)
+                _embedded += chunks;
+            Report();
+        }
+
+        public void Finished(int position, IngestionFileResult result)
+        {
+            lock (_lock)
+            {
+                results[position] = result;
+                _done++;
+                _reused += result.ReusedChunks;
+                _last = result;
+            }
+            Report();
+        }
+
+        private void Report()
+        {
+            if (progress is null)
+                return;
+            IngestionProgress snapshot;
+            lock (_lock)
+            {
+                if (_last is null)
+                    return;
+                int? left = null;
+                if (_bytesPrepared > 0 || _done > 0)
+                {
+                    // Files not read yet are expected to need as many chunks per byte as those read so far.
+                    var rate = _bytesPrepared > 0 ? (double)_toEmbed / _bytesPrepared : 0;
+                    left = Math.Max(0, _toEmbed - _embedded) + (int)Math.Round(Math.Max(0, bytesTotal - _bytesPrepared) * rate);
+                }
+                snapshot = new IngestionProgress(_done, total, _embedded, _last) { ChunksLeft = left, ChunksReused = _reused };
+            }
+            progress.Report(snapshot);
+        }
+    }
+}

