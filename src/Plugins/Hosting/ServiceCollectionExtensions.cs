@@ -80,6 +80,8 @@ public static class ServiceCollectionExtensions
             Options(sp).Answer,
             sp.GetService<ILogger<GroundedAnswerer>>(),
             sp.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>()));
+        // Follow-ups (the HTTP API's history, kqa chat) are rewritten with the chat model when there is one.
+        services.TryAddSingleton(sp => new FollowUpRewriter(sp.GetRequiredService<ChatModel>().Client, sp.GetRequiredService<ILexicalEncoder>()));
 
         // The plugin objects; kernelBuilder.Plugins.AddKnowledgeQa() turns them into kernel plugins.
         services.TryAddSingleton<KnowledgeBasePlugin>();
