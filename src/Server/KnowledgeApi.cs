@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using KnowledgeQa.Agents.Answering;
 using KnowledgeQa.Agents.Classification;
 using Microsoft.Extensions.AI;
@@ -10,7 +11,14 @@ namespace KnowledgeQa.Server;
 
 public sealed record SearchRequest(string? Query, int? Top = null, string? Mode = null, IReadOnlyList<string?>? Tags = null);
 
-public sealed record AskRequest(string? Question, int? Top = null, string? Mode = null, IReadOnlyList<string?>? Tags = null);
+/// <param name="History">Earlier turns of the conversation, oldest first: a follow-up question is rewritten with them to stand alone.</param>
+/// <param name="Explain">Attach the explanation (passages, ranks, relevance decisions, chosen sentences) to the answer.</param>
+public sealed record AskRequest(
+    string? Question, int? Top = null, string? Mode = null, IReadOnlyList<string?>? Tags = null,
+    IReadOnlyList<HistoryMessage?>? History = null, bool Explain = false);
+
+/// <summary>One earlier message of a conversation: role "user" or "assistant".</summary>
+public sealed record HistoryMessage(string? Role, string? Content);
 
 /// <summary>Zero-shot over <paramref name="Labels"/> ("name" or "name=description"), or the sentiment preset.</summary>
 public sealed record ClassifyRequest(string? Text, IReadOnlyList<string?>? Labels = null, bool Sentiment = false);
@@ -26,11 +34,16 @@ public sealed record ClassifyRequest(string? Text, IReadOnlyList<string?>? Label
 public sealed class KnowledgeApi(
     IKnowledgeRetriever retriever,
     GroundedAnswerer answerer,
+    FollowUpRewriter rewriter,
     IKnowledgeStore store,
     IEmbeddingGenerator<string, Embedding<float>> embeddings,
     SourceDisplay sources)
 {
     private readonly Lazy<Task<SentimentClassifier>> _sentiment = new(() => SentimentClassifier.CreateAsync(embeddings));
+
+    public const int MaxHistoryMessages = 40;
+    /// <summary>An earlier assistant answer may be long; only its start is ever shown to a rewriting model.</summary>
+    public const int MaxHistoryContentLength = 20_000;
 
     public async Task<IReadOnlyList<SearchResult>> SearchAsync(SearchRequest request, CancellationToken cancellationToken)
     {
@@ -48,14 +61,67 @@ public sealed class KnowledgeApi(
     public async Task<AnswerResult> AskAsync(AskRequest request, CancellationToken cancellationToken)
     {
         var (question, options) = ReadAsk(request);
+        var history = ReadHistory(request.History);
+        question = await rewriter.RewriteAsync(history, question, cancellationToken);
         return Show(await answerer.AskAsync(question, options, cancellationToken));
     }
 
     /// <summary>Text updates, then one update carrying the final answer.</summary>
     public IAsyncEnumerable<AnswerUpdate> AskStreamingAsync(AskRequest request, CancellationToken cancellationToken)
     {
+        // Validated before the stream starts, so bad input is still a 400 and not a broken stream.
         var (question, options) = ReadAsk(request);
-        return answerer.AskStreamingAsync(question, options, cancellationToken);
+        var history = ReadHistory(request.History);
+        return StreamAsync(question, history, options, cancellationToken);
+    }
+
+    private async IAsyncEnumerable<AnswerUpdate> StreamAsync(
+        string question, IReadOnlyList<ConversationTurn> history, AskOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var standalone = await rewriter.RewriteAsync(history, question, cancellationToken);
+        await foreach (var update in answerer.AskStreamingAsync(standalone, options, cancellationToken))
+            yield return update;
+    }
+
+    /// <summary>
+    /// The history as turns: each user message with the assistant message after it (an unanswered
+    /// user message counts as a turn with no answer).
+    /// </summary>
+    private static IReadOnlyList<ConversationTurn> ReadHistory(IReadOnlyList<HistoryMessage?>? history)
+    {
+        if (history is null || history.Count == 0)
+            return [];
+        if (history.Count > MaxHistoryMessages)
+            throw new ApiInputException($"'history' has {history.Count} messages; the limit is {MaxHistoryMessages} (send the latest ones).");
+        var turns = new List<ConversationTurn>();
+        string? pendingQuestion = null;
+        for (var i = 0; i < history.Count; i++)
+        {
+            var message = history[i] ?? throw new ApiInputException($"'history[{i}]' is null; each message needs a 'role' and a 'content'.");
+            if (string.IsNullOrWhiteSpace(message.Content))
+                throw new ApiInputException($"'history[{i}].content' is required and must not be empty.");
+            if (message.Content.Length > MaxHistoryContentLength)
+                throw new ApiInputException($"'history[{i}].content' is {message.Content.Length} characters; the limit is {MaxHistoryContentLength}.");
+            switch (message.Role?.Trim().ToLowerInvariant())
+            {
+                case "user":
+                    if (pendingQuestion is not null)
+                        turns.Add(ConversationTurn.FromText(pendingQuestion, ""));
+                    pendingQuestion = message.Content;
+                    break;
+                case "assistant":
+                    turns.Add(ConversationTurn.FromText(pendingQuestion ?? "", message.Content));
+                    pendingQuestion = null;
+                    break;
+                default:
+                    throw new ApiInputException($"'history[{i}].role' is '{message.Role}'; use \"user\" or \"assistant\".");
+            }
+        }
+
+        if (pendingQuestion is not null)
+            turns.Add(ConversationTurn.FromText(pendingQuestion, ""));
+        // A turn with no question (an assistant message first) gives the rewriter nothing to carry over.
+        return turns.Where(t => t.Question.Length > 0).ToList();
     }
 
     /// <summary>The same, with the caller's changes to the options (the OpenAI-compatible endpoint: extractive model, generation settings).</summary>
@@ -117,6 +183,7 @@ public sealed class KnowledgeApi(
             Top = RequestLimits.Top(request.Top),
             Mode = request.Mode is null ? null : ParseMode(request.Mode),
             Filter = RequestLimits.Tags(request.Tags) is { Count: > 0 } tags ? new SearchFilter { Tags = tags } : null,
+            Explain = request.Explain,
         });
 
     public static SearchMode ParseMode(string? value) =>

@@ -121,6 +121,53 @@ public sealed class SampleKnowledgeBaseTests(SampleKnowledgeBaseTests.IngestedSa
     }
 
     [Fact]
+    public async Task Ask_explain_prints_the_passages_their_ranks_and_decisions_and_the_chosen_sentences()
+    {
+        var result = await Kqa("ask", "What does error E07 mean?", "--explain");
+
+        Assert.Equal(0, result.ExitCode);
+        var explanation = result.Stdout[result.Stdout.IndexOf("Explanation:", StringComparison.Ordinal)..];
+        Assert.Contains("dense rank", explanation);
+        Assert.Contains("lexical rank", explanation);
+        Assert.Contains("relevant (", explanation);
+        Assert.Contains("not relevant (", explanation);
+        Assert.Contains("chosen sentences:", explanation);
+        Assert.Contains("E07: Motor overheated", explanation);
+
+        var json = await Kqa("ask", "What does error E07 mean?", "--explain", "--json");
+        Assert.NotEmpty(json.Json.GetProperty("explanation").GetProperty("passages").EnumerateArray());
+        var plain = await Kqa("ask", "What does error E07 mean?", "--json");
+        Assert.False(plain.Json.TryGetProperty("explanation", out var none) && none.ValueKind != System.Text.Json.JsonValueKind.Null);
+    }
+
+    [Theory]
+    [InlineData("--log-level", "debug")]
+    [InlineData("--verbose", null)]
+    public async Task A_log_level_shows_what_the_library_logs_on_stderr_only(string flag, string? level)
+    {
+        string[] args = level is null ? [flag, "ask", "What does error E07 mean?", "--json"] : [flag, level, "ask", "What does error E07 mean?", "--json"];
+        var result = await Kqa(args);
+        var quiet = await Kqa("ask", "What does error E07 mean?", "--json");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("KnowledgeQa.Retrieval.Search.KnowledgeRetriever", result.Stderr);
+        Assert.Contains("relevant (", result.Stderr);
+        // Standard output is still the answer's JSON alone.
+        Assert.Contains("Motor overheated", result.Json.GetProperty("answer").GetString());
+        Assert.DoesNotContain("KnowledgeRetriever", quiet.Stderr);
+    }
+
+    [Fact]
+    public async Task An_unknown_log_level_is_a_one_line_error()
+    {
+        var result = await Kqa("--log-level", "loud", "docs");
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.StartsWith("kqa: error: --log-level 'loud' is not a level", result.Stderr.Trim());
+        Assert.Single(result.Stderr.Trim().Split('\n'));
+    }
+
+    [Fact]
     public async Task Ask_refuses_a_question_the_knowledge_base_cannot_answer()
     {
         var result = await Kqa("ask", "Who painted the Mona Lisa?", "--json");

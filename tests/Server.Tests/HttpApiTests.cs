@@ -59,6 +59,54 @@ public sealed class HttpApiTests(RunningServer server) : IClassFixture<RunningSe
     }
 
     [Fact]
+    public async Task Ask_rewrites_a_follow_up_with_the_history_it_is_sent()
+    {
+        using var client = server.CreateClient();
+        var response = await client.PostAsync("/v1/ask", JsonBody("""
+            {"question": "And how long does it take?",
+             "history": [{"role": "user", "content": "Which charger does the battery need?"},
+                         {"role": "assistant", "content": "The supplied charger. [1]"}]}
+            """), Ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var answer = await JsonOf(response);
+        // The question answered is the follow-up with the earlier question's topic carried over.
+        var asked = answer.GetProperty("question").GetString()!;
+        Assert.Contains("battery", asked);
+        Assert.EndsWith("And how long does it take?", asked);
+        Assert.Contains("4.5 hours", answer.GetProperty("answer").GetString());
+        Assert.False(answer.TryGetProperty("explanation", out var none) && none.ValueKind != JsonValueKind.Null);
+    }
+
+    [Fact]
+    public async Task Ask_with_explain_returns_the_passages_and_their_relevance_decisions()
+    {
+        using var client = server.CreateClient();
+        var response = await client.PostAsync("/v1/ask", JsonBody("""{"question": "How long does a full charge take?", "explain": true}"""), Ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var explanation = (await JsonOf(response)).GetProperty("explanation");
+        var passages = explanation.GetProperty("passages").EnumerateArray().ToList();
+        Assert.NotEmpty(passages);
+        Assert.Contains(passages, p => p.GetProperty("relevant").GetBoolean() && p.GetProperty("documentId").GetString() == "upload/battery.md");
+        Assert.All(passages, p => Assert.False(string.IsNullOrEmpty(p.GetProperty("reason").GetString())));
+        Assert.NotEmpty(explanation.GetProperty("sentences").EnumerateArray());
+    }
+
+    [Theory]
+    [InlineData("""{"question": "and then?", "history": [{"role": "system", "content": "be brief"}]}""", "history[0].role")]
+    [InlineData("""{"question": "and then?", "history": [{"role": "user", "content": ""}]}""", "history[0].content")]
+    [InlineData("""{"question": "and then?", "history": [null]}""", "history[0]")]
+    public async Task A_bad_history_message_is_a_400_that_names_it(string body, string expectedInMessage)
+    {
+        using var client = server.CreateClient();
+        var response = await client.PostAsync("/v1/ask", JsonBody(body), Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(expectedInMessage, (await JsonOf(response)).GetProperty("error").GetString());
+    }
+
+    [Fact]
     public async Task Ask_streams_text_events_then_the_final_answer_when_the_client_accepts_event_streams()
     {
         using var client = server.CreateClient();

@@ -20,8 +20,31 @@ public static partial class CitationParser
     {
         ArgumentNullException.ThrowIfNull(text);
         var numbers = new List<int>();
+        foreach (var marker in Markers(text, passageCount))
+        {
+            foreach (var number in marker.Numbers)
+            {
+                if (!numbers.Contains(number))
+                {
+                    numbers.Add(number);
+                }
+            }
+        }
+
+        return numbers;
+    }
+
+    /// <summary>A citation marker: where it is in the text and the valid numbers it cites.</summary>
+    public readonly record struct CitationMarker(int Index, int Length, IReadOnlyList<int> Numbers);
+
+    /// <summary>Every marker citing at least one valid number, in text order.</summary>
+    public static IReadOnlyList<CitationMarker> Markers(string text, int passageCount)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var markers = new List<CitationMarker>();
         foreach (Match marker in Marker().Matches(text))
         {
+            var numbers = new List<int>();
             int? previous = null;
             var range = false;
             foreach (Match part in Part().Matches(marker.Groups[1].Value))
@@ -48,9 +71,14 @@ public static partial class CitationParser
                 previous = number;
                 range = false;
             }
+
+            if (numbers.Count > 0)
+            {
+                markers.Add(new CitationMarker(marker.Index, marker.Length, numbers));
+            }
         }
 
-        return numbers;
+        return markers;
     }
 
     private static void Add(List<int> numbers, int number, int passageCount)

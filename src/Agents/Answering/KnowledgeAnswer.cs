@@ -31,8 +31,10 @@ public sealed record Citation
     public int? Page { get; init; }
     /// <summary>The passage text.</summary>
     public required string Text { get; init; }
+    /// <summary>The ranges of <see cref="Text"/> the answer used (the chosen sentences; for a generated answer, the sentences it draws on).</summary>
+    public IReadOnlyList<TextRange> Highlights { get; init; } = [];
 
-    public static Citation FromHit(int number, SearchHit hit) => new()
+    public static Citation FromHit(int number, SearchHit hit, IReadOnlyList<TextRange>? highlights = null) => new()
     {
         Number = number,
         DocumentId = hit.Chunk.DocumentId,
@@ -42,7 +44,19 @@ public sealed record Citation
         Headings = hit.Chunk.Headings,
         Page = hit.Chunk.Page,
         Text = hit.Chunk.Text,
+        Highlights = highlights ?? [],
     };
+}
+
+/// <summary>Why an answer is a refusal.</summary>
+public enum RefusalReason
+{
+    /// <summary>No retrieved passage passed the relevance test (the chat model was not called).</summary>
+    NoRelevantPassage,
+    /// <summary>The relevant passages hold no sentence that can answer (headings, column names, code only).</summary>
+    NothingToExtract,
+    /// <summary>The chat model's answer cited none of the passages, so it is not the knowledge base's answer.</summary>
+    UncitedModelAnswer,
 }
 
 /// <summary>An answer from the knowledge base.</summary>
@@ -62,8 +76,20 @@ public sealed record KnowledgeAnswer
     /// </summary>
     public required bool Grounded { get; init; }
 
-    /// <summary>True when nothing relevant was found and <see cref="Text"/> says so (the chat model was not called).</summary>
+    /// <summary>True when <see cref="Text"/> says the knowledge base does not contain the answer; <see cref="RefusalReason"/> says why.</summary>
     public bool Refused { get; init; }
+
+    public RefusalReason? RefusalReason { get; init; }
+
+    /// <summary>
+    /// The chat model's own text when its answer cited no passage and was refused
+    /// (<see cref="RefusalReason.UncitedModelAnswer"/>); set only when the caller asked for it
+    /// (<see cref="AskOptions.KeepUncitedText"/>), as it may be anything a document told the model to say.
+    /// </summary>
+    public string? UncitedText { get; init; }
+
+    /// <summary>How the answer came about (retrieved passages, relevance decisions, chosen sentences); set when asked for (<see cref="AskOptions.Explain"/>).</summary>
+    public AnswerExplanation? Explanation { get; init; }
 
     /// <summary>The passages the answer was made from, in [n] order ([1] is Passages[0]); empty for a refusal.</summary>
     public IReadOnlyList<SearchHit> Passages { get; init; } = [];
@@ -100,21 +126,14 @@ public sealed record AnswerOptions
 
     public SearchFilter Filter { get; init; } = SearchFilter.None;
 
-    // Relevance thresholds, measured on the development halves of xquad-en, cmrc2018 and drcd with
-    // every 10th context held out of the store (QaEvaluationOptions.HeldOutContexts): they refuse
-    // 73-83% of the questions whose context is missing and 4-12% of those whose context was retrieved.
-
-    /// <summary>A passage is relevant when its dense (cosine) score reaches this...</summary>
-    public double MinDenseScore { get; init; } = 0.45;
-
-    /// <summary>...or when it contains at least this share of the question's content terms...</summary>
-    public double MinTermCoverage { get; init; } = 0.6;
-
     /// <summary>
-    /// ...or, for questions in Chinese, Japanese or Korean, this share. Lower than for alphabetic
-    /// text because segmentation of a question and of a passage differ and questions paraphrase.
+    /// The relevance model for questions the embedding model can read (dense evidence counts);
+    /// calibrated for all-MiniLM-L6-v2 on the development halves (docs/quality.md).
     /// </summary>
-    public double MinTermCoverageCjk { get; init; } = 0.4;
+    public RelevanceModel DenseRelevance { get; init; } = RelevanceModel.WithDense;
+
+    /// <summary>The relevance model on lexical evidence alone (Chinese with the default embedding model).</summary>
+    public RelevanceModel LexicalRelevance { get; init; } = RelevanceModel.LexicalOnly;
 
     /// <summary>
     /// Whether dense scores count for questions in Chinese, Japanese or Korean. Off by default:
@@ -122,6 +141,31 @@ public sealed record AnswerOptions
     /// a multilingual embedding model.
     /// </summary>
     public bool UseDenseScoreForCjk { get; init; }
+
+    /// <summary>
+    /// Embed the retrieved passages' sentences to compare each with the question (when an
+    /// embedding model is given and can read the question). Sharpens relevance and sentence choice.
+    /// </summary>
+    public bool UseSentenceEmbeddings { get; init; } = true;
+
+    /// <summary>
+    /// Hits retrieved beyond <see cref="Top"/> only to weigh the question's terms: a term in many of
+    /// them is the topic, one in few is what tells the answer apart. 0 weighs by the top passages alone.
+    /// </summary>
+    public int BackgroundPassages { get; init; } = 20;
+
+    /// <summary>How the extractive answer weighs a sentence's evidence where sentence embeddings were computed.</summary>
+    public ExtractiveScoring DenseExtraction { get; init; } = ExtractiveScoring.WithDense;
+
+    /// <summary>How the extractive answer weighs a sentence's evidence on terms alone.</summary>
+    public ExtractiveScoring LexicalExtraction { get; init; } = ExtractiveScoring.LexicalOnly;
+
+    /// <summary>
+    /// How passage sources are named in prompts. <see cref="PromptSourceNames.Auto"/>: full paths
+    /// for local models and endpoints on loopback, file names for remote endpoints (a server's
+    /// folder layout is nobody else's business).
+    /// </summary>
+    public PromptSourceNames PromptSources { get; init; } = PromptSourceNames.Auto;
 
     /// <summary>The chat model's context window; null takes it from the chat client (<see cref="Chat.ChatModelLimits"/>), else 4096.</summary>
     public int? ContextTokens { get; init; }
@@ -135,8 +179,11 @@ public sealed record AnswerOptions
     /// <summary>Most sentences in an extractive answer.</summary>
     public int MaxExtractiveSentences { get; init; } = 3;
 
-    /// <summary>An extra extractive sentence must score at least this share of the best one.</summary>
-    public double ExtractiveSentenceRatio { get; init; } = 0.75;
+    /// <summary>An extra extractive sentence must score at least this share of the best one...</summary>
+    public double ExtractiveSentenceRatio { get; init; } = 0.4;
+
+    /// <summary>...and at least this probability of holding the answer.</summary>
+    public double MinExtraSentenceProbability { get; init; } = 0.15;
 
     /// <summary>How many of the top relevant passages the extractive answer draws from.</summary>
     public int ExtractivePassages { get; init; } = 3;
@@ -157,4 +204,21 @@ public sealed record AskOptions
     /// output limit), as an OpenAI-compatible client sends them; unused by extractive answers.
     /// </summary>
     public Microsoft.Extensions.AI.ChatOptions? Generation { get; init; }
+
+    /// <summary>Attach an <see cref="AnswerExplanation"/> (runs a dense and a lexical search beside the answer's own, for their ranks).</summary>
+    public bool Explain { get; init; }
+
+    /// <summary>Keep a refused uncited model answer's text in <see cref="KnowledgeAnswer.UncitedText"/>.</summary>
+    public bool KeepUncitedText { get; init; }
+}
+
+/// <summary>How sources are named in the passages of a prompt.</summary>
+public enum PromptSourceNames
+{
+    /// <summary>Full for local models and loopback endpoints, <see cref="FileName"/> for remote endpoints.</summary>
+    Auto,
+    /// <summary>The source as stored (an absolute path for ingested files).</summary>
+    Full,
+    /// <summary>The last segment of a path (the file name); URLs stay whole.</summary>
+    FileName,
 }

@@ -73,6 +73,29 @@ public sealed class ContentTerms
         return terms;
     }
 
+    /// <summary>
+    /// The terms of a question that tell what it is about. For Chinese the encoder emits character
+    /// bigrams beside jieba's words; a bigram across two words of a question ("紀時" of 18世紀時)
+    /// is an artefact of how the question happens to be phrased, and its absence from a passage
+    /// says nothing. Bigrams inside a longer word ("滿電" of 充滿電) stay: they let a passage that
+    /// segments the word differently still match.
+    /// </summary>
+    public IReadOnlyList<string> OfQuestion(string question)
+    {
+        var all = Of(question);
+        var words = all.Where(t => !IsBigram(t) && t.Length >= 3).ToList();
+        return all.Where(t => !IsBigram(t) || words.Any(w => w.Contains(t[1..], StringComparison.Ordinal))).ToList();
+    }
+
+    /// <summary>Whether a term is a Chinese character bigram (the encoder marks them so they stay apart from words).</summary>
+    public static bool IsBigram(string term) => term.Length > 0 && term[0] == BigramMarker;
+
+    /// <summary>A term as people read it: a bigram without its marker.</summary>
+    public static string Display(string term) => IsBigram(term) ? term[1..] : term;
+
+    // Mirrors the lexical index's marker of bigram terms (KnowledgeQa.Retrieval.Lexical.TextTokenizer).
+    private const char BigramMarker = '\u0002';
+
     /// <summary>Every term of a text (content or not), for overlap tests.</summary>
     public HashSet<string> AllOf(string text) => new(_encoder.Tokenize(text), StringComparer.Ordinal);
 

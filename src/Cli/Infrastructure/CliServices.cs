@@ -16,13 +16,18 @@ public static class CliServices
     public static ServiceProvider Build(ParseResult parse, Action<KnowledgeQaOptions, ParseResult>? configure = null)
     {
         var services = new ServiceCollection();
+        CliLogging.AddTo(services, parse);
         AddTo(services, parse, configure);
         return services.BuildServiceProvider();
     }
 
-    /// <summary>The same registration into a host's service collection (kqa serve, kqa mcp).</summary>
+    /// <summary>
+    /// The same registration into a host's service collection (kqa serve, kqa mcp). The host brings
+    /// its own log providers; --log-level / --verbose set their level.
+    /// </summary>
     public static void AddTo(IServiceCollection services, ParseResult parse, Action<KnowledgeQaOptions, ParseResult>? configure = null)
     {
+        CliLogging.ApplyLevel(services, parse);
         var appSettings = new ConfigurationBuilder()
             .SetBasePath(Directory.GetCurrentDirectory())
             .AddJsonFile("appsettings.json", optional: true)

@@ -54,6 +54,13 @@ public static class GlobalOptions
         Recursive = true,
     };
 
+    /// <summary>The least severe library log lines shown on stderr (default warning; --verbose means debug).</summary>
+    public static readonly Option<string?> LogLevel = new("--log-level")
+    {
+        Description = "Library log lines shown on stderr: trace, debug, information, warning (default), error, critical or none",
+        Recursive = true,
+    };
+
     public static IEnumerable<Option> All =>
-        [Data, Json, Store, QdrantUrl, QdrantApiKey, Collection, EmbeddingModel, Verbose];
+        [Data, Json, Store, QdrantUrl, QdrantApiKey, Collection, EmbeddingModel, Verbose, LogLevel];
 }

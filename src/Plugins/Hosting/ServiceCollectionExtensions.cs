@@ -18,6 +18,7 @@ using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace KnowledgeQa.Plugins.Hosting;
@@ -74,13 +75,18 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<IKnowledgeRetriever>(sp => new TenantScopedRetriever(new KnowledgeRetriever(
             sp.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>(),
             sp.GetRequiredService<ILexicalEncoder>(),
-            sp.GetRequiredService<IKnowledgeStore>())));
+            sp.GetRequiredService<IKnowledgeStore>(),
+            sp.GetService<ILogger<KnowledgeRetriever>>())));
         services.TryAddSingleton(sp => new ChatModel(ChatClientFactory.Create(Options(sp).Chat)?.WithKnowledgeQaTelemetry()));
         services.TryAddSingleton(sp => new GroundedAnswerer(
             sp.GetRequiredService<IKnowledgeRetriever>(),
             sp.GetRequiredService<ChatModel>().Client,
             sp.GetRequiredService<ILexicalEncoder>(),
-            Options(sp).Answer));
+            Options(sp).Answer,
+            sp.GetService<ILogger<GroundedAnswerer>>(),
+            sp.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>()));
+        // Follow-ups (the HTTP API's history, kqa chat) are rewritten with the chat model when there is one.
+        services.TryAddSingleton(sp => new FollowUpRewriter(sp.GetRequiredService<ChatModel>().Client, sp.GetRequiredService<ILexicalEncoder>()));
 
         // Results show full source paths unless a server asks for less (AddKnowledgeQaServer).
         services.TryAddSingleton(SourceDisplay.Full);
@@ -98,7 +104,7 @@ public static class ServiceCollectionExtensions
         var options = services.GetRequiredService<IOptions<KnowledgeQaOptions>>().Value;
         return options.Store.Kind switch
         {
-            StoreKind.Qdrant => new QdrantKnowledgeStore(options.Store.Qdrant),
+            StoreKind.Qdrant => new QdrantKnowledgeStore(options.Store.Qdrant, services.GetService<ILogger<QdrantKnowledgeStore>>()),
             _ => new EmbeddedKnowledgeStore(new EmbeddedStoreOptions
             {
                 Path = options.EmbeddedStorePath,

@@ -9,7 +9,7 @@ namespace KnowledgeQa.Retrieval.Lexical;
 /// simplified) segments traditional text with the same words. Only lexical terms are folded; the
 /// stored text keeps its own script. The table is OpenCC's character table (tools/make-ts-characters.sh).
 /// </summary>
-internal static class ChineseScriptFolding
+public static class ChineseScriptFolding
 {
     private const string ResourceName = "KnowledgeQa.Retrieval.Lexical.Resources.ts-characters.txt";
 

@@ -6,6 +6,8 @@ using KnowledgeQa.Retrieval.Embeddings;
 using KnowledgeQa.Retrieval.Lexical;
 using KnowledgeQa.Retrieval.Storage;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace KnowledgeQa.Retrieval.Search;
 
@@ -13,11 +15,14 @@ namespace KnowledgeQa.Retrieval.Search;
 /// Turns a question into what the store searches with: a dense vector (skipped in lexical mode)
 /// and query terms (skipped in dense mode). Fusion happens in the store, so Qdrant can do it server-side.
 /// </summary>
-public sealed class KnowledgeRetriever(
+public sealed partial class KnowledgeRetriever(
     IEmbeddingGenerator<string, Embedding<float>> embedder,
     ILexicalEncoder lexical,
-    IKnowledgeStore store) : IKnowledgeRetriever
+    IKnowledgeStore store,
+    ILogger<KnowledgeRetriever>? logger = null) : IKnowledgeRetriever
 {
+    private readonly ILogger _logger = (ILogger?)logger ?? NullLogger.Instance;
+
     public static readonly ActivitySource ActivitySource = new(RetrievalTelemetry.SearchSourceName);
 
     /// <summary>Candidates each side contributes to hybrid fusion, per result asked for.</summary>
@@ -75,8 +80,11 @@ public sealed class KnowledgeRetriever(
         using var activity = ActivitySource.StartActivity("search");
         var started = Stopwatch.GetTimestamp();
         var mode = options.Mode;
-        if (mode == SearchMode.Hybrid && _coverage?.KnownTokenShare(query) < MinDenseVocabularyShare)
+        if (mode == SearchMode.Hybrid && _coverage?.KnownTokenShare(query) is double known && known < MinDenseVocabularyShare)
+        {
             mode = SearchMode.Lexical;
+            LogLexicalOnly(_logger, known);
+        }
         activity?.SetTag("kqa.mode", mode.ToString());
 
         if (mode != SearchMode.Lexical)
@@ -97,8 +105,15 @@ public sealed class KnowledgeRetriever(
         }, cancellationToken).ConfigureAwait(false);
         activity?.SetTag("kqa.hits", hits.Count);
         RetrievalTelemetry.RecordSearch(mode, Stopwatch.GetElapsedTime(started));
+        LogSearch(_logger, mode, options.Top, hits.Count);
         return hits.Any(hit => hit.Chunk.Text.Length > MaxHitCharacters) ? hits.Select(Bounded).ToList() : hits;
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Hybrid search ranks lexically: the embedding model knows {Known:P0} of the query's tokens")]
+    private static partial void LogLexicalOnly(ILogger logger, double known);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Mode} search for the top {Top} returned {Hits} hits")]
+    private static partial void LogSearch(ILogger logger, SearchMode mode, int top, int hits);
 
     /// <summary>
     /// Query vectors must come from the model that embedded the store. The int8 and float32 variants of one

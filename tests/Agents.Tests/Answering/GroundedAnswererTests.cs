@@ -24,6 +24,13 @@ public class GroundedAnswererTests
     private static GroundedAnswerer Answerer(FakeRetriever retriever, IChatClient? chat, AnswerOptions? options = null) =>
         new(retriever, chat, new SimpleLexicalEncoder(), options);
 
+    /// <summary>Options under which every retrieved passage counts as relevant.</summary>
+    private static readonly AnswerOptions AllRelevant = new()
+    {
+        DenseRelevance = RelevanceModel.WithDense with { Threshold = 0 },
+        LexicalRelevance = RelevanceModel.LexicalOnly with { Threshold = 0 },
+    };
+
     private static string UserMessage(ScriptedChatClient chat) => chat.Calls.Single().Messages.Single(m => m.Role == ChatRole.User).Text;
 
     private static string SystemMessage(ScriptedChatClient chat) => chat.Calls.Single().Messages.Single(m => m.Role == ChatRole.System).Text;
@@ -32,27 +39,33 @@ public class GroundedAnswererTests
     public async Task The_prompt_numbers_the_passages_with_their_sources_and_ends_with_the_question()
     {
         var chat = new ScriptedChatClient("Hold the reset button for ten seconds [1].");
-        var answerer = Answerer(new FakeRetriever(Router, Warranty, Cables), chat);
+        var answerer = Answerer(new FakeRetriever(Router, Warranty, Cables), chat, AllRelevant);
 
         await answerer.AskAsync("How do I reset the router?", cancellationToken: Ct);
 
         var user = UserMessage(chat);
-        Assert.Contains("[1] (source: docs/router.md · Router manual > Troubleshooting > Reset · page 12)", user);
-        Assert.Contains("[2] (source: docs/warranty.md)", user);
-        Assert.Contains("[3] (source: docs/cables.md)", user);
-        Assert.True(user.IndexOf("[1]", StringComparison.Ordinal) < user.IndexOf("[2]", StringComparison.Ordinal));
-        Assert.True(user.IndexOf("[2]", StringComparison.Ordinal) < user.IndexOf("[3]", StringComparison.Ordinal));
+        // Tagged blocks with a tag name drawn per prompt, numbered in rank order, sources and sections as attributes.
+        var tag = System.Text.RegularExpressions.Regex.Match(user, "<passage-([0-9a-f]{12}) n=\"1\"").Groups[1].Value;
+        Assert.NotEmpty(tag);
+        Assert.Contains($"<passage-{tag} n=\"1\" source=\"docs/router.md\" title=\"Router manual\" section=\"Troubleshooting › Reset\" page=\"12\">", user);
+        Assert.Contains($"<passage-{tag} n=\"2\" source=\"docs/warranty.md\">", user);
+        Assert.Contains($"<passage-{tag} n=\"3\" source=\"docs/cables.md\">", user);
+        Assert.True(user.IndexOf("n=\"1\"", StringComparison.Ordinal) < user.IndexOf("n=\"2\"", StringComparison.Ordinal));
+        Assert.True(user.IndexOf("n=\"2\"", StringComparison.Ordinal) < user.IndexOf("n=\"3\"", StringComparison.Ordinal));
         Assert.Contains(Router.Chunk.Text, user);
-        Assert.EndsWith("Question: How do I reset the router?", user);
-        Assert.Equal(AnswerTexts.English.Instructions, SystemMessage(chat));
-        Assert.Contains("only the numbered passages", SystemMessage(chat));
+        var questionAt = user.LastIndexOf(AnswerTexts.English.QuestionHeading, StringComparison.Ordinal);
+        Assert.True(questionAt > user.LastIndexOf($"</passage-{tag}>", StringComparison.Ordinal));
+        Assert.Contains("How do I reset the router?", user[questionAt..]);
+        Assert.StartsWith(AnswerTexts.English.Instructions, SystemMessage(chat));
+        Assert.Contains($"passage-{tag}", SystemMessage(chat));
     }
 
     [Fact]
     public async Task Citations_are_the_markers_the_answer_uses_mapped_to_their_passages()
     {
         var chat = new ScriptedChatClient("Hold the button for ten seconds [1]. The warranty covers two years ［2］. See also [9].");
-        var answerer = Answerer(new FakeRetriever(Router, Warranty, Cables), chat);
+        // Every passage goes to the model here, so the test is about citations, not about relevance.
+        var answerer = Answerer(new FakeRetriever(Router, Warranty, Cables), chat, AllRelevant);
 
         var answer = await answerer.AskAsync("How do I reset the router and how long is the warranty?", cancellationToken: Ct);
 
@@ -74,20 +87,29 @@ public class GroundedAnswererTests
     }
 
     [Fact]
-    public async Task An_answer_that_cites_nothing_is_not_grounded()
+    public async Task An_answer_that_cites_nothing_is_refused_and_its_text_kept_only_on_request()
     {
-        var chat = new ScriptedChatClient("Just unplug it.");
-        var answer = await Answerer(new FakeRetriever(Router), chat).AskAsync("How do I reset the router?", cancellationToken: Ct);
+        var answer = await Answerer(new FakeRetriever(Router), new ScriptedChatClient("Just unplug it."))
+            .AskAsync("How do I reset the router?", cancellationToken: Ct);
 
         Assert.False(answer.Grounded);
+        Assert.True(answer.Refused);
+        Assert.Equal(RefusalReason.UncitedModelAnswer, answer.RefusalReason);
         Assert.Empty(answer.Citations);
-        Assert.Equal("Just unplug it.", answer.Text);
+        Assert.Equal(AnswerTexts.English.Refusal, answer.Text);
+        Assert.Null(answer.UncitedText);
+
+        var kept = await Answerer(new FakeRetriever(Router), new ScriptedChatClient("Just unplug it."))
+            .AskAsync("How do I reset the router?", new AskOptions { KeepUncitedText = true }, Ct);
+        Assert.True(kept.Refused);
+        Assert.Equal("Just unplug it.", kept.UncitedText);
     }
 
     [Fact]
     public async Task Streaming_yields_several_text_updates_then_one_final_answer()
     {
-        var reply = "Hold the reset button on the back for ten seconds [1].";
+        // Text is held back until the first citation, then streams as it comes.
+        var reply = "Hold [1] the reset button on the back for ten seconds until the lights blink [1].";
         var answerer = Answerer(new FakeRetriever(Router), new ScriptedChatClient(reply));
 
         var updates = new List<AnswerUpdate>();
@@ -166,10 +188,10 @@ public class GroundedAnswererTests
         var answer = await Answerer(new FakeRetriever(passage), chat).AskAsync("怎么重置路由器？", cancellationToken: Ct);
 
         Assert.Equal(QuestionLanguage.ChineseSimplified, answer.Language);
-        Assert.Equal(AnswerTexts.ChineseSimplified.Instructions, SystemMessage(chat));
+        Assert.StartsWith(AnswerTexts.ChineseSimplified.Instructions, SystemMessage(chat));
         Assert.Contains("请用简体中文回答", SystemMessage(chat));
-        Assert.Contains("问题： 怎么重置路由器？", UserMessage(chat));
-        Assert.Contains("[1] (来源: docs/router-zh.md)", UserMessage(chat));
+        Assert.Contains("怎么重置路由器？", UserMessage(chat));
+        Assert.Contains("n=\"1\" source=\"docs/router-zh.md\">", UserMessage(chat));
         Assert.Equal([1], answer.Citations.Select(c => c.Number));
     }
 
@@ -205,20 +227,23 @@ public class GroundedAnswererTests
     [Fact]
     public async Task Dense_scores_count_for_chinese_when_the_embedding_model_is_multilingual()
     {
-        var chat = new ScriptedChatClient("不知道[1]。");
+        // A paraphrase that shares no word with the question: only dense evidence can let it through.
         var paraphrase = Hit("router-zh.md", "设备恢复出厂设置的方法见背面标签。", dense: 0.9);
-        var options = new AnswerOptions { UseDenseScoreForCjk = true };
+        var embedder = new ConstantEmbeddingGenerator();
 
-        var answer = await Answerer(new FakeRetriever(paraphrase), chat, options).AskAsync("怎么重置路由器？", cancellationToken: Ct);
+        var multilingual = await new GroundedAnswerer(new FakeRetriever(paraphrase), new ScriptedChatClient("见背面标签[1]。"), new SimpleLexicalEncoder(),
+            new AnswerOptions { UseDenseScoreForCjk = true }, embeddings: embedder).AskAsync("怎么重置路由器？", cancellationToken: Ct);
+        var english = await new GroundedAnswerer(new FakeRetriever(paraphrase), new ScriptedChatClient("见背面标签[1]。"), new SimpleLexicalEncoder(),
+            new AnswerOptions(), embeddings: embedder).AskAsync("怎么重置路由器？", cancellationToken: Ct);
 
-        Assert.False(answer.Refused);
-        Assert.Single(chat.Calls);
+        Assert.False(multilingual.Refused);
+        Assert.True(english.Refused);
     }
 
     [Fact]
     public async Task A_small_window_drops_the_lowest_ranked_passages_and_keeps_the_question()
     {
-        var filler = string.Join(" ", Enumerable.Repeat("The router has status lights that show power and signal.", 12));
+        var filler = string.Join(" ", Enumerable.Repeat("To reset the router when the status lights keep blinking after a firmware update, hold the button.", 8));
         SearchHit[] hits = [Hit("a.md", "router reset one. " + filler, dense: 0.9), Hit("b.md", "router reset two. " + filler, dense: 0.8),
             Hit("c.md", "router reset three. " + filler, dense: 0.7)];
         var counter = new ApproximateTokenCounter(1000);
@@ -230,7 +255,7 @@ public class GroundedAnswererTests
         var user = UserMessage(chat);
         Assert.InRange(answer.Passages.Count, 1, 2);
         Assert.Equal(hits.Take(answer.Passages.Count), answer.Passages);
-        Assert.EndsWith("Question: " + question, user);
+        Assert.Contains(question, user[user.LastIndexOf(AnswerTexts.English.QuestionHeading, StringComparison.Ordinal)..]);
         Assert.DoesNotContain("router reset three", user);
         var promptTokens = counter.CountTokens(SystemMessage(chat)) + counter.CountTokens(user);
         Assert.True(promptTokens + 100 <= 700, $"prompt of {promptTokens} tokens overflows the window");
@@ -273,7 +298,8 @@ public class GroundedAnswererTests
 
         var (query, options) = Assert.Single(retriever.Queries);
         Assert.Equal("reset the router", query);
-        Assert.Equal(2, options.Top);
+        // One search fetches the candidates and the background passages that weigh the question's terms.
+        Assert.Equal(Math.Max(2, new AnswerOptions().BackgroundPassages), options.Top);
         Assert.Equal(filter, options.Filter);
         Assert.Equal(SearchMode.Lexical, options.Mode);
     }

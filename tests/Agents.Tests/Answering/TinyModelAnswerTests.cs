@@ -1,4 +1,5 @@
 using KnowledgeQa.Agents.Answering;
+using KnowledgeQa.Agents.Text;
 using KnowledgeQa.Agents.Tests.Chat;
 using KnowledgeQa.Agents.Tests.Fakes;
 using KnowledgeQa.Retrieval.Chunking;
@@ -23,33 +24,38 @@ public class TinyModelAnswerTests(TinyChatModelFixture model) : IClassFixture<Ti
     ];
 
     [Fact]
-    public async Task Streams_a_generated_answer_and_completes_it()
+    public async Task The_generated_reply_is_held_back_and_refused_when_it_cites_nothing()
     {
-        var answerer = new GroundedAnswerer(new FakeRetriever(Hits), model.Client, new SimpleLexicalEncoder());
+        var observed = new ObservedChatClient(model.Client);
+        var answerer = new GroundedAnswerer(new FakeRetriever(Hits), observed, new SimpleLexicalEncoder());
 
         var updates = new List<AnswerUpdate>();
-        await foreach (var update in answerer.AskStreamingAsync("How do I reset the router?", cancellationToken: Ct))
+        await foreach (var update in answerer.AskStreamingAsync("How do I reset the router?", new AskOptions { KeepUncitedText = true }, Ct))
         {
             updates.Add(update);
         }
 
+        // The model streamed one update per token up to the limit (the fixture never stops early), but its
+        // text is gibberish without a citation: none of it was shown, and the answer is a refusal.
+        Assert.Equal(TinyChatModelFixture.DefaultMaxOutputTokens, observed.Updates);
+        Assert.Equal(2, updates.Count);
+        Assert.Equal(AnswerTexts.English.Refusal, updates[0].Text);
         var answer = updates[^1].Answer;
         Assert.NotNull(answer);
-        // One update per generated token up to the configured limit (the fixture never stops early).
-        Assert.Equal(TinyChatModelFixture.DefaultMaxOutputTokens, updates.Count - 1);
-        Assert.Equal(string.Concat(updates[..^1].Select(u => u.Text)).Trim(), answer.Text);
-        Assert.Equal(AnswerMode.Generative, answer.Mode);
-        Assert.False(answer.Refused);
-        Assert.Equal(Hits, answer.Passages);
+        Assert.True(answer.Refused);
+        Assert.Equal(RefusalReason.UncitedModelAnswer, answer.RefusalReason);
+        Assert.Equal(observed.Text.Trim(), answer.UncitedText);
+        Assert.Equal(Hits[0], answer.Passages[0]);
     }
 
     [Fact]
     public async Task A_small_window_still_generates_with_fewer_passages()
     {
         var longHits = Enumerable.Range(0, 4)
-            .Select(i => Hit($"doc{i}.md", $"router reset step {i}: " + string.Join(" ", Enumerable.Repeat("hold the button and wait for the lights.", 20)), dense: 0.8 - i * 0.1))
+            .Select(i => Hit($"doc{i}.md", $"router reset step {i}: " + string.Join(" ", Enumerable.Repeat("hold the button and wait for the lights.", 40)), dense: 0.8 - i * 0.1))
             .ToArray();
-        var options = new AnswerOptions { ContextTokens = 600 };
+        // The instructions alone take about 900 of this tokenizer's tokens: room for one or two passages.
+        var options = new AnswerOptions { ContextTokens = 1500 };
         var answerer = new GroundedAnswerer(new FakeRetriever(longHits), model.Client, new SimpleLexicalEncoder(), options);
 
         var answer = await answerer.AskAsync("How do I reset the router?", cancellationToken: Ct);
@@ -60,30 +66,27 @@ public class TinyModelAnswerTests(TinyChatModelFixture model) : IClassFixture<Ti
         // The same prompt, as the model's chat template and tokenizer see it, leaves room for the answer.
         var counter = model.Client.GetService<ITokenCounter>()!;
         var prompt = new GroundedPromptBuilder(counter).Build(
-            "How do I reset the router?", longHits, AnswerTexts.English, contextTokens: 600, outputTokens: TinyChatModelFixture.DefaultMaxOutputTokens, maxPassageTokens: 512);
+            "How do I reset the router?", longHits, AnswerTexts.English, contextTokens: 1500, outputTokens: TinyChatModelFixture.DefaultMaxOutputTokens, maxPassageTokens: 512);
         var probe = await model.Client.GetResponseAsync(prompt.Messages, new ChatOptions { MaxOutputTokens = 1 }, Ct);
         Assert.Equal(answer.Passages, prompt.Passages);
-        Assert.InRange(probe.Usage!.InputTokenCount!.Value, prompt.Tokens / 2, 600 - TinyChatModelFixture.DefaultMaxOutputTokens);
+        Assert.InRange(probe.Usage!.InputTokenCount!.Value, prompt.Tokens / 2, 1500 - TinyChatModelFixture.DefaultMaxOutputTokens);
     }
 
     [Fact]
     public async Task Cancelling_the_answer_stream_stops_generation()
     {
-        var answerer = new GroundedAnswerer(new FakeRetriever(Hits), model.Client, new SimpleLexicalEncoder());
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        var updates = 0;
+        // Cancelled after the model's second token (the reply is held back, so the caller sees no text yet).
+        var observed = new ObservedChatClient(model.Client) { OnUpdate = n => { if (n == 2) cts.Cancel(); } };
+        var answerer = new GroundedAnswerer(new FakeRetriever(Hits), observed, new SimpleLexicalEncoder());
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
         {
             await foreach (var _ in answerer.AskStreamingAsync("How do I reset the router?", cancellationToken: cts.Token))
             {
-                if (++updates == 2)
-                {
-                    cts.Cancel();
-                }
             }
         });
 
-        Assert.True(updates < TinyChatModelFixture.DefaultMaxOutputTokens);
+        Assert.True(observed.Updates < TinyChatModelFixture.DefaultMaxOutputTokens);
     }
 }

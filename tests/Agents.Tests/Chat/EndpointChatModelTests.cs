@@ -49,7 +49,7 @@ public class EndpointChatModelTests
 
         Assert.Equal("Hold the reset button for ten seconds [1].", answer.Text);
         Assert.Equal("router.md", Assert.Single(answer.Citations).DocumentId);
-        Assert.Contains("[1] (source: docs/router.md)", server.Requests.Single()["messages"]!.ToJsonString());
+        Assert.Contains("n=\"1\" source=\"docs/router.md\"", server.Requests.Single()["messages"]![1]!["content"]!.ToString());
     }
 
     [Theory]

@@ -44,8 +44,8 @@ public sealed class ChatCompletionPartsTests
     {
         var answer = new AnswerResult("Q", "It takes 4.5 hours [1].", true, false, "extractive", "Extractive answer (no chat model configured):", "Other",
         [
-            new(1, "manual/battery.md", "manual/battery.md", "Battery", 3, ["Battery", "Charging"], "A full charge takes 4.5 hours."),
-            new(2, "faq.md", "faq.md", null, null, null, "Not cited."),
+            new(1, "manual/battery.md", "manual/battery.md", "Battery", 3, ["Battery", "Charging"], "A full charge takes 4.5 hours.", []),
+            new(2, "faq.md", "faq.md", null, null, null, "Not cited.", []),
         ]);
 
         var appendix = AnswerContent.Appendix(answer, [1]);
@@ -58,7 +58,7 @@ public sealed class ChatCompletionPartsTests
     public void Chinese_answers_get_a_chinese_sources_heading_and_a_refusal_gets_no_appendix()
     {
         var cited = new AnswerResult("Q", "充滿電需要 4.5 小時 [1]。", true, false, "generative", null, "ChineseTraditional",
-            [new(1, "zh/battery.md", "zh/battery.md", null, null, null, "…")]);
+            [new(1, "zh/battery.md", "zh/battery.md", null, null, null, "…", [])]);
         Assert.Equal("\n\n來源：\n- [1] zh/battery.md", AnswerContent.Appendix(cited, [1]));
 
         var refused = new AnswerResult("Q", "The knowledge base does not contain an answer to this question.", false, true, "extractive",

@@ -1,0 +1,213 @@
+using KnowledgeQa.Agents.Text;
+using KnowledgeQa.Retrieval.Storage;
+
+namespace KnowledgeQa.Agents.Answering;
+
+/// <summary>A retrieved passage taken apart for one question: its units and the terms of each.</summary>
+public sealed class PassageEvidence
+{
+    internal PassageEvidence(int rank, SearchHit hit, IReadOnlyList<PassageUnit> units, IReadOnlyList<HashSet<string>> unitTerms, HashSet<string> contextTerms)
+    {
+        Rank = rank;
+        Hit = hit;
+        Units = units;
+        UnitTerms = unitTerms;
+        ContextTerms = contextTerms;
+        AllTerms = [.. contextTerms];
+        foreach (var set in unitTerms)
+            AllTerms.UnionWith(set);
+        UnitDense = new double?[units.Count];
+        UnitText = units.Select(u => PhraseText.Of(u.MatchText)).ToList();
+        _contextText = PhraseText.Of(string.Join('\n', [hit.Title ?? "", .. hit.Chunk.Headings]));
+    }
+
+    private readonly string _contextText;
+
+    /// <summary>
+    /// Whether a unit holds a term. A Chinese term also counts when its characters stand in the
+    /// unit's text, however the unit was segmented: the question's word 绘制 is in 繪製地圖 even
+    /// though jieba made one word of that.
+    /// </summary>
+    public bool UnitHas(int unit, string term) => UnitTerms[unit].Contains(term) || InText(UnitText[unit], term);
+
+    /// <summary>Whether the title or headings hold a term.</summary>
+    public bool ContextHas(string term) => ContextTerms.Contains(term) || InText(_contextText, term);
+
+    /// <summary>
+    /// Whether the title, the headings, or a heading line of the passage above the unit hold a term
+    /// (a plain-text file's first line "Aurora warranty policy" titles what follows it).
+    /// </summary>
+    public bool ContextHas(string term, int unit)
+    {
+        if (ContextHas(term))
+            return true;
+        for (var u = 0; u < unit; u++)
+        {
+            if (Units[u].Kind == PassageUnitKind.Heading && UnitHas(u, term))
+                return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether the passage, its title or headings hold a term anywhere.</summary>
+    public bool Has(string term)
+    {
+        if (AllTerms.Contains(term) || ContextHas(term))
+            return true;
+        for (var u = 0; u < Units.Count; u++)
+        {
+            if (InText(UnitText[u], term))
+                return true;
+        }
+
+        return false;
+    }
+
+    private static bool InText(string text, string term)
+    {
+        var chars = ContentTerms.Display(term);
+        return chars.Length > 0 && ScriptDetector.IsCjk(chars[0]) && text.Contains(chars, StringComparison.Ordinal);
+    }
+
+    /// <summary>0-based rank in the retrieved list.</summary>
+    public int Rank { get; }
+    public SearchHit Hit { get; }
+    public IReadOnlyList<PassageUnit> Units { get; }
+    public IReadOnlyList<HashSet<string>> UnitTerms { get; }
+    /// <summary>Terms of the document title and the headings above the passage.</summary>
+    public HashSet<string> ContextTerms { get; }
+    public HashSet<string> AllTerms { get; }
+    /// <summary>Cosine between the question and each unit; null where not computed (no embedding model, or one that cannot read the question).</summary>
+    public double?[] UnitDense { get; }
+    /// <summary>Each unit's text as phrase matching reads it (<see cref="PhraseText"/>).</summary>
+    internal IReadOnlyList<string> UnitText { get; }
+}
+
+/// <summary>
+/// Everything the answerer knows about a question and its retrieved passages: the question's focus,
+/// each passage taken apart into units, and how much each question term tells (rare among the
+/// passages' units = telling; absent from all of them = most telling, as nothing here has it).
+/// Relevance and sentence choice both read it, so they weigh the same evidence the same way.
+/// </summary>
+public sealed class QuestionEvidence
+{
+    private readonly Dictionary<string, double> _weights;
+
+    private QuestionEvidence(QuestionFocus focus, IReadOnlyList<PassageEvidence> passages, Dictionary<string, double> weights)
+    {
+        Focus = focus;
+        Passages = passages;
+        _weights = weights;
+        TotalWeight = focus.Terms.Sum(Weight);
+        QuestionText = PhraseText.Of(PhraseText.WithoutQuestionWords(focus.Question));
+    }
+
+    /// <summary>The question as phrase matching reads it, without its question words.</summary>
+    internal string QuestionText { get; }
+
+    public QuestionFocus Focus { get; }
+    public IReadOnlyList<PassageEvidence> Passages { get; }
+    public double TotalWeight { get; }
+
+    /// <summary>How much a question term tells (0 for terms not in the question).</summary>
+    public double Weight(string term) => _weights.GetValueOrDefault(term);
+
+    /// <param name="background">
+    /// More hits of the same search, beyond the candidates, to tell topic terms (in many of them)
+    /// from telling ones; null weighs terms by the candidates alone.
+    /// </param>
+    public static QuestionEvidence Build(QuestionFocus focus, IReadOnlyList<SearchHit> hits, ContentTerms terms, IReadOnlyList<SearchHit>? background = null)
+    {
+        ArgumentNullException.ThrowIfNull(focus);
+        ArgumentNullException.ThrowIfNull(hits);
+        var passages = hits.Select((hit, rank) => Take(rank, hit, terms)).ToList();
+
+        // Inverse unit frequency over every unit retrieved: a term in every sentence is the topic,
+        // not what tells the answer apart. A term that no passage has at all weighs most.
+        var weighing = background is null ? passages : [.. passages, .. background.Skip(hits.Count).Select((h, i) => Take(hits.Count + i, h, terms))];
+        var unitCount = weighing.Sum(p => p.Units.Count);
+        var weights = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var term in focus.Terms)
+        {
+            // A term no unit has counts as if one had it: telling, but not infinitely (it may be a paraphrase).
+            var frequency = Math.Max(1, weighing.Sum(p => Enumerable.Range(0, p.Units.Count).Count(u => p.UnitHas(u, term))));
+            var weight = Math.Log(1 + (unitCount + 1) / (0.5 + frequency));
+            // Character bigrams of Chinese text overlap the words they come from, and one-character
+            // words (时, 年) are mostly grammar: count them half.
+            weights[term] = ContentTerms.IsBigram(term) || IsSingleCjk(term) ? weight * 0.5 : weight;
+        }
+
+        return new QuestionEvidence(focus, passages, weights);
+    }
+
+    private static PassageEvidence Take(int rank, SearchHit hit, ContentTerms terms)
+    {
+        var units = PassageSegmenter.Segment(hit.Chunk.Text, [.. hit.Chunk.Headings, .. hit.Title is null ? Array.Empty<string>() : [hit.Title]]);
+        var unitTerms = units.Select(u => terms.AllOf(u.MatchText)).ToList();
+        var context = terms.AllOf(string.Join('\n', [hit.Title ?? "", .. hit.Chunk.Headings]));
+        return new PassageEvidence(rank, hit, units, unitTerms, context);
+    }
+
+    private static bool IsSingleCjk(string term) => term.Length == 1 && ScriptDetector.IsCjk(term[0]);
+
+    /// <summary>
+    /// How much of the question (weighted) one unit covers, counting a term fully in the unit,
+    /// partly in the units next to it, in the title and headings (<paramref name="contextShare"/>),
+    /// or elsewhere in the passage.
+    /// </summary>
+    public double UnitCoverage(PassageEvidence passage, int unit, out List<string> found, double contextShare = 0.5)
+    {
+        found = [];
+        if (TotalWeight <= 0)
+            return 0;
+        double sum = 0;
+        foreach (var term in Focus.Terms)
+        {
+            double presence;
+            if (passage.UnitHas(unit, term))
+            {
+                presence = 1.0;
+                found.Add(term);
+            }
+            else if ((unit > 0 && passage.UnitHas(unit - 1, term)) || (unit + 1 < passage.Units.Count && passage.UnitHas(unit + 1, term)))
+                presence = 0.5;
+            else if (passage.ContextHas(term, unit))
+                presence = contextShare;
+            else if (passage.Has(term))
+                presence = 0.25;
+            else
+                presence = 0;
+            sum += Weight(term) * presence;
+        }
+
+        return sum / TotalWeight;
+    }
+
+    /// <summary>Share of the question (weighted) in the unit itself, nothing counted from around it.</summary>
+    public double StrictUnitCoverage(PassageEvidence passage, int unit) =>
+        TotalWeight <= 0 ? 0 : Focus.Terms.Where(t => passage.UnitHas(unit, t)).Sum(Weight) / TotalWeight;
+
+    /// <summary>
+    /// Share of the question (weighted) stated for the unit: in it, or in the title and headings it
+    /// stands under, which say what every sentence below them is about ("The battery is covered for
+    /// 2 years" under "Aurora warranty policy" is about the warranty).
+    /// </summary>
+    public double StatedCoverage(PassageEvidence passage, int unit) =>
+        TotalWeight <= 0 ? 0 : Focus.Terms.Where(t => passage.UnitHas(unit, t) || passage.ContextHas(t, unit)).Sum(Weight) / TotalWeight;
+
+    /// <summary>
+    /// The longest stretch of the question's wording found word for word in the unit, as a share of
+    /// the question's length: questions written from a sentence keep whole phrases of it.
+    /// </summary>
+    public double PhraseMatch(PassageEvidence passage, int unit) =>
+        QuestionText.Length == 0 ? 0 : PhraseText.LongestCommonRun(QuestionText, passage.UnitText[unit]) / (double)QuestionText.Length;
+
+    /// <summary>Share of the question (weighted) found anywhere in the passage, its title or headings.</summary>
+    public double PassageCoverage(PassageEvidence passage) =>
+        TotalWeight <= 0 ? 0 : Focus.Terms.Where(passage.Has).Sum(Weight) / TotalWeight;
+
+    /// <summary>The question's content terms the passage lacks, most telling first.</summary>
+    public IReadOnlyList<string> MissingTerms(PassageEvidence passage) =>
+        Focus.Terms.Where(t => !passage.Has(t)).OrderByDescending(Weight).Select(ContentTerms.Display).Distinct().ToList();
+}
