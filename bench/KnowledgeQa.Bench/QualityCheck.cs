@@ -31,8 +31,14 @@ internal static class QualityCheck
                    ?? throw new ArgumentException("quality needs --data DATA (the folder holding scifact/)");
         Console.WriteLine($"load average at start: {LoadAverage.Read()}");
         // int8 first: on a loaded machine its (cheaper) figures are there even if the float32 run is cut short.
-        var generators = new[] { EmbeddingPrecision.Int8, EmbeddingPrecision.Float32 }
-            .ToDictionary(p => p, p => new OnnxEmbeddingGenerator(new EmbeddingOptions { Precision = p }));
+        // --precision int8|fp32 runs one side (two processes can then share a busy machine; compare their lines).
+        EmbeddingPrecision[] precisions = BenchArgs.String(options, "--precision") switch
+        {
+            "int8" => [EmbeddingPrecision.Int8],
+            "fp32" => [EmbeddingPrecision.Float32],
+            _ => [EmbeddingPrecision.Int8, EmbeddingPrecision.Float32],
+        };
+        var generators = precisions.ToDictionary(p => p, p => new OnnxEmbeddingGenerator(new EmbeddingOptions { Precision = p }));
         try
         {
             await RunAsync(data, generators, BenchArgs.Int(options, "--quality-limit", 0), BenchArgs.Int(options, "--corpus-sample", 0));
@@ -91,6 +97,8 @@ internal static class QualityCheck
             }
         }
 
+        if (results.Count < 4)
+            return;
         Console.WriteLine("| mode | fp32 nDCG@10 | int8 nDCG@10 | difference | fp32 recall@10 | int8 recall@10 | within 0.005 |");
         Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- |");
         foreach (var mode in new[] { SearchMode.Dense, SearchMode.Hybrid })

@@ -47,7 +47,8 @@ public static class ServiceCollectionExtensions
     {
         static KnowledgeQaOptions Options(IServiceProvider sp) => sp.GetRequiredService<IOptions<KnowledgeQaOptions>>().Value;
 
-        services.TryAddSingleton(sp => new OnnxEmbeddingGenerator(Options(sp).Embedding));
+        services.TryAddSingleton(sp => new OnnxEmbeddingGenerator(
+            StoredEmbeddingPrecision.Resolve(Options(sp), sp.GetRequiredService<IKnowledgeStore>)));
         services.TryAddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(sp => sp.GetRequiredService<OnnxEmbeddingGenerator>());
         services.TryAddSingleton(sp =>
         {
