@@ -35,6 +35,9 @@ public sealed class Chromium : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
+        // Expectations that wait for server work (an upload read and embedded, an answer) took over
+        // Playwright's 5 s default on a loaded 2-core CI machine; a passing expectation still returns at once.
+        Assertions.SetDefaultExpectTimeout(30_000);
         if (!File.Exists(ExecutablePath))
         {
             MissingReason = $"no browser at {ExecutablePath}: install Debian's chromium (`apt-get install -y chromium`; .ci/run does) or set KQA_CHROMIUM.";

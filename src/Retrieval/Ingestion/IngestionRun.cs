@@ -41,6 +41,8 @@ internal sealed class VectorReuse(IKnowledgeStore store)
             _embedded.TryAdd(textHash, vector);
     }
 
+    public bool TryGet(string textHash, out ReadOnlyMemory<float> vector) => _embedded.TryGetValue(textHash, out vector);
+
     public async Task<PendingDocument> FillAsync(PreparedDocument document, CancellationToken cancellationToken)
     {
         var hashes = document.Chunks.Select(c => ChunkTextHash.Compute(c.Text)).ToArray();
@@ -168,39 +170,54 @@ internal sealed class IngestionRun(
     {
         while (await scheduler.NextBatchAsync(cancellationToken).ConfigureAwait(false) is { } batch)
         {
-            // Equal texts in one batch are embedded once.
+            // Equal texts in one batch are embedded once; a text another batch embedded after this
+            // document was prepared (a slow worker lets the reader run ahead) is not embedded again.
             var texts = new List<string>();
+            var hashes = new List<string>();
             var slot = new Dictionary<string, int>(StringComparer.Ordinal);
             var slots = new int[batch.Count];
             var first = new bool[batch.Count];
+            var known = new ReadOnlyMemory<float>[batch.Count];
             for (var i = 0; i < batch.Count; i++)
             {
                 var text = batch[i].Document.Prepared.Chunks[batch[i].ChunkIndex].Text;
-                if (!slot.TryGetValue(text, out var index))
+                if (slot.TryGetValue(text, out var index))
                 {
-                    index = texts.Count;
-                    slot[text] = index;
-                    texts.Add(text);
-                    first[i] = true;
+                    slots[i] = index;
+                    continue;
                 }
+                var hash = ChunkTextHash.Compute(text);
+                if (reuse.TryGet(hash, out known[i]))
+                {
+                    slots[i] = -1;
+                    continue;
+                }
+                index = texts.Count;
+                slot[text] = index;
+                texts.Add(text);
+                hashes.Add(hash);
+                first[i] = true;
                 slots[i] = index;
             }
 
-            GeneratedEmbeddings<Embedding<float>> vectors;
-            using (IngestionPipeline.ActivitySource.StartActivity("embed")?.SetTag("kqa.chunks", texts.Count))
-                vectors = await embedder.GenerateAsync(texts, cancellationToken: cancellationToken).ConfigureAwait(false);
-            if (vectors.Count != texts.Count)
-                throw new EmbeddingModelException($"The embedding model returned {vectors.Count} vectors for {texts.Count} texts.");
+            GeneratedEmbeddings<Embedding<float>> vectors = [];
+            if (texts.Count > 0)
+            {
+                using (IngestionPipeline.ActivitySource.StartActivity("embed")?.SetTag("kqa.chunks", texts.Count))
+                    vectors = await embedder.GenerateAsync(texts, cancellationToken: cancellationToken).ConfigureAwait(false);
+                if (vectors.Count != texts.Count)
+                    throw new EmbeddingModelException($"The embedding model returned {vectors.Count} vectors for {texts.Count} texts.");
+            }
 
             for (var i = 0; i < texts.Count; i++)
-                reuse.Remember(ChunkTextHash.Compute(texts[i]), vectors[i].Vector);
+                reuse.Remember(hashes[i], vectors[i].Vector);
             tracker.Embedded(texts.Count);
 
             var completed = new List<PendingDocument>();
             foreach (var group in batch.Select((item, i) => (item, i)).GroupBy(x => x.item.Document))
             {
                 foreach (var (item, i) in group)
-                    group.Key.Vectors[item.ChunkIndex] = vectors[slots[i]].Vector;
+                    group.Key.Vectors[item.ChunkIndex] = slots[i] < 0 ? known[i] : vectors[slots[i]].Vector;
                 var embeddedHere = group.Count(x => first[x.i]);
                 if (group.Key.MarkEmbedded(embeddedHere, group.Count() - embeddedHere))
                     completed.Add(group.Key);

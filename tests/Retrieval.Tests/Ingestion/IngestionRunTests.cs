@@ -60,6 +60,34 @@ public sealed class IngestionRunTests(BundledModelFixture model) : IClassFixture
     }
 
     [Fact]
+    public async Task A_text_embedded_by_an_earlier_batch_while_later_documents_were_read_is_not_embedded_again()
+    {
+        // The reader runs ahead of a slow embedding worker: documents 1..9 are prepared while the
+        // batch holding document 0 is still being embedded, so none of them finds the vector yet.
+        await using var bed = new IngestionTestBed(model.Generator);
+        bed.Embedder.Gated = true;
+        var allPrepared = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        bed.Pipeline.AfterPrepared = position =>
+        {
+            if (position == 1)
+                bed.Embedder.WaitForCallsAsync(1, Ct).GetAwaiter().GetResult();
+            if (position == 9)
+                allPrepared.TrySetResult();
+        };
+        var shared = "The same disclaimer is printed under every page of the handbook.";
+        var documents = Enumerable.Range(0, 10).Select(i => new Document($"pages/{i}", $"{i}", shared)).ToList();
+
+        var ingest = bed.Pipeline.IngestDocumentsAsync(documents, cancellationToken: Ct);
+        await allPrepared.Task.WaitAsync(Ct);
+        bed.Embedder.Release(10);
+        var summary = await ingest;
+
+        Assert.Equal(10, summary.Added);
+        Assert.Equal((1, 1), (bed.Embedder.Calls, bed.Embedder.Texts));
+        Assert.Equal((1, 9), (summary.EmbeddedChunks, summary.ReusedChunks));
+    }
+
+    [Fact]
     public async Task A_deleted_document_added_back_in_a_later_run_is_not_embedded_again()
     {
         await using var bed = new IngestionTestBed(model.Generator);
