@@ -1,434 +1,476 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
-using System.Text.Json;
 using KnowledgeQa.Retrieval.Chunking;
 using KnowledgeQa.Retrieval.Lexical;
 using KnowledgeQa.Retrieval.Storage;
 using KnowledgeQa.Retrieval.Storage.Embedded;
+using KnowledgeQa.Retrieval.Storage.Embedded.Index;
 
 namespace KnowledgeQa.Bench;
 
 /// <summary>
-/// The embedded store: search latency (dense, lexical, hybrid) at growing sizes, memory of the
-/// in-memory vectors against their raw size, and dense search against a naive scalar scan.
-/// With --data DIR (the evaluation data folder) it also measures lexical retrieval quality:
-/// recall@5 on DRCD and CMRC 2018 (jieba words alone and with bigrams) and nDCG@10 on SciFact.
-/// Options: --sizes 10000,100000  --queries 200  --data DIR  --quality-only
+/// The embedded store at growing sizes (default 10k, 100k and 1M chunks of 384 dimensions) on a
+/// corpus with the structure of real data (see <see cref="StoreCorpus"/>), in one run:
+/// bulk write speed; the index build and, in fresh processes, the first query after opening,
+/// resident memory after answering queries, and catching up with one document written by another
+/// process; dense, lexical and hybrid latency (query embedding excluded, hits' text loaded), with
+/// and without filters; dense recall@10 against an exact float32 scan and lexical top-10 against
+/// exhaustive BM25; both peers' latency on the same queries (the exact scan, and SQLite FTS5's
+/// bm25), as ratios; at the largest size, deleting and replacing 1% of the documents and checking
+/// every answer again. Latencies are medians over --runs runs of every query.
+/// Options: --data DIR (required: the shared evaluation data)  --sizes 10000,100000,1000000
+///          --runs 3  --queries 200 (per language)  --cache DIR  --no-quality  --keep
 /// </summary>
 internal static class StoreBenchmark
 {
-    private const int Dimensions = 384;
-    // Long documents (a manual, a book) make few large write transactions, which fill the store fastest.
-    private const int ChunksPerDocument = 1000;
-    private const int WordsPerChunk = 80;
-    private const int Vocabulary = 30_000;
-    private const int Top = 5;
+    private const int Top = 10;
 
     public static async Task RunAsync(string[] options)
     {
-        if (Option(options, "--measure-load") is { } storePath)
+        if (BenchArgs.String(options, "--child") is { } role)
         {
-            await MeasureLoadInThisProcessAsync(storePath, int.Parse(Option(options, "--chunks")!, CultureInfo.InvariantCulture));
+            await StoreBenchmarkChild.RunAsync(role, options);
             return;
         }
-        var sizes = Option(options, "--sizes")?.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray() ?? [10_000, 100_000];
-        var queries = int.Parse(Option(options, "--queries") ?? "200", CultureInfo.InvariantCulture);
-        var data = Option(options, "--data");
-        if (!options.Contains("--quality-only"))
-        {
-            await RunSpeedAndMemoryAsync(sizes, queries);
-        }
-        if (data is not null)
-        {
-            await RunLexicalQualityAsync(data);
-        }
-    }
+        var data = BenchArgs.String(options, "--data")
+            ?? throw new ArgumentException("store needs --data DIR, the folder of the shared evaluation data (its SciFact, XQuAD, DRCD and CMRC 2018 passages make the corpus).");
+        var sizes = (BenchArgs.String(options, "--sizes") ?? "10000,100000,1000000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).Order().ToArray();
+        // bench/KnowledgeQa.Bench/.cache (git-ignored) keeps the corpus between runs.
+        var cache = BenchArgs.String(options, "--cache") ?? Path.Combine(StartupBenchmark.RepositoryRoot(), "bench", "KnowledgeQa.Bench", ".cache", "store");
+        var runs = BenchArgs.Int(options, "--runs", 3);
+        var perLanguage = BenchArgs.Int(options, "--queries", 200);
+        Console.WriteLine($"   load average at start: {LoadAverage.Read()} ({Environment.ProcessorCount} cores)");
 
-    private static async Task RunSpeedAndMemoryAsync(int[] sizes, int queryCount)
-    {
-        var folder = Path.Combine(Path.GetTempPath(), "kqa-bench-store-" + Guid.NewGuid().ToString("N"));
+        var largest = sizes[^1];
+        // 2% more than the largest size: documents for the one-document writes and the replacements.
+        var corpus = await StoreCorpus.LoadOrBuildAsync(data, cache, largest + largest / 50);
+        var queries = StoreQueries.From(corpus.Queries, perLanguage);
+        var folder = Path.Combine(cache, "run");
+        if (Directory.Exists(folder))
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+        Directory.CreateDirectory(folder);
         var path = Path.Combine(folder, "store.db");
-        var corpus = new SyntheticCorpus(seed: 1);
-        var encoder = new Bm25SparseEncoder();
-        try
+        var reference = new StoreReference(corpus.Count, queries.All.Select(q => q.Sparse));
+        var results = new List<SizeResult>();
+        var chunks = corpus.ReadChunks().GetEnumerator();
+        var written = 0;
+        var extraDocument = largest / StoreCorpus.ChunksPerDocument;
+        foreach (var size in sizes)
         {
-            var store = new EmbeddedKnowledgeStore(new EmbeddedStoreOptions { Path = path });
-            await store.InitializeAsync(Dimensions, "random-384");
-            var written = 0;
-            foreach (var size in sizes.Order())
-            {
-                var ingest = Stopwatch.StartNew();
-                var writing = new Stopwatch();
-                while (written < size)
-                {
-                    var documentNumber = written / ChunksPerDocument;
-                    var documentId = $"doc{documentNumber:D6}";
-                    var chunks = new List<IndexedChunk>(ChunksPerDocument);
-                    for (var i = 0; i < ChunksPerDocument && written < size; i++, written++)
-                    {
-                        var text = corpus.NextText(WordsPerChunk);
-                        var chunk = new Chunk { Id = Chunk.CreateId(documentId, i, text), DocumentId = documentId, Index = i, Text = text, Start = 0, End = text.Length };
-                        chunks.Add(new IndexedChunk(chunk, corpus.NextVector(), encoder.EncodeDocument(text)));
-                    }
-                    writing.Start();
-                    await store.UpsertDocumentAsync(new StoredDocument { Id = documentId, Source = documentId, ContentHash = "h", Tags = [documentNumber % 2 == 0 ? "even" : "odd"] }, chunks);
-                    writing.Stop();
-                }
-                Console.WriteLine($"-- {size:N0} chunks x {Dimensions} dims (ingest of the new ones: {ingest.Elapsed.TotalSeconds:F1} s, " +
-                                  $"of which store writes {writing.Elapsed.TotalSeconds:F1} s; file {new FileInfo(path).Length / 1e6:F0} MB)");
+            Console.WriteLine($"-- {size:N0} chunks x {StoreCorpus.Dimensions} dims");
+            var write = await WriteAsync(path, chunks, written, size, reference);
+            written = size;
+            Console.WriteLine($"   bulk write: {size - write.From:N0} chunks in {write.Seconds:F1} s = {write.ChunksPerSecond:N0} chunks/s (store writes only; file {new FileInfo(path).Length / 1e6:N0} MB)");
 
-                // Memory is measured in a fresh process: this one's heap already grew while ingesting.
-                await store.DisposeAsync();
-                await MeasureLoadInChildProcessAsync(path, size);
-                store = new EmbeddedKnowledgeStore(new EmbeddedStoreOptions { Path = path });
-                await store.InitializeAsync(Dimensions, "random-384");
+            var build = await StoreBenchmarkChild.SpawnAsync("build", path, data, cache, perLanguage, onReady: null);
+            var open = await StoreBenchmarkChild.SpawnAsync("open", path, data, cache, perLanguage,
+                onReady: () => WriteOneDocumentAsync(path, corpus, extraDocument));
+            await DeleteDocumentAsync(path, StoreCorpus.DocumentId(extraDocument));
+            extraDocument++;
+            Console.WriteLine($"   index build (first search of a fresh process): {build}");
+            Console.WriteLine($"   reopened (fresh process): {open}");
 
-                var queryCorpus = new SyntheticCorpus(seed: 99);
-                var vectors = Enumerable.Range(0, queryCount).Select(_ => queryCorpus.NextVector()).ToArray();
-                var sparse = Enumerable.Range(0, queryCount).Select(_ => encoder.EncodeQuery(queryCorpus.NextText(6))).ToArray();
-                foreach (var mode in new[] { SearchMode.Dense, SearchMode.Lexical, SearchMode.Hybrid })
-                {
-                    var latencies = await MeasureAsync(store, mode, vectors, sparse, filter: null);
-                    Console.WriteLine($"   {mode,-8} p50 {Percentile(latencies, 0.50),7:F2} ms   p99 {Percentile(latencies, 0.99),7:F2} ms");
-                }
-                var filtered = await MeasureAsync(store, SearchMode.Hybrid, vectors, sparse, new SearchFilter { Tags = ["even"] });
-                Console.WriteLine($"   hybrid, tag filter (half the chunks): p50 {Percentile(filtered, 0.50):F2} ms   p99 {Percentile(filtered, 0.99):F2} ms");
-
-                await CompareWithNaiveScanAsync(store, size, vectors);
-            }
-            await store.DisposeAsync();
+            var result = await MeasureAsync(path, cache, corpus, queries, reference, size, runs);
+            result.Write = write.ChunksPerSecond;
+            result.Build = build;
+            result.Open = open;
+            results.Add(result);
         }
-        finally
+
+        await CheckChangesAtScaleAsync(path, corpus, queries, reference, largest, extraDocument);
+        if (!options.Contains("--no-quality"))
         {
-            if (Directory.Exists(folder))
-            {
-                Directory.Delete(folder, recursive: true);
-            }
+            await StoreLexicalQuality.RunAsync(data);
+        }
+        PrintTable(results);
+        Console.WriteLine($"   load average at end: {LoadAverage.Read()}");
+        if (!options.Contains("--keep"))
+        {
+            Directory.Delete(folder, recursive: true);
         }
     }
 
-    private static async Task MeasureLoadInChildProcessAsync(string storePath, int size)
-    {
-        var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true };
-        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
-        {
-            start.ArgumentList.Add(typeof(StoreBenchmark).Assembly.Location);
-        }
-        foreach (var argument in new[] { "store", "--measure-load", storePath, "--chunks", size.ToString(CultureInfo.InvariantCulture) })
-        {
-            start.ArgumentList.Add(argument);
-        }
-        using var child = Process.Start(start)!;
-        var output = await child.StandardOutput.ReadToEndAsync();
-        await child.WaitForExitAsync();
-        Console.Write(string.Join(Environment.NewLine, output.Split('\n').Where(l => l.StartsWith("   ", StringComparison.Ordinal))) + Environment.NewLine);
-    }
+    // ---- writing ----
 
-    /// <summary>
-    /// Opens the store, runs one lexical search (SQLite and the code paths warm), then measures
-    /// managed heap and working set around the first dense search, which loads the vectors; the
-    /// peak is sampled during the load (managed) and taken from the OS (working set).
-    /// </summary>
-    private static async Task MeasureLoadInThisProcessAsync(string storePath, int size)
+    private static async Task<(int From, double Seconds, double ChunksPerSecond)> WriteAsync(
+        string path, IEnumerator<(string Text, float[] Vector, SparseVector Sparse)> chunks, int from, int to, StoreReference reference)
     {
-        await using var store = new EmbeddedKnowledgeStore(new EmbeddedStoreOptions { Path = storePath });
-        await store.InitializeAsync(Dimensions, "random-384");
-        var corpus = new SyntheticCorpus(seed: 7);
-        await store.SearchAsync(new StoreQuery { Mode = SearchMode.Lexical, Sparse = new Bm25SparseEncoder().EncodeQuery(corpus.NextText(4)) });
-
+        await using var store = await OpenAsync(path);
+        var writing = new Stopwatch();
         var process = Process.GetCurrentProcess();
-        var managedBefore = GC.GetTotalMemory(forceFullCollection: true);
-        process.Refresh();
-        var workingSetBefore = process.WorkingSet64;
-        var peakManaged = managedBefore;
-        using var sampling = new CancellationTokenSource();
-        var sampler = Task.Run(async () =>
+        var cpuBefore = process.TotalProcessorTime;
+        for (var document = from / StoreCorpus.ChunksPerDocument; document * StoreCorpus.ChunksPerDocument < to; document++)
         {
-            while (!sampling.IsCancellationRequested)
+            var indexed = new List<IndexedChunk>(StoreCorpus.ChunksPerDocument);
+            for (var i = 0; i < StoreCorpus.ChunksPerDocument && chunks.MoveNext(); i++)
             {
-                peakManaged = Math.Max(peakManaged, GC.GetTotalMemory(false));
-                await Task.Delay(1);
+                var (text, vector, sparse) = chunks.Current;
+                indexed.Add(Indexed(document, i, text, vector, sparse));
+                reference.Add(document * StoreCorpus.ChunksPerDocument + i, document, vector, sparse);
             }
-        });
-        var load = Stopwatch.StartNew();
-        await store.SearchAsync(new StoreQuery { Mode = SearchMode.Dense, Vector = corpus.NextVector(), Top = Top });
-        load.Stop();
-        await sampling.CancelAsync();
-        await sampler;
-        var managedAfter = GC.GetTotalMemory(forceFullCollection: true);
+            writing.Start();
+            await store.UpsertDocumentAsync(DocumentRecord(document), indexed);
+            writing.Stop();
+        }
         process.Refresh();
-        var workingSetAfter = process.WorkingSet64;
-        var peakWorkingSet = process.PeakWorkingSet64;
-        double raw = (double)size * Dimensions * sizeof(float);
-        Console.WriteLine($"   load on first dense search (fresh process): {load.Elapsed.TotalSeconds:F2} s; raw vectors {raw / 1e6:F1} MB");
-        Console.WriteLine($"   managed heap: +{(managedAfter - managedBefore) / 1e6:F1} MB after load ({(managedAfter - managedBefore) / raw:F2}x raw), " +
-                          $"peak +{(peakManaged - managedBefore) / 1e6:F1} MB ({(peakManaged - managedBefore) / raw:F2}x)");
-        Console.WriteLine($"   working set:  +{(workingSetAfter - workingSetBefore) / 1e6:F1} MB after load ({(workingSetAfter - workingSetBefore) / raw:F2}x raw), " +
-                          $"process peak {peakWorkingSet / 1e6:F0} MB = +{(peakWorkingSet - workingSetBefore) / 1e6:F1} MB over the pre-load {workingSetBefore / 1e6:F0} MB " +
-                          $"({(peakWorkingSet - workingSetBefore) / raw:F2}x raw)");
+        // On a shared machine wall time depends on the load; CPU time says what the writes cost (it also counts reading the corpus).
+        Console.WriteLine($"   write CPU time (whole process, corpus reading included): {(process.TotalProcessorTime - cpuBefore).TotalSeconds:F1} s = {(to - from) / (process.TotalProcessorTime - cpuBefore).TotalSeconds:N0} chunks per CPU-second");
+        return (from, writing.Elapsed.TotalSeconds, (to - from) / writing.Elapsed.TotalSeconds);
     }
 
-    private static async Task<double[]> MeasureAsync(IKnowledgeStore store, SearchMode mode, float[][] vectors, SparseVector[] sparse, SearchFilter? filter)
+    /// <summary>Documents of 100 chunks; tags and tenants split them into hundredths, so a filter can select 1% of the chunks.</summary>
+    public static StoredDocument DocumentRecord(int document, string hash = "v1") => new()
     {
-        // Enough rounds for tiered compilation to settle on optimised code.
-        for (var i = 0; i < Math.Min(40, vectors.Length); i++)
-        {
-            await store.SearchAsync(Query(mode, vectors[i], sparse[i], filter));
-        }
-        var latencies = new double[vectors.Length];
-        for (var i = 0; i < vectors.Length; i++)
-        {
-            var start = Stopwatch.GetTimestamp();
-            var hits = await store.SearchAsync(Query(mode, vectors[i], sparse[i], filter));
-            latencies[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            if (hits.Count == 0 && mode != SearchMode.Lexical)
-            {
-                throw new InvalidOperationException($"{mode} search found nothing");
-            }
-        }
-        return latencies;
-    }
-
-    private static StoreQuery Query(SearchMode mode, float[] vector, SparseVector sparse, SearchFilter? filter) => new()
-    {
-        Mode = mode,
-        Vector = vector,
-        Sparse = sparse,
-        Top = Top,
-        Filter = filter ?? SearchFilter.None,
+        Id = StoreCorpus.DocumentId(document),
+        Source = StoreCorpus.DocumentId(document) + ".txt",
+        ContentHash = hash,
+        Tags = [$"t{document % 100}", document % 2 == 0 ? "even" : "odd"],
+        Tenant = $"tenant{document / 7 % 100}",
     };
 
-    /// <summary>
-    /// The naive way: every vector in its own array, a scalar dot product per row, then sort all
-    /// scores. Compared with the store's whole dense search (including fetching the hits' text).
-    /// </summary>
-    private static async Task CompareWithNaiveScanAsync(IKnowledgeStore store, int size, float[][] queries)
+    public static IndexedChunk Indexed(int document, int index, string text, float[] vector, SparseVector sparse, string? documentId = null)
     {
-        var corpus = new SyntheticCorpus(seed: 1);
-        var rows = new float[size][];
-        for (var i = 0; i < size; i++)
+        var id = documentId ?? StoreCorpus.DocumentId(document);
+        return new IndexedChunk(new Chunk { Id = Chunk.CreateId(id, index, text), DocumentId = id, Index = index, Text = text, Start = 0, End = text.Length }, vector, sparse);
+    }
+
+    /// <summary>The write another process makes while the child holds its index: one document from the spare part of the corpus.</summary>
+    private static async Task WriteOneDocumentAsync(string path, StoreCorpus corpus, int document)
+    {
+        await using var store = await OpenAsync(path);
+        var chunks = corpus.ReadChunks(document * StoreCorpus.ChunksPerDocument, StoreCorpus.ChunksPerDocument)
+            .Select((c, i) => Indexed(document, i, c.Text, c.Vector, c.Sparse)).ToList();
+        await store.UpsertDocumentAsync(DocumentRecord(document), chunks);
+    }
+
+    private static async Task DeleteDocumentAsync(string path, string id)
+    {
+        await using var store = await OpenAsync(path);
+        await store.DeleteDocumentAsync(id);
+    }
+
+    public static async Task<EmbeddedKnowledgeStore> OpenAsync(string path)
+    {
+        var store = new EmbeddedKnowledgeStore(new EmbeddedStoreOptions { Path = path });
+        await store.InitializeAsync(StoreCorpus.Dimensions, "all-MiniLM-L6-v2");
+        return store;
+    }
+
+    // ---- measuring ----
+
+    private sealed class SizeResult
+    {
+        public int Size;
+        public double Write;
+        public string Build = "";
+        public string Open = "";
+        public readonly Dictionary<string, (double P50, double P99)> Latency = [];
+        public double RecallEnglish;
+        public double RecallChinese;
+        public double IdenticalEnglish;
+        public double IdenticalChinese;
+        public double FilteredRecall;
+        public double FilteredIdentical;
+    }
+
+    private static async Task<SizeResult> MeasureAsync(string path, string cache, StoreCorpus corpus, StoreQueries queries, StoreReference reference, int size, int runs)
+    {
+        var result = new SizeResult { Size = size };
+        await using var store = await OpenAsync(path);
+        await using var fts = await Fts5Peer.OpenOrBuildAsync(cache, corpus, size);
+        var onePercentTag = new SearchFilter { Tags = ["t7"] };
+        var onePercentTenant = new SearchFilter { Tenant = "tenant13" };
+        var documents = size / StoreCorpus.ChunksPerDocument;
+        var onePercentDocuments = new SearchFilter { DocumentIds = [.. Enumerable.Range(0, Math.Max(1, documents / 100)).Select(i => StoreCorpus.DocumentId(i * 100 + 42))] };
+        var halfTag = new SearchFilter { Tags = ["even"] };
+
+        var cases = new List<(string Name, Func<StoreQueries.Query, StoreQuery> Build, IReadOnlyList<StoreQueries.Query> Queries)>
         {
-            corpus.NextText(WordsPerChunk); // keep the random stream aligned with the ingest
-            rows[i] = corpus.NextVector();
-        }
-        var count = Math.Min(queries.Length, 50);
-        var naive = new double[count];
-        var ours = new double[count];
-        var agree = 0;
-        var scores = new float[size];
-        var order = new int[size];
-        for (var q = 0; q < count; q++)
+            ("dense", q => q.As(SearchMode.Dense, Top), queries.All),
+            ("lexical en", q => q.As(SearchMode.Lexical, Top), queries.English),
+            ("lexical zh", q => q.As(SearchMode.Lexical, Top), queries.Chinese),
+            ("hybrid en", q => q.As(SearchMode.Hybrid, Top), queries.English),
+            ("hybrid zh", q => q.As(SearchMode.Hybrid, Top), queries.Chinese),
+            ("dense, 1% tag", q => q.As(SearchMode.Dense, Top) with { Filter = onePercentTag }, queries.English),
+            ("lexical, 1% tag", q => q.As(SearchMode.Lexical, Top) with { Filter = onePercentTag }, queries.English),
+            ("hybrid, 1% tag", q => q.As(SearchMode.Hybrid, Top) with { Filter = onePercentTag }, queries.English),
+            ("hybrid, 1% tenant", q => q.As(SearchMode.Hybrid, Top) with { Filter = onePercentTenant }, queries.English),
+            ("hybrid, 1% documents", q => q.As(SearchMode.Hybrid, Top) with { Filter = onePercentDocuments }, queries.English),
+            ("hybrid, 50% tag", q => q.As(SearchMode.Hybrid, Top) with { Filter = halfTag }, queries.English),
+        };
+        // One untimed pass, so tiered compilation has settled before anything is timed.
+        foreach (var (_, build, list) in cases)
         {
-            var start = Stopwatch.GetTimestamp();
-            var query = queries[q];
-            for (var r = 0; r < size; r++)
+            foreach (var query in list)
             {
-                var row = rows[r];
-                var dot = 0f;
-                for (var d = 0; d < row.Length; d++)
+                await store.SearchAsync(build(query));
+            }
+        }
+        var perRun = cases.ToDictionary(c => c.Name, _ => new List<(double, double)>());
+        var exactScan = new List<(double, double)>();
+        var ftsRuns = new List<(double, double)>();
+        for (var run = 0; run < runs; run++)
+        {
+            foreach (var (name, build, list) in cases)
+            {
+                var latencies = new List<double>(list.Count);
+                foreach (var query in list)
                 {
-                    dot += row[d] * query[d];
+                    var start = Stopwatch.GetTimestamp();
+                    await store.SearchAsync(build(query));
+                    latencies.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
                 }
-                scores[r] = -dot;
-                order[r] = r;
+                perRun[name].Add(Percentiles(latencies));
             }
-            Array.Sort(scores, order);
-            naive[q] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-
-            start = Stopwatch.GetTimestamp();
-            var hits = await store.SearchAsync(new StoreQuery { Mode = SearchMode.Dense, Vector = query, Top = Top });
-            ours[q] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            // Chunk i of the synthetic corpus is chunk i % ChunksPerDocument of document i / ChunksPerDocument.
-            var naiveTop = order.Take(Top).Select(i => $"doc{i / ChunksPerDocument:D6}#{i % ChunksPerDocument}");
-            agree += naiveTop.SequenceEqual(hits.Select(h => $"{h.Chunk.DocumentId}#{h.Chunk.Index}")) ? 1 : 0;
-        }
-        var naiveP50 = Percentile(naive, 0.5);
-        var oursP50 = Percentile(ours, 0.5);
-        Console.WriteLine($"   dense vs naive scalar scan + sort: naive p50 {naiveP50:F2} ms, store p50 {oursP50:F2} ms -> {naiveP50 / oursP50:F1}x faster; " +
-                          $"same top {Top} for {agree}/{count} queries");
-    }
-
-    private static async Task RunLexicalQualityAsync(string data)
-    {
-        Console.WriteLine("-- lexical retrieval quality (each passage one chunk, lexical mode)");
-        foreach (var set in new[] { "drcd", "cmrc2018" })
-        {
-            foreach (var terms in new[] { ChineseTerms.Words, ChineseTerms.WordsAndBigrams })
+            exactScan.Add(Percentiles(queries.All.Select(q => Time(() => reference.Dense(q.Normalized, Top, null)))));
+            var ftsLatencies = new List<double>();
+            foreach (var query in queries.All)
             {
-                var (recall1, recall5, count) = await ReadingComprehensionRecallAsync(Path.Combine(data, set), new Bm25Options { ChineseTerms = terms });
-                Console.WriteLine($"   {set,-9} {terms,-16} recall@1 {recall1:F3}  recall@5 {recall5:F3}  ({count} questions)");
+                var start = Stopwatch.GetTimestamp();
+                await fts.SearchAsync(query.Text, Top);
+                ftsLatencies.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
             }
+            ftsRuns.Add(Percentiles(ftsLatencies));
         }
-        var english = await ReadingComprehensionRecallAsync(Path.Combine(data, "xquad-en"), new Bm25Options());
-        Console.WriteLine($"   xquad-en  recall@1 {english.Recall1:F3}  recall@5 {english.Recall5:F3}  ({english.Count} questions)");
-        var (ndcg, queries) = await SciFactNdcgAsync(Path.Combine(data, "scifact"));
-        Console.WriteLine($"   scifact   nDCG@10 {ndcg:F3} ({queries} queries; published BM25 on the full test set: 0.665)");
+        foreach (var (name, values) in perRun)
+        {
+            result.Latency[name] = Median(values);
+        }
+        result.Latency["exact float32 scan (peer)"] = Median(exactScan);
+        result.Latency["FTS5 bm25 (peer)"] = Median(ftsRuns);
+
+        (result.RecallEnglish, result.RecallChinese) = (await DenseRecallAsync(store, reference, queries.English, null), await DenseRecallAsync(store, reference, queries.Chinese, null));
+        (result.IdenticalEnglish, result.IdenticalChinese) = (await LexicalIdenticalAsync(store, reference, queries.English, null), await LexicalIdenticalAsync(store, reference, queries.Chinese, null));
+        result.FilteredRecall = await DenseRecallAsync(store, reference, queries.English, onePercentTag);
+        result.FilteredIdentical = await LexicalIdenticalAsync(store, reference, queries.English, onePercentTag);
+
+        foreach (var (name, (p50, p99)) in result.Latency)
+        {
+            Console.WriteLine($"   {name,-26} p50 {p50,8:F2} ms   p99 {p99,8:F2} ms");
+        }
+        var dense = result.Latency["dense"];
+        var scan = result.Latency["exact float32 scan (peer)"];
+        var lexical = Median([result.Latency["lexical en"], result.Latency["lexical zh"]]);
+        var peer = result.Latency["FTS5 bm25 (peer)"];
+        Console.WriteLine($"   dense vs exact float32 scan: {scan.P50 / dense.P50:F1}x faster at p50, {scan.P99 / dense.P99:F1}x at p99; recall@10 {result.RecallEnglish:F3} (en), {result.RecallChinese:F3} (zh)");
+        Console.WriteLine($"   lexical vs FTS5 bm25: {peer.P50 / lexical.P50:F1}x faster at p50, {peer.P99 / lexical.P99:F1}x at p99; top-10 identical to exhaustive BM25: {result.IdenticalEnglish:P1} (en), {result.IdenticalChinese:P1} (zh)");
+        Console.WriteLine($"   1% tag filter: dense recall@10 {result.FilteredRecall:F3}, lexical top-10 identical {result.FilteredIdentical:P1}");
+        return result;
     }
 
-    private static async Task<(double Recall1, double Recall5, int Count)> ReadingComprehensionRecallAsync(string folder, Bm25Options options)
+    /// <summary>Share of the exact top 10 (within the filter's documents) that the store returns.</summary>
+    private static async Task<double> DenseRecallAsync(IKnowledgeStore store, StoreReference reference, IReadOnlyList<StoreQueries.Query> queries, SearchFilter? filter)
     {
-        var encoder = new Bm25SparseEncoder(options);
-        var passages = ReadJsonLines(Path.Combine(folder, "contexts.jsonl")).Select(e => (Id: e.GetProperty("id").GetString()!, Text: e.GetProperty("text").GetString()!));
-        await using var index = await LexicalIndex.BuildAsync(encoder, passages);
-        int first = 0, topFive = 0, count = 0;
-        foreach (var question in ReadJsonLines(Path.Combine(folder, "questions.jsonl")))
+        var allowed = filter is null ? null : AllowedDocuments(reference, filter);
+        double found = 0, wanted = 0;
+        foreach (var query in queries)
         {
-            var ranked = await index.SearchAsync(question.GetProperty("question").GetString()!, 5);
-            var rank = ranked.IndexOf(question.GetProperty("context_id").GetString()!);
-            first += rank == 0 ? 1 : 0;
-            topFive += rank >= 0 ? 1 : 0;
-            count++;
-        }
-        return ((double)first / count, (double)topFive / count, count);
-    }
-
-    private static async Task<(double Ndcg, int Queries)> SciFactNdcgAsync(string folder)
-    {
-        var encoder = new Bm25SparseEncoder();
-        var abstracts = ReadJsonLines(Path.Combine(folder, "corpus.jsonl"))
-            .Select(e => (Id: e.GetProperty("_id").GetString()!, Text: e.GetProperty("title").GetString() + " " + e.GetProperty("text").GetString()));
-        await using var index = await LexicalIndex.BuildAsync(encoder, abstracts);
-        var relevant = ReadJsonLines(Path.Combine(folder, "qrels.jsonl"))
-            .GroupBy(e => e.GetProperty("query_id").GetString()!)
-            .ToDictionary(g => g.Key, g => g.Select(e => e.GetProperty("corpus_id").GetString()!).ToHashSet());
-        double total = 0;
-        var queries = 0;
-        foreach (var query in ReadJsonLines(Path.Combine(folder, "queries.jsonl")))
-        {
-            if (!relevant.TryGetValue(query.GetProperty("_id").GetString()!, out var wanted))
+            var exact = reference.Dense(query.Normalized, Top, allowed).Select(h => h.Chunk).ToHashSet();
+            var hits = await store.SearchAsync(query.As(SearchMode.Dense, Top) with { Filter = filter ?? SearchFilter.None });
+            if (allowed is not null && hits.Any(h => !allowed.Contains(ChunkNumber(h) / StoreCorpus.ChunksPerDocument)))
             {
-                continue;
+                throw new InvalidOperationException("A filtered dense search returned a chunk outside the filter.");
             }
-            var ranked = await index.SearchAsync(query.GetProperty("text").GetString()!, 10);
-            var dcg = ranked.Select((id, i) => wanted.Contains(id) ? 1 / Math.Log2(i + 2) : 0).Sum();
-            var ideal = Enumerable.Range(0, Math.Min(10, wanted.Count)).Sum(i => 1 / Math.Log2(i + 2));
-            total += dcg / ideal;
-            queries++;
+            found += hits.Count(h => exact.Contains(ChunkNumber(h)));
+            wanted += exact.Count;
         }
-        return (total / queries, queries);
+        return found / wanted;
     }
 
-    private static IEnumerable<JsonElement> ReadJsonLines(string path) =>
-        File.ReadLines(path).Where(l => l.Length > 0).Select(l => JsonDocument.Parse(l).RootElement);
+    /// <summary>Share of queries whose lexical top 10 (ids, order and scores) equals exhaustive BM25's.</summary>
+    private static async Task<double> LexicalIdenticalAsync(IKnowledgeStore store, StoreReference reference, IReadOnlyList<StoreQueries.Query> queries, SearchFilter? filter)
+    {
+        var allowed = filter is null ? null : AllowedDocuments(reference, filter);
+        var identical = 0;
+        foreach (var query in queries)
+        {
+            var expected = reference.Bm25(query.Sparse, Top, allowed is null ? null : d => allowed.Contains(d));
+            var hits = await store.SearchAsync(query.As(SearchMode.Lexical, Top) with { Filter = filter ?? SearchFilter.None });
+            identical += expected.Select(e => (e.Chunk, e.Score)).SequenceEqual(hits.Select(h => (ChunkNumber(h), h.Score))) ? 1 : 0;
+        }
+        return (double)identical / queries.Count;
+    }
 
-    private static double Percentile(double[] values, double p)
+    /// <summary>The corpus number of a hit's chunk: its document's content and its index (replaced documents take their content from the spare part).</summary>
+    private static int ChunkNumber(SearchHit hit) =>
+        ContentOf.TryGetValue(hit.Chunk.DocumentId, out var content)
+            ? content * StoreCorpus.ChunksPerDocument + hit.Chunk.Index
+            : int.Parse(hit.Chunk.DocumentId[3..], CultureInfo.InvariantCulture) * StoreCorpus.ChunksPerDocument + hit.Chunk.Index;
+
+    /// <summary>Documents whose chunks came from another place in the corpus (replaced at scale).</summary>
+    private static readonly Dictionary<string, int> ContentOf = [];
+
+    private static HashSet<long> AllowedDocuments(StoreReference reference, SearchFilter filter)
+    {
+        var documents = Enumerable.Range(0, reference.Count / StoreCorpus.ChunksPerDocument + 200).Select(d => (d, Record: DocumentRecord(d)));
+        return documents
+            .Where(d => (filter.Tags.Count == 0 || d.Record.Tags.Any(filter.Tags.Contains))
+                        && (filter.Tenant is null || d.Record.Tenant == filter.Tenant)
+                        && (filter.DocumentIds.Count == 0 || filter.DocumentIds.Contains(d.Record.Id)))
+            .Select(d => (long)d.d).ToHashSet();
+    }
+
+    // ---- changes at scale ----
+
+    /// <summary>
+    /// The conformance suite's promises at full size: replacing and deleting 1% of the documents
+    /// leaves every answer what exhaustive computation over the new state gives; deleted and
+    /// replaced chunks never come back; a fresh instance answers the same.
+    /// </summary>
+    private static async Task CheckChangesAtScaleAsync(string path, StoreCorpus corpus, StoreQueries queries, StoreReference reference, int size, int spareDocument)
+    {
+        Console.WriteLine($"-- changes at {size:N0} chunks: replacing and deleting 1% of the documents");
+        var documents = size / StoreCorpus.ChunksPerDocument;
+        var replaced = Enumerable.Range(0, documents).Where(d => d % 100 == 50).ToList();
+        var deleted = Enumerable.Range(0, documents).Where(d => d % 100 == 51).ToList();
+        await using var store = await OpenAsync(path);
+        var before = await store.GetStatisticsAsync();
+        var timer = Stopwatch.StartNew();
+        foreach (var document in replaced)
+        {
+            var old = corpus.ReadChunks(document * StoreCorpus.ChunksPerDocument, StoreCorpus.ChunksPerDocument).ToList();
+            var content = spareDocument++;
+            var replacement = corpus.ReadChunks(content * StoreCorpus.ChunksPerDocument, StoreCorpus.ChunksPerDocument).ToList();
+            await store.UpsertDocumentAsync(DocumentRecord(document, hash: "v2"), replacement.Select((c, i) => Indexed(document, i, c.Text, c.Vector, c.Sparse)).ToList());
+            for (var i = 0; i < old.Count; i++)
+            {
+                reference.Remove(document * StoreCorpus.ChunksPerDocument + i, old[i].Sparse);
+            }
+            for (var i = 0; i < replacement.Count; i++)
+            {
+                reference.Add(content * StoreCorpus.ChunksPerDocument + i, document, replacement[i].Vector, replacement[i].Sparse);
+            }
+            ContentOf[StoreCorpus.DocumentId(document)] = content;
+        }
+        foreach (var document in deleted)
+        {
+            var old = corpus.ReadChunks(document * StoreCorpus.ChunksPerDocument, StoreCorpus.ChunksPerDocument).ToList();
+            if (!await store.DeleteDocumentAsync(StoreCorpus.DocumentId(document)))
+            {
+                throw new InvalidOperationException($"document {document} was not there to delete");
+            }
+            for (var i = 0; i < old.Count; i++)
+            {
+                reference.Remove(document * StoreCorpus.ChunksPerDocument + i, old[i].Sparse);
+            }
+        }
+        Console.WriteLine($"   {replaced.Count} replaced and {deleted.Count} deleted documents in {timer.Elapsed.TotalSeconds:F1} s");
+
+        timer.Restart();
+        await store.SearchAsync(queries.English[0].As(SearchMode.Hybrid, Top));
+        Console.WriteLine($"   first search after the changes (catching up): {timer.Elapsed.TotalMilliseconds:F0} ms");
+        var statistics = await store.GetStatisticsAsync();
+        Check(statistics.Documents == before.Documents - deleted.Count && statistics.Chunks == reference.Count,
+            $"counts: {statistics.Documents} documents, {statistics.Chunks} chunks (expected {before.Documents - deleted.Count}, {reference.Count})");
+
+        var gone = deleted.Select(StoreCorpus.DocumentId).ToHashSet();
+        foreach (var query in queries.All)
+        {
+            foreach (var mode in Enum.GetValues<SearchMode>())
+            {
+                var hits = await store.SearchAsync(query.As(mode, Top));
+                Check(hits.All(h => !gone.Contains(h.Chunk.DocumentId)), $"a deleted document came back in {mode} search");
+                Check(hits.All(h => !ContentOf.ContainsKey(h.Chunk.DocumentId) || h.Chunk.Text == corpus.ReadChunks(ChunkNumber(h), 1).First().Text),
+                    $"a replaced chunk came back in {mode} search");
+            }
+        }
+        var identical = (await LexicalIdenticalAsync(store, reference, queries.English, null) + await LexicalIdenticalAsync(store, reference, queries.Chinese, null)) / 2;
+        var recall = await DenseRecallAsync(store, reference, queries.All, null);
+        var newContent = replaced.Take(20).Select(d => (Document: d, Vector: corpus.ReadChunks(ContentOf[StoreCorpus.DocumentId(d)] * StoreCorpus.ChunksPerDocument, 1).First().Vector)).ToList();
+        var foundNew = 0;
+        foreach (var (document, vector) in newContent)
+        {
+            var hit = (await store.SearchAsync(new StoreQuery { Mode = SearchMode.Dense, Vector = vector, Top = 1 }))[0];
+            foundNew += hit.Chunk.DocumentId == StoreCorpus.DocumentId(document) && hit.Chunk.Index == 0 ? 1 : 0;
+        }
+        await using var fresh = await OpenAsync(path);
+        var same = 0;
+        foreach (var query in queries.All.Take(50))
+        {
+            var a = await store.SearchAsync(query.As(SearchMode.Hybrid, Top));
+            var b = await fresh.SearchAsync(query.As(SearchMode.Hybrid, Top));
+            same += a.Select(h => h.Chunk.Id).SequenceEqual(b.Select(h => h.Chunk.Id)) ? 1 : 0;
+        }
+        Console.WriteLine($"   after the changes: lexical top-10 identical to exhaustive BM25 {identical:P1}; dense recall@10 {recall:F3}; " +
+                          $"replaced chunks found by their own vector {foundNew}/{newContent.Count}; a fresh instance agrees on {same}/50 hybrid queries");
+        Check(identical == 1 && foundNew == newContent.Count && same == 50, "answers after the changes differ from the exact ones");
+    }
+
+    private static void Check(bool condition, string problem)
+    {
+        if (!condition)
+        {
+            throw new InvalidOperationException("store benchmark check failed: " + problem);
+        }
+    }
+
+    // ---- reporting ----
+
+    private static void PrintTable(List<SizeResult> results)
+    {
+        Console.WriteLine("-- table (p50 / p99 ms; ratios are peer / ours)");
+        Console.WriteLine("| chunks | write chunks/s | dense | recall@10 | exact scan (ratio) | lexical en | lexical zh | identical top-10 | FTS5 bm25 (ratio) | hybrid en | hybrid zh | hybrid, 1% tag | dense, 1% tag | lexical, 1% tag |");
+        Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        foreach (var r in results)
+        {
+            string L(string name) => $"{r.Latency[name].P50:F1} / {r.Latency[name].P99:F1}";
+            var dense = r.Latency["dense"];
+            var scan = r.Latency["exact float32 scan (peer)"];
+            var lexical = Median([r.Latency["lexical en"], r.Latency["lexical zh"]]);
+            var fts = r.Latency["FTS5 bm25 (peer)"];
+            Console.WriteLine($"| {r.Size:N0} | {r.Write:N0} | {L("dense")} | {r.RecallEnglish:F3} en, {r.RecallChinese:F3} zh | {L("exact float32 scan (peer)")} ({scan.P50 / dense.P50:F1}x) | " +
+                              $"{L("lexical en")} | {L("lexical zh")} | {r.IdenticalEnglish:P0} en, {r.IdenticalChinese:P0} zh | {L("FTS5 bm25 (peer)")} ({fts.P50 / lexical.P50:F1}x) | " +
+                              $"{L("hybrid en")} | {L("hybrid zh")} | {L("hybrid, 1% tag")} | {L("dense, 1% tag")} | {L("lexical, 1% tag")} |");
+        }
+        foreach (var r in results)
+        {
+            Console.WriteLine($"   {r.Size:N0}: build {r.Build}; reopen {r.Open}");
+        }
+    }
+
+    private static double Time(Action action)
+    {
+        var start = Stopwatch.GetTimestamp();
+        action();
+        return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+    }
+
+    private static (double P50, double P99) Percentiles(IEnumerable<double> values)
     {
         var sorted = values.Order().ToArray();
-        return sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+        double At(double p) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+        return (At(0.50), At(0.99));
     }
 
-    private static string? Option(string[] options, string name)
+    private static (double P50, double P99) Median(List<(double P50, double P99)> runs) =>
+        (runs.Select(r => r.P50).Order().ElementAt(runs.Count / 2), runs.Select(r => r.P99).Order().ElementAt(runs.Count / 2));
+}
+
+/// <summary>The benchmark's questions with their embeddings and BM25 query weights.</summary>
+internal sealed class StoreQueries
+{
+    public sealed record Query(string Text, bool Chinese, float[] Vector, float[] Normalized, SparseVector Sparse)
     {
-        var i = Array.IndexOf(options, name);
-        return i >= 0 && i + 1 < options.Length ? options[i + 1] : null;
+        public StoreQuery As(SearchMode mode, int top) => new() { Mode = mode, Vector = Vector, Sparse = Sparse, Top = top };
     }
 
-    /// <summary>Passages as one-chunk documents in a temporary embedded store, searched lexically.</summary>
-    private sealed class LexicalIndex : IAsyncDisposable
+    public required IReadOnlyList<Query> English { get; init; }
+    public required IReadOnlyList<Query> Chinese { get; init; }
+    public required IReadOnlyList<Query> All { get; init; }
+
+    public static StoreQueries From(IReadOnlyList<RealText> questions, int perLanguage)
     {
-        private readonly EmbeddedKnowledgeStore _store;
-        private readonly Bm25SparseEncoder _encoder;
-        private readonly string _path;
-
-        private LexicalIndex(EmbeddedKnowledgeStore store, Bm25SparseEncoder encoder, string path)
+        var encoder = new Bm25SparseEncoder();
+        var all = questions.Select(q =>
         {
-            _store = store;
-            _encoder = encoder;
-            _path = path;
-        }
-
-        public static async Task<LexicalIndex> BuildAsync(Bm25SparseEncoder encoder, IEnumerable<(string Id, string Text)> passages)
-        {
-            var path = Path.Combine(Path.GetTempPath(), $"kqa-bench-lexical-{Guid.NewGuid():N}.db");
-            var store = new EmbeddedKnowledgeStore(new EmbeddedStoreOptions { Path = path });
-            // Lexical mode only: a one-dimensional zero vector stands in for embeddings.
-            await store.InitializeAsync(1, "none");
-            foreach (var (id, text) in passages)
-            {
-                var chunk = new Chunk { Id = Chunk.CreateId(id, 0, text), DocumentId = id, Index = 0, Text = text, Start = 0, End = text.Length };
-                await store.UpsertDocumentAsync(new StoredDocument { Id = id, Source = id, ContentHash = "h" }, [new IndexedChunk(chunk, new float[1], encoder.EncodeDocument(text))]);
-            }
-            return new LexicalIndex(store, encoder, path);
-        }
-
-        public async Task<List<string>> SearchAsync(string question, int top)
-        {
-            var hits = await _store.SearchAsync(new StoreQuery { Mode = SearchMode.Lexical, Sparse = _encoder.EncodeQuery(question), Top = top });
-            return hits.Select(h => h.Chunk.DocumentId).ToList();
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _store.DisposeAsync();
-            File.Delete(_path);
-        }
-    }
-
-    /// <summary>
-    /// Deterministic synthetic chunks: unit vectors with Gaussian components, and texts of made-up
-    /// words drawn from a Zipf distribution (as word frequencies in real text are).
-    /// </summary>
-    private sealed class SyntheticCorpus(int seed)
-    {
-        private static readonly double[] Cumulative = BuildZipf();
-        private readonly Random _random = new(seed);
-
-        public float[] NextVector()
-        {
-            var vector = new float[Dimensions];
-            var norm = 0.0;
-            for (var i = 0; i < Dimensions; i++)
-            {
-                // Box-Muller: Gaussian components make the direction uniform on the sphere.
-                var g = Math.Sqrt(-2 * Math.Log(1 - _random.NextDouble())) * Math.Cos(2 * Math.PI * _random.NextDouble());
-                vector[i] = (float)g;
-                norm += g * g;
-            }
-            var scale = (float)(1 / Math.Sqrt(norm));
-            for (var i = 0; i < Dimensions; i++)
-            {
-                vector[i] *= scale;
-            }
-            return vector;
-        }
-
-        public string NextText(int words)
-        {
-            var text = new StringBuilder();
-            for (var i = 0; i < words; i++)
-            {
-                var rank = Array.BinarySearch(Cumulative, _random.NextDouble());
-                text.Append(i == 0 ? "" : " ").Append(Word(rank < 0 ? ~rank : rank));
-            }
-            return text.ToString();
-        }
-
-        private static string Word(int rank)
-        {
-            // Letters only, so the words go through the stemmer as English words do.
-            var word = new StringBuilder("w");
-            do
-            {
-                word.Append((char)('a' + rank % 26));
-                rank /= 26;
-            }
-            while (rank > 0);
-            return word.ToString();
-        }
-
-        private static double[] BuildZipf()
-        {
-            var weights = Enumerable.Range(1, Vocabulary).Select(r => 1.0 / r).ToArray();
-            var total = weights.Sum();
-            var cumulative = new double[Vocabulary];
-            var sum = 0.0;
-            for (var i = 0; i < Vocabulary; i++)
-            {
-                sum += weights[i] / total;
-                cumulative[i] = sum;
-            }
-            return cumulative;
-        }
+            var normalized = new float[q.Vector.Length];
+            DenseIndex.Normalize(q.Vector, normalized);
+            return new Query(q.Text, q.Chinese, q.Vector, normalized, encoder.EncodeQuery(q.Text));
+        }).Where(q => q.Sparse.Count > 0).ToList();
+        IReadOnlyList<Query> english = [.. all.Where(q => !q.Chinese).Take(perLanguage)];
+        IReadOnlyList<Query> chinese = [.. all.Where(q => q.Chinese).Take(perLanguage)];
+        return new StoreQueries { English = english, Chinese = chinese, All = [.. english, .. chinese] };
     }
 }

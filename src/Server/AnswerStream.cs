@@ -14,7 +14,7 @@ public static class AnswerStream
     public static bool IsWanted(HttpRequest request) =>
         request.Headers.Accept.Any(a => a is not null && a.Contains("text/event-stream", StringComparison.OrdinalIgnoreCase));
 
-    public static async Task WriteAsync(HttpResponse response, IAsyncEnumerable<AnswerUpdate> updates, CancellationToken cancellationToken)
+    public static async Task WriteAsync(HttpResponse response, IAsyncEnumerable<AnswerUpdate> updates, Func<KnowledgeAnswer, AnswerResult> show, CancellationToken cancellationToken)
     {
         await using var enumerator = updates.GetAsyncEnumerator(cancellationToken);
         // The first step runs retrieval: an error there is still answered as plain JSON, not a broken stream.
@@ -28,7 +28,7 @@ public static class AnswerStream
             var update = enumerator.Current;
             if (update.Answer is { } final)
             {
-                await WriteEventAsync(response, "answer", AnswerResult.From(final), cancellationToken);
+                await WriteEventAsync(response, "answer", show(final), cancellationToken);
                 return;
             }
             if (update.Text.Length > 0)

@@ -1,7 +1,9 @@
 using System.Text.Json;
 using KnowledgeQa.Agents.Classification;
+using KnowledgeQa.Plugins.Requests;
 using KnowledgeQa.Retrieval;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.Extensions.Logging;
 
 namespace KnowledgeQa.Server;
@@ -33,7 +35,7 @@ public sealed class ApiErrorMiddleware(RequestDelegate next, ILogger<ApiErrorMid
         {
             await next(context);
         }
-        catch (Exception e) when (!context.Response.HasStarted && Classify(e) is { } error)
+        catch (Exception e) when (!context.Response.HasStarted && Classify(e, BodyType(context)) is { } error)
         {
             if (error.Status >= 500)
                 logger.LogError(e, "request {Method} {Path} failed", context.Request.Method, context.Request.Path);
@@ -50,12 +52,14 @@ public sealed class ApiErrorMiddleware(RequestDelegate next, ILogger<ApiErrorMid
         return context.Response.WriteAsJsonAsync(new ApiError(message), ServerJson.Options, context.RequestAborted);
     }
 
-    private static (int Status, string Message)? Classify(Exception e) => e switch
+    private static (int Status, string Message)? Classify(Exception e, Type? bodyType) => e switch
     {
         OperationCanceledException => null, // the client went away: nothing to answer
         ApiInputException input => (input.StatusCode, input.Message),
-        BadHttpRequestException bad => (bad.StatusCode, Describe(bad)),
-        JsonException json => (StatusCodes.Status400BadRequest, $"malformed JSON: {json.Message}"),
+        BadHttpRequestException bad => (bad.StatusCode, Describe(bad, bodyType)),
+        JsonException json => (StatusCodes.Status400BadRequest, JsonBodyErrors.Describe(json, bodyType)),
+        InvalidRequestException request => (StatusCodes.Status400BadRequest, request.Message),
+        TenantAccessException tenant => (StatusCodes.Status403Forbidden, tenant.Message),
         InvalidOptionException option => (StatusCodes.Status400BadRequest, option.Message),
         ClassificationException classification => (StatusCodes.Status400BadRequest, classification.Message),
         KnowledgeStoreException store when StoreErrorResponses.StatusOf(store) is { } status => (status, store.Message),
@@ -64,9 +68,18 @@ public sealed class ApiErrorMiddleware(RequestDelegate next, ILogger<ApiErrorMid
         _ => (StatusCodes.Status500InternalServerError, "internal error; the server log has the details"),
     };
 
-    private static string Describe(BadHttpRequestException bad) => bad.InnerException is JsonException json
-        ? $"malformed JSON body: {json.Message}"
-        : bad.StatusCode == StatusCodes.Status413PayloadTooLarge
-            ? "request body too large for this server (see Server:MaxUploadBytes / MaxJsonBytes)"
-            : bad.Message;
+    /// <summary>The type the endpoint reads its JSON body into, to name the field a bad body got wrong.</summary>
+    private static Type? BodyType(HttpContext context) =>
+        context.GetEndpoint()?.Metadata.GetMetadata<IAcceptsMetadata>()?.RequestType;
+
+    // The framework's own messages name parameters and .NET types ("Failed to read parameter
+    // \"SearchRequest request\""), so each kind gets a message of ours instead.
+    private static string Describe(BadHttpRequestException bad, Type? bodyType) => bad switch
+    {
+        { InnerException: JsonException json } => JsonBodyErrors.Describe(json, bodyType),
+        { StatusCode: StatusCodes.Status413PayloadTooLarge } => "request body too large for this server (see Server:MaxUploadBytes / MaxJsonBytes)",
+        { StatusCode: StatusCodes.Status415UnsupportedMediaType } => "send the request body as JSON with 'Content-Type: application/json'.",
+        _ when bodyType is not null => "the request body must be a JSON object; GET /openapi/v1.json describes each endpoint's body.",
+        _ => "bad request; GET /openapi/v1.json describes the endpoints.",
+    };
 }

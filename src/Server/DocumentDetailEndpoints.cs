@@ -1,3 +1,4 @@
+using KnowledgeQa.Plugins.Requests;
 using KnowledgeQa.Plugins.Results;
 using KnowledgeQa.Retrieval.Chunking;
 using KnowledgeQa.Retrieval.Storage;
@@ -11,8 +12,10 @@ namespace KnowledgeQa.Server;
 public static class DocumentDetailEndpoints
 {
     public static void MapDocumentDetail(RouteGroupBuilder v1) =>
-        v1.MapGet("/documents/{**id}", async (string id, IKnowledgeStore store, CancellationToken ct) =>
-                await ReadAsync(store, id, ct) is { } detail ? Results.Json(detail, ServerJson.Options) : NoSuchDocument(id))
+        v1.MapGet("/documents/{**id}", async (string id, IKnowledgeStore store, SourceDisplay sources, CancellationToken ct) =>
+                await ReadAsync(store, id, ct) is { } detail
+                    ? Results.Json(detail with { Document = sources.Apply(detail.Document) }, ServerJson.Options)
+                    : NoSuchDocument(id))
             .Produces<DocumentDetail>().Produces<ApiError>(StatusCodes.Status404NotFound)
             .WithSummary("One document with its chunks: text, index, page, headings (the id may contain '/': /v1/documents/en/guide.md)");
 
@@ -24,7 +27,8 @@ public static class DocumentDetailEndpoints
     {
         if (string.IsNullOrWhiteSpace(id))
             throw new ApiInputException("a document id is required: GET /v1/documents/{id}.");
-        if (await store.GetDocumentAsync(id, cancellationToken) is not { } document)
+        // Another tenant's document is "not found" to a tenant-bound key, as in the list.
+        if (await store.GetDocumentAsync(id, cancellationToken) is not { } document || !CallerTenant.MaySee(document.Tenant))
             return null;
         var chunks = new List<Chunk>();
         await foreach (var indexed in store.ReadChunksAsync(id, cancellationToken))

@@ -1,7 +1,9 @@
+using KnowledgeQa.Plugins.Requests;
 using KnowledgeQa.Plugins.Results;
 using KnowledgeQa.Retrieval;
 using KnowledgeQa.Retrieval.Documents;
 using KnowledgeQa.Retrieval.Ingestion;
+using KnowledgeQa.Retrieval.Storage;
 using Microsoft.AspNetCore.Http;
 
 namespace KnowledgeQa.Server;
@@ -18,7 +20,7 @@ namespace KnowledgeQa.Server;
 /// Document ids are <c>SOURCE/path</c>: two different files never share one silently (two parts
 /// with one path: the second is reported failed).
 /// </remarks>
-public sealed class DocumentUpload(DocumentReaderRegistry readers, IngestionPipeline pipeline, ServerSettings settings)
+public sealed class DocumentUpload(DocumentReaderRegistry readers, IngestionPipeline pipeline, ServerSettings settings, IKnowledgeStore store)
 {
     public const string DefaultSource = "upload";
 
@@ -26,7 +28,7 @@ public sealed class DocumentUpload(DocumentReaderRegistry readers, IngestionPipe
     {
         if (!request.HasFormContentType)
             throw new ApiInputException("send the files as multipart/form-data (curl -F file=@guide.pdf).", StatusCodes.Status415UnsupportedMediaType);
-        var form = await request.ReadFormAsync(cancellationToken);
+        var form = await UploadForm.ReadAsync(request, settings, cancellationToken);
         if (form.Files.Count == 0)
             throw new ApiInputException("no files in the upload: add one or more file parts (curl -F file=@guide.pdf).");
         if (form.Files.Count > settings.MaxUploadFiles)
@@ -43,7 +45,8 @@ public sealed class DocumentUpload(DocumentReaderRegistry readers, IngestionPipe
         {
             Tags = form["tag"].Where(t => !string.IsNullOrWhiteSpace(t)).Select(t => t!).ToList(),
             ReplaceTags = IsTrue(form["replaceTags"].FirstOrDefault(), "replaceTags"),
-            Tenant = form["tenant"].FirstOrDefault() is { Length: > 0 } tenant ? tenant : null,
+            // A tenant-bound key writes to its own tenant only.
+            Tenant = CallerTenant.ForWrite(form["tenant"].FirstOrDefault() is { Length: > 0 } tenant ? tenant : null),
             SourceName = source,
             AllowFolderSource = IsTrue(form["overwrite"].FirstOrDefault(), "overwrite"),
         };
@@ -61,6 +64,12 @@ public sealed class DocumentUpload(DocumentReaderRegistry readers, IngestionPipe
                 continue;
             }
             var id = DocumentIds.Compose(source, relative);
+            if (await TenantOwnership.IsOffLimitsAsync(store, id, cancellationToken))
+            {
+                readFailures.Add(new IngestionFileResult(relative, id, IngestionOutcome.Failed,
+                    Reason: "a document with this id belongs to another tenant; send it under another path or source.") { SourceName = source });
+                continue;
+            }
             try
             {
                 await using var stream = file.OpenReadStream();

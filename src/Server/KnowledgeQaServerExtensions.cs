@@ -1,4 +1,6 @@
+using KnowledgeQa.Plugins.Requests;
 using KnowledgeQa.Plugins.Results;
+using KnowledgeQa.Server.Mcp;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -19,12 +21,14 @@ public static class KnowledgeQaServerExtensions
     public static IServiceCollection AddKnowledgeQaServer(this IServiceCollection services, ServerSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
+        settings.Validate();
         services.AddSingleton(settings);
-        services.Configure<FormOptions>(form =>
-        {
-            form.MultipartBodyLengthLimit = settings.MaxUploadBytes;
-            form.ValueCountLimit = 64;
-        });
+        // What the API shows as a document's source: a server hides its own folder layout by default.
+        services.AddSingleton(new SourceDisplay(settings.SourcePaths));
+        services.AddSingleton<ServerReadiness>();
+        services.AddSingleton<McpInFlightRequests>();
+        services.AddHostedService<KnowledgeQaWarmup>();
+        services.Configure<FormOptions>(form => UploadForm.Configure(form, settings));
         services.Configure<RouteHandlerOptions>(route => route.ThrowOnBadRequest = true);
         services.ConfigureHttpJsonOptions(json => ServerJson.Configure(json.SerializerOptions));
         services.AddSingleton<KnowledgeApi>();
@@ -45,13 +49,14 @@ public static class KnowledgeQaServerExtensions
         app.UseMiddleware<ApiErrorMiddleware>();
         app.UseMiddleware<ApiKeyMiddleware>();
         app.UseMiddleware<RequestSizeMiddleware>();
+        app.UseMiddleware<McpRequestScreenMiddleware>();
 
-        app.MapGet("/healthz", () => Results.Json(new { status = "ok" }, ServerJson.Options))
+        app.MapGet("/healthz", (ServerReadiness readiness) => readiness.Report())
             .WithMetadata(KnowledgeQaEndpoint.Public).ExcludeFromDescription();
 
         var root = app.MapGroup("").WithMetadata(KnowledgeQaEndpoint.Guarded);
         root.MapOpenApi();
-        root.MapMcp("/mcp");
+        root.MapMcp("/mcp").WithMetadata(McpEndpointMarker.Instance);
         MapApi(root.MapGroup("/v1"));
         WebAppEndpoints.MapWebApp(app);
         return app;
@@ -70,8 +75,9 @@ public static class KnowledgeQaServerExtensions
             .WithSummary("Classify a text: zero-shot over 'labels' or 'sentiment': true (same JSON as kqa classify --json)");
         DocumentEndpoints.MapDocuments(v1);
         DocumentDetailEndpoints.MapDocumentDetail(v1);
-        // An unknown path under /v1 is still answered in the API's JSON error shape.
-        v1.MapFallback(() => Results.Json(new ApiError("no such endpoint; GET /openapi/v1.json lists them."), ServerJson.Options, statusCode: 404))
+        // An unknown path (or a known one with the wrong method or body type) under /v1 is still
+        // answered in the API's JSON error shape.
+        v1.MapFallback(ApiFallback.Handle)
             .ExcludeFromDescription();
     }
 
@@ -79,7 +85,7 @@ public static class KnowledgeQaServerExtensions
     {
         if (!AnswerStream.IsWanted(context.Request))
             return Results.Json(await api.AskAsync(request, ct), ServerJson.Options);
-        await AnswerStream.WriteAsync(context.Response, api.AskStreamingAsync(request, ct), ct);
+        await AnswerStream.WriteAsync(context.Response, api.AskStreamingAsync(request, ct), api.Show, ct);
         return Results.Empty;
     }
 }

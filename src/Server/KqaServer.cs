@@ -1,4 +1,3 @@
-using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -47,16 +46,9 @@ public static class KqaServer
     {
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("KnowledgeQa.Server");
         var addresses = Addresses(app);
-        logger.LogInformation("kqa serve listening on {Addresses}", string.Join(", ", addresses));
-        if (string.IsNullOrEmpty(settings.ApiKey) && addresses.Any(a => !IsLoopback(a)))
+        logger.LogInformation("kqa serve listening on {Addresses}; web app at {WebApp}", string.Join(", ", addresses), string.Join(", ", addresses.Select(ListenAddresses.WebAppUrl)));
+        if (!settings.RequiresKey && addresses.Any(a => !ListenAddresses.IsLoopback(a)))
             logger.LogWarning("Serving beyond loopback ({Addresses}) without an API key: anyone who can reach this port can read and change the knowledge base. Set --api-key or KQA__Server__ApiKey.",
                 string.Join(", ", addresses));
-    }
-
-    private static bool IsLoopback(string address)
-    {
-        if (!Uri.TryCreate(address.Replace("://+", "://0.0.0.0").Replace("://*", "://0.0.0.0"), UriKind.Absolute, out var uri))
-            return false;
-        return uri.IsLoopback || (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip));
     }
 }

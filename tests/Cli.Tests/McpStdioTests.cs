@@ -103,6 +103,32 @@ public sealed class McpStdioTests(McpStdioTests.McpServerProcess server) : IClas
         Assert.Equal(["docs/battery.md", "docs/warranty.md"], documents.EnumerateArray().Select(d => d.GetProperty("id").GetString()).Order());
     }
 
+    public static TheoryData<string, Dictionary<string, object?>, string> OverTheLimits => new()
+    {
+        // The HTTP API's limits, on stdio too (RequestLimits).
+        { "classify", new() { ["text"] = "hello", ["labels"] = string.Join(',', Enumerable.Range(0, 2000).Select(i => $"label{i}")) }, "2000 labels; the limit is 100" },
+        { "ask", new() { ["question"] = new string('q', 4001) }, "4001 characters; the limit is 4000" },
+        { "search", new() { ["query"] = new string('q', 4001) }, "4001 characters; the limit is 4000" },
+        { "search", new() { ["query"] = "charge", ["top"] = 51 }, "'top' must be between 1 and 50" },
+        { "search", new() { ["query"] = "charge", ["top"] = 0 }, "'top' must be between 1 and 50" },
+        // A wrong type names the argument instead of a .NET conversion error.
+        { "search", new() { ["query"] = "charge", ["top"] = "x" }, "\"top\" of \"search\" must be an integer" },
+        { "search", new() { ["query"] = 5 }, "\"query\" of \"search\" must be a string" },
+        { "classify", new() { ["text"] = "hello", ["labels"] = new[] { "a", "b" } }, "\"labels\" of \"classify\" must be a string" },
+    };
+
+    [Theory]
+    [MemberData(nameof(OverTheLimits))]
+    public async Task Requests_over_the_apis_limits_or_of_the_wrong_type_are_tool_errors_that_say_why(string tool, Dictionary<string, object?> arguments, string expected)
+    {
+        var result = await server.Client.CallToolAsync(tool, arguments, cancellationToken: Ct);
+
+        Assert.True(result.IsError);
+        var text = Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text;
+        Assert.Contains(expected, text);
+        Assert.DoesNotContain("System.", text);
+    }
+
     [Fact]
     public async Task Bad_arguments_come_back_as_a_tool_error_with_the_reason()
     {

@@ -31,7 +31,10 @@ public sealed class HostAppMappingTests
         using var client = new HttpClient { BaseAddress = new Uri(KqaServer.Addresses(app).Single()) };
         Assert.Equal("hello from the host", await client.GetStringAsync("/hello", Ct));
         Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/v1/documents", Ct)).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz", Ct)).StatusCode);
+        // No key needed for the health check; it may still say "starting" (503) while models load.
+        var health = await client.GetAsync("/healthz", Ct);
+        Assert.Contains(health.StatusCode, new[] { HttpStatusCode.OK, HttpStatusCode.ServiceUnavailable });
+        Assert.Contains("\"status\"", await health.Content.ReadAsStringAsync(Ct));
         // The host's own root page wins over the web app's; the app's files are still served, without the key.
         Assert.Equal("the host's own home page", await client.GetStringAsync("/", Ct));
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/_app/js/main.js", Ct)).StatusCode);

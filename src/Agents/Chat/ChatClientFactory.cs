@@ -29,6 +29,23 @@ public static class ChatClientFactory
         return options.IsEndpoint ? CreateEndpoint(options) : null;
     }
 
+    /// <summary>
+    /// What <see cref="Create"/> would refuse in the configuration, found without loading anything: the
+    /// options themselves and, for a local model, its folder. A server checks this before it listens,
+    /// so a typo in a model path is a start-up error instead of a server that never gets ready.
+    /// </summary>
+    /// <exception cref="InvalidOptionException">The options contradict each other or a value is malformed.</exception>
+    /// <exception cref="ChatModelException">The model folder is missing or incomplete.</exception>
+    public static void Check(ChatModelOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Validate(options);
+        if (options.IsLocal)
+        {
+            GenAIModelFolder.Open(options.ModelPath!);
+        }
+    }
+
     private static void Validate(ChatModelOptions options)
     {
         if (options.IsLocal && options.IsEndpoint)
@@ -135,6 +152,7 @@ public static class ChatClientFactory
         var credential = new ApiKeyCredential(string.IsNullOrEmpty(options.ApiKey) ? "unused" : options.ApiKey);
         // One retry: enough for a transient failure, while a server that is not running is reported within a second or two.
         var clientOptions = new OpenAIClientOptions { Endpoint = uri, RetryPolicy = new ClientRetryPolicy(maxRetries: 1) };
+        clientOptions.AddPolicy(new DropResponseOnCancel(), PipelinePosition.PerCall);
         var inner = new OpenAI.Chat.ChatClient(options.ModelName!, credential, clientOptions).AsIChatClient();
         var context = options.ContextTokens ?? ChatModelOptions.DefaultEndpointContextTokens;
         var limits = new ChatModelLimits(context, Math.Min(options.MaxOutputTokens, context / 2));

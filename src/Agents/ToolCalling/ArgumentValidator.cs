@@ -4,16 +4,20 @@ using Microsoft.Extensions.AI;
 namespace KnowledgeQa.Agents.ToolCalling;
 
 /// <summary>
-/// Checks a model's arguments against the top level of a function's parameter schema: required
+/// Checks arguments (a model's, or an MCP client's) against the top level of a function's parameter schema: required
 /// properties, JSON types, enums, and unknown properties where the schema closes them. Deeper
 /// checks are left to the function's own binding, whose errors go back to the model as results.
 /// </summary>
-internal static class ArgumentValidator
+public static class ArgumentValidator
 {
-    /// <summary>What is wrong, in words the model can act on; null when the arguments fit.</summary>
-    public static string? Problem(AIFunctionDeclaration function, JsonElement arguments)
+    /// <summary>
+    /// What is wrong, in words the model can act on; null when the arguments fit. <paramref name="name"/>
+    /// is the function's name as the caller knows it (default: the function's own).
+    /// </summary>
+    public static string? Problem(AIFunctionDeclaration function, JsonElement arguments, string? name = null)
     {
         var schema = function.JsonSchema;
+        name ??= function.Name;
         if (schema.ValueKind != JsonValueKind.Object)
         {
             return null;
@@ -27,7 +31,7 @@ internal static class ArgumentValidator
                 .ToList();
             if (missing.Count > 0)
             {
-                return $"The tool \"{function.Name}\" needs the argument{(missing.Count > 1 ? "s" : "")} {string.Join(", ", missing)}.";
+                return $"The tool \"{name}\" needs the argument{(missing.Count > 1 ? "s" : "")} {string.Join(", ", missing)}.";
             }
         }
 
@@ -37,14 +41,14 @@ internal static class ArgumentValidator
         {
             if (hasProperties && properties.TryGetProperty(argument.Name, out var propertySchema))
             {
-                if (ValueProblem(function.Name, argument.Name, propertySchema, argument.Value) is { } problem)
+                if (ValueProblem(name, argument.Name, propertySchema, argument.Value) is { } problem)
                 {
                     return problem;
                 }
             }
             else if (closed)
             {
-                return $"The tool \"{function.Name}\" has no argument \"{argument.Name}\".";
+                return $"The tool \"{name}\" has no argument \"{argument.Name}\".";
             }
         }
 

@@ -63,7 +63,7 @@ public static class AnswerPrinter
             }
             if (!started && update.Text.Length > 0)
                 started = true;
-            Console.Write(update.Text);
+            Console.Write(TerminalText.Text(update.Text));
         }
         if (started)
             Console.WriteLine();
@@ -85,7 +85,7 @@ public static class AnswerPrinter
         foreach (var citation in answer.Citations)
         {
             var where = Location.Describe(citation.Source, citation.Page, citation.Headings);
-            Console.WriteLine($"  [{citation.Number}] {citation.DocumentId} ({where})");
+            Console.WriteLine($"  [{citation.Number}] {TerminalText.Line(citation.DocumentId)} ({TerminalText.Line(where)})");
             Console.WriteLine($"      {SearchCommand.Snippet(citation.Text, 160)}");
         }
     }

@@ -3,7 +3,7 @@ using KnowledgeQa.Plugins.Hosting;
 
 namespace KnowledgeQa.Cli.Commands;
 
-/// <summary>The chat-model flags of ask and chat: a local model folder or an OpenAI-compatible endpoint.</summary>
+/// <summary>The chat-model flags of ask, chat and serve: a local model folder or an OpenAI-compatible endpoint.</summary>
 public sealed class ChatModelFlags
 {
     public Option<string?> Model { get; } = new("--model") { Description = "Local ONNX Runtime GenAI model folder (genai_config.json, model, tokenizer)" };
@@ -13,9 +13,22 @@ public sealed class ChatModelFlags
     public Option<string?> ApiKey { get; } = new("--api-key") { Description = "API key of --endpoint (or KQA__Chat__ApiKey)" };
     public Option<bool> Extractive { get; } = new("--extractive") { Description = "Answer with the best sentences even when a chat model is configured" };
 
+    private readonly bool _serving;
+
+    public ChatModelFlags() { }
+
+    private ChatModelFlags(bool serving) => _serving = serving;
+
+    /// <summary>
+    /// The flags of kqa serve: without --api-key (serve's own --api-key is the key its clients need;
+    /// the endpoint's key comes from KQA__Chat__ApiKey there) and --extractive (a request's choice).
+    /// </summary>
+    public static ChatModelFlags ForServe() => new(serving: true);
+
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Model, Provider, Endpoint, ModelName, ApiKey, Extractive })
+        Option[] options = _serving ? [Model, Provider, Endpoint, ModelName] : [Model, Provider, Endpoint, ModelName, ApiKey, Extractive];
+        foreach (var option in options)
             command.Options.Add(option);
     }
 
@@ -30,7 +43,7 @@ public sealed class ChatModelFlags
             chat = chat with { Endpoint = endpoint };
         if (parse.GetValue(ModelName) is { } name)
             chat = chat with { ModelName = name };
-        if (parse.GetValue(ApiKey) is { } key)
+        if (!_serving && parse.GetValue(ApiKey) is { } key)
             chat = chat with { ApiKey = key };
         options.Chat = chat;
     }

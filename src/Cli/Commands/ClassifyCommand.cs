@@ -52,7 +52,7 @@ public static class ClassifyCommand
                 var result = results[i];
                 var prefix = results.Count > 1 ? $"{i + 1}: " : "";
                 var scores = string.Join(", ", result.Scores.OrderByDescending(s => s.Value).Select(s => $"{s.Key} {s.Value:0.000}"));
-                Console.WriteLine($"{prefix}{result.Label}  ({scores})");
+                Console.WriteLine(TerminalText.Line($"{prefix}{result.Label}  ({scores})"));
             }
             return 0;
         });

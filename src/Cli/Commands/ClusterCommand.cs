@@ -36,7 +36,7 @@ public static class ClusterCommand
             Console.WriteLine($"{result.K} clusters" + (result.Silhouette is { } s ? $" (silhouette {s:0.000})" : ""));
             foreach (var cluster in result.Clusters)
             {
-                Console.WriteLine($"[{cluster.Id}] {cluster.Size} texts: {string.Join(", ", cluster.Terms.Select(t => t.Term))}");
+                Console.WriteLine($"[{cluster.Id}] {cluster.Size} texts: {TerminalText.Line(string.Join(", ", cluster.Terms.Select(t => t.Term)))}");
                 foreach (var central in cluster.CentralTexts)
                     Console.WriteLine($"    - {SearchCommand.Snippet(central.Text, 120)}");
             }

@@ -44,11 +44,11 @@ public static class DocumentCommands
                 sources[binding.Name] = binding;
             foreach (var group in documents.GroupBy(d => d.SourceName).OrderBy(g => g.Key ?? "\uffff", StringComparer.Ordinal))
             {
-                Console.WriteLine(Heading(group.Key, group.Count(), group.Key is null ? null : sources.GetValueOrDefault(group.Key)));
+                Console.WriteLine(TerminalText.Line(Heading(group.Key, group.Count(), group.Key is null ? null : sources.GetValueOrDefault(group.Key))));
                 foreach (var d in group)
                 {
-                    var tags = d.Tags.Count > 0 ? $"  [{string.Join(", ", d.Tags)}]" : "";
-                    Console.WriteLine($"  {d.Id}  ({d.ChunkCount} chunks){tags}  {d.Source}");
+                    var tags = d.Tags.Count > 0 ? $"  [{TerminalText.Line(string.Join(", ", d.Tags))}]" : "";
+                    Console.WriteLine($"  {TerminalText.Line(d.Id)}  ({d.ChunkCount} chunks){tags}  {TerminalText.Line(d.Source)}");
                 }
             }
             return 0;
@@ -85,7 +85,7 @@ public static class DocumentCommands
                 if (parse.GetValue(GlobalOptions.Json))
                     CliJson.Write(new { deletedSource = sourceName, documents = removed });
                 else
-                    Console.WriteLine($"deleted the source {sourceName} and its {removed} documents");
+                    Console.WriteLine($"deleted the source {TerminalText.Line(sourceName)} and its {removed} documents");
                 return 0;
             }
 
@@ -95,7 +95,7 @@ public static class DocumentCommands
             if (parse.GetValue(GlobalOptions.Json))
                 CliJson.Write(new { deleted = documentId });
             else
-                Console.WriteLine($"deleted {documentId}");
+                Console.WriteLine($"deleted {TerminalText.Line(documentId)}");
             return 0;
         });
         return command;

@@ -38,7 +38,7 @@ public sealed class IngestOutput(bool json, bool verbose, TextWriter? writer = n
             return;
         }
         if (sync.Error is not null)
-            Console.Error.WriteLine($"kqa: error: {sync.Error.Message}");
+            Console.Error.WriteLine($"kqa: error: {TerminalText.Line(sync.Error.Message)}");
         if (sync.Summary is not { } summary)
             return;
         if (sync.Trigger == WatchTrigger.Start)
@@ -49,7 +49,7 @@ public sealed class IngestOutput(bool json, bool verbose, TextWriter? writer = n
         if (summary.Added + summary.Replaced + summary.Removed + summary.NewFailures == 0)
             return;
         var time = DateTimeOffset.Now.ToString("HH:mm:ss", CultureInfo.InvariantCulture);
-        _out.WriteLine($"[{time}] {sync.Folder}: {Counts(summary)}");
+        _out.WriteLine($"[{time}] {TerminalText.Line(sync.Folder)}: {Counts(summary)}");
         foreach (var line in Lines(summary).Skip(1))
             _out.WriteLine(line);
     }
@@ -58,7 +58,7 @@ public sealed class IngestOutput(bool json, bool verbose, TextWriter? writer = n
     {
         yield return Counts(summary);
         foreach (var file in summary.Files.Where(f => f.Outcome == IngestionOutcome.Failed && (verbose || !f.FailedBefore)))
-            yield return $"  failed{(file.FailedBefore ? " (as before)" : "")}: {file.Path}: {file.Reason}";
+            yield return $"  failed{(file.FailedBefore ? " (as before)" : "")}: {TerminalText.Line(file.Path)}: {TerminalText.Line(file.Reason)}";
         var knownFailures = summary.Files.Count(f => f.Outcome == IngestionOutcome.Failed && f.FailedBefore);
         if (knownFailures > 0 && !verbose)
             yield return $"  {knownFailures} failed as before (files unchanged since they last failed; --verbose lists them)";
@@ -67,9 +67,9 @@ public sealed class IngestOutput(bool json, bool verbose, TextWriter? writer = n
         if (verbose)
         {
             foreach (var file in summary.Files.Where(f => f.Outcome == IngestionOutcome.Skipped))
-                yield return $"  skipped: {file.Path}: {file.Reason}";
+                yield return $"  skipped: {TerminalText.Line(file.Path)}: {TerminalText.Line(file.Reason)}";
             foreach (var file in summary.Files.Where(f => f.Outcome == IngestionOutcome.Removed))
-                yield return $"  removed: {file.DocumentId} (file gone: {file.Path})";
+                yield return $"  removed: {TerminalText.Line(file.DocumentId)} (file gone: {TerminalText.Line(file.Path)})";
         }
         if (summary.Unfinished > 0)
             yield return $"  {summary.Unfinished} files not finished: the run stopped (see the error below)";

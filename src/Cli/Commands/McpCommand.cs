@@ -1,6 +1,8 @@
 using System.CommandLine;
 using KnowledgeQa.Cli.Infrastructure;
+using KnowledgeQa.Plugins.Requests;
 using KnowledgeQa.Server;
+using KnowledgeQa.Server.Mcp;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -22,13 +24,18 @@ public static class McpCommand
             builder.Logging.AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
             CliServices.AddTo(builder.Services, parse);
-            builder.Services.AddSingleton<KnowledgeApi>();
+            // Every line from the client is checked before the MCP library reads it: malformed
+            // ones are answered with JSON-RPC errors, and the end of input stops work in flight.
+            var stdio = new ScreenedStdio(Console.OpenStandardInput(), Console.OpenStandardOutput(), RequestLimits.MaxMessageBytes);
+            builder.Services.AddSingleton(new McpClientConnection(stdio.ClientGone));
             builder.Services.AddMcpServer(mcp => mcp.ServerInfo = new() { Name = "kqa", Version = typeof(McpCommand).Assembly.GetName().Version?.ToString() ?? "1.0" })
-                .WithStdioServerTransport()
+                .WithStreamServerTransport(stdio.Input, stdio.Output)
                 .WithKnowledgeQaPluginTools();
 
             using var host = builder.Build();
+            var pump = stdio.PumpAsync(cancellationToken);
             await host.RunAsync(cancellationToken);
+            await pump;
             return 0;
         });
         return command;

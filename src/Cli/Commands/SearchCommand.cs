@@ -44,14 +44,15 @@ public static class SearchCommand
         {
             var r = results[i];
             var where = Location.Describe(r.Source, r.Page, r.Headings);
-            AnsiConsole.MarkupLine($"[bold][[{i + 1}]][/] [blue]{Markup.Escape(r.DocumentId)}[/] {Markup.Escape(where)} [grey](score {r.Score:0.0000})[/]");
+            AnsiConsole.MarkupLine($"[bold][[{i + 1}]][/] [blue]{Markup.Escape(TerminalText.Line(r.DocumentId))}[/] {Markup.Escape(TerminalText.Line(where))} [grey](score {r.Score:0.0000})[/]");
             Console.WriteLine("    " + Snippet(r.Text, 300));
         }
     }
 
+    /// <summary>The text on one line, at most <paramref name="max"/> characters, safe for a terminal.</summary>
     public static string Snippet(string text, int max)
     {
-        var flat = string.Join(' ', text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+        var flat = TerminalText.Line(string.Join(' ', text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)));
         return flat.Length <= max ? flat : flat[..max] + "…";
     }
 }

@@ -38,7 +38,8 @@ public static class CommandRunner
 
     public static int Fail(string message)
     {
-        Console.Error.WriteLine($"kqa: error: {message}");
+        // Messages quote file names and ids, which may hold control characters.
+        Console.Error.WriteLine($"kqa: error: {TerminalText.Line(message)}");
         return UserError;
     }
 }

@@ -67,6 +67,8 @@ public sealed class KnowledgeQaOptions
             throw new InvalidOptionException($"Chunking.MaxTokens must be 0 (fit the model) or positive (got {Chunking.MaxTokens}).");
         if (Chunking.OverlapTokens < 0 || (Chunking.MaxTokens > 0 && Chunking.OverlapTokens >= Chunking.MaxTokens))
             throw new InvalidOptionException($"Chunking.OverlapTokens must be between 0 and MaxTokens - 1 (got {Chunking.OverlapTokens}).");
+        if (Chunking.MaxCharacters != 0 && Chunking.MaxCharacters < ChunkingOptions.MinCharacters)
+            throw new InvalidOptionException($"Chunking.MaxCharacters must be 0 (8 per token) or at least {ChunkingOptions.MinCharacters} (got {Chunking.MaxCharacters}).");
         if (Embedding.BatchSize < 1)
             throw new InvalidOptionException($"Embedding.BatchSize must be at least 1 (got {Embedding.BatchSize}).");
         if (Embedding.ModelPath is { } path && !Directory.Exists(path))

@@ -3,6 +3,7 @@ using KnowledgeQa.Agents.Chat;
 using KnowledgeQa.Plugins.Agent;
 using KnowledgeQa.Plugins.Classification;
 using KnowledgeQa.Plugins.KnowledgeBase;
+using KnowledgeQa.Plugins.Requests;
 using KnowledgeQa.Retrieval.Chunking;
 using KnowledgeQa.Retrieval.Documents;
 using KnowledgeQa.Retrieval.Embeddings;
@@ -67,16 +68,20 @@ public static class ServiceCollectionExtensions
             sp.GetRequiredService<ILexicalEncoder>(),
             sp.GetRequiredService<IKnowledgeStore>(),
             sp.GetRequiredService<EmbeddingModelInfo>()));
-        services.TryAddSingleton<IKnowledgeRetriever>(sp => new KnowledgeRetriever(
+        // Wrapped so that a server's tenant-bound API keys confine every search (a no-op otherwise).
+        services.TryAddSingleton<IKnowledgeRetriever>(sp => new TenantScopedRetriever(new KnowledgeRetriever(
             sp.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>(),
             sp.GetRequiredService<ILexicalEncoder>(),
-            sp.GetRequiredService<IKnowledgeStore>()));
+            sp.GetRequiredService<IKnowledgeStore>())));
         services.TryAddSingleton(sp => new ChatModel(ChatClientFactory.Create(Options(sp).Chat)));
         services.TryAddSingleton(sp => new GroundedAnswerer(
             sp.GetRequiredService<IKnowledgeRetriever>(),
             sp.GetRequiredService<ChatModel>().Client,
             sp.GetRequiredService<ILexicalEncoder>(),
             Options(sp).Answer));
+
+        // Results show full source paths unless a server asks for less (AddKnowledgeQaServer).
+        services.TryAddSingleton(SourceDisplay.Full);
 
         // The plugin objects; kernelBuilder.Plugins.AddKnowledgeQa() turns them into kernel plugins.
         services.TryAddSingleton<KnowledgeBasePlugin>();

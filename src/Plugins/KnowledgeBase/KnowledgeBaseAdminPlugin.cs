@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using KnowledgeQa.Plugins.Requests;
 using KnowledgeQa.Retrieval.Documents;
 using KnowledgeQa.Retrieval.Ingestion;
 using KnowledgeQa.Retrieval.Storage;
@@ -28,7 +29,9 @@ public sealed class KnowledgeBaseAdminPlugin(IngestionPipeline pipeline, IKnowle
         ArgumentException.ThrowIfNullOrWhiteSpace(id);
         ArgumentException.ThrowIfNullOrWhiteSpace(text);
         var document = new Document(id.Trim(), id.Trim(), text);
-        var options = new IngestionOptions { Tags = SplitList(tags) };
+        if (await TenantOwnership.IsOffLimitsAsync(store, document.Id, cancellationToken).ConfigureAwait(false))
+            return new DocumentChange(document.Id, "failed", 0, "A document with this id belongs to another tenant; choose another id.");
+        var options = new IngestionOptions { Tags = SplitList(tags), Tenant = CallerTenant.ForWrite(null) };
         var summary = await pipeline.IngestDocumentsAsync([document], options, cancellationToken: cancellationToken).ConfigureAwait(false);
         var result = summary.Files.Single();
         return new DocumentChange(document.Id, result.Outcome.ToString().ToLowerInvariant(), result.Chunks, result.Reason);
@@ -41,7 +44,8 @@ public sealed class KnowledgeBaseAdminPlugin(IngestionPipeline pipeline, IKnowle
         CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(id);
-        var deleted = await store.DeleteDocumentAsync(id.Trim(), cancellationToken).ConfigureAwait(false);
+        var deleted = !await TenantOwnership.IsOffLimitsAsync(store, id.Trim(), cancellationToken).ConfigureAwait(false)
+            && await store.DeleteDocumentAsync(id.Trim(), cancellationToken).ConfigureAwait(false);
         return deleted
             ? new DocumentChange(id.Trim(), "deleted", 0)
             : new DocumentChange(id.Trim(), "not_found", 0, "No document has this id; list_documents shows the ids.");

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using KnowledgeQa.Agents.Answering;
+using KnowledgeQa.Plugins.Requests;
 using KnowledgeQa.Plugins.Results;
 using KnowledgeQa.Retrieval.Search;
 using KnowledgeQa.Retrieval.Storage;
@@ -12,49 +13,48 @@ public sealed record DocumentSummary(string Id, string Source, string? Title, in
 
 /// <summary>
 /// Read-only access to the knowledge base for models and host apps: search it, ask it (grounded,
-/// cited answers), list what it holds. Registered by default.
+/// cited answers), list what it holds. Registered by default. Every function keeps the
+/// <see cref="RequestLimits"/> and shows only the caller's tenant (<see cref="CallerTenant"/>),
+/// because MCP clients and models reach the knowledge base through these functions.
 /// </summary>
-public sealed class KnowledgeBasePlugin(IKnowledgeRetriever retriever, GroundedAnswerer answerer, IKnowledgeStore store)
+public sealed class KnowledgeBasePlugin(IKnowledgeRetriever retriever, GroundedAnswerer answerer, IKnowledgeStore store, SourceDisplay sources)
 {
     public const string PluginName = "knowledge_base";
-
-    private const int MaxTop = 20;
 
     [KernelFunction("search")]
     [Description("Searches the knowledge base and returns the most relevant passages, each with its source document. Use it to find facts before answering.")]
     public async Task<IReadOnlyList<SearchResult>> SearchAsync(
-        [Description("What to look for, in natural language or keywords.")] string query,
-        [Description("How many passages to return (1 to 20).")] int top = 5,
+        [Description("What to look for, in natural language or keywords (at most 4000 characters).")] string query,
+        [Description("How many passages to return (1 to 50).")] int top = RequestLimits.DefaultTop,
         [Description("Only search documents carrying this tag; leave empty to search everything.")] string? tag = null,
         CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(query);
         var options = new RetrievalOptions
         {
-            Top = Math.Clamp(top, 1, MaxTop),
-            Filter = string.IsNullOrWhiteSpace(tag) ? SearchFilter.None : new SearchFilter { Tags = [tag.Trim()] },
+            Top = RequestLimits.Top(top),
+            Filter = string.IsNullOrWhiteSpace(tag) ? SearchFilter.None : new SearchFilter { Tags = [RequestLimits.Name(tag, "tag")] },
         };
-        var hits = await retriever.SearchAsync(query, options, cancellationToken).ConfigureAwait(false);
-        return hits.Select(SearchResult.From).ToList();
+        var hits = await retriever.SearchAsync(RequestLimits.Text(query, "query"), options, cancellationToken).ConfigureAwait(false);
+        return hits.Select(hit => sources.Apply(SearchResult.From(hit))).ToList();
     }
 
     [KernelFunction("ask")]
     [Description("Answers a question from the knowledge base with numbered citations [n] of the passages used. Says so when the knowledge base does not contain the answer.")]
-    public async Task<AnswerResult> AskAsync(
-        [Description("The question to answer, as a complete sentence.")] string question,
-        CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(question);
-        var answer = await answerer.AskAsync(question, cancellationToken: cancellationToken).ConfigureAwait(false);
-        return AnswerResult.From(answer);
-    }
+    public Task<AnswerResult> AskAsync(
+        [Description("The question to answer, as a complete sentence (at most 4000 characters).")] string question,
+        CancellationToken cancellationToken = default) =>
+        AnswerAsync(question, extractive: false, cancellationToken);
 
     /// <summary>The extractive answer even when a chat model is configured (the agent's fallback).</summary>
-    public async Task<AnswerResult> AskExtractiveAsync(string question, CancellationToken cancellationToken = default)
+    public Task<AnswerResult> AskExtractiveAsync(string question, CancellationToken cancellationToken = default) =>
+        AnswerAsync(question, extractive: true, cancellationToken);
+
+    private async Task<AnswerResult> AnswerAsync(string question, bool extractive, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(question);
-        var answer = await answerer.AskAsync(question, new AskOptions { Extractive = true }, cancellationToken).ConfigureAwait(false);
-        return AnswerResult.From(answer);
+        // The retriever confines the passages to the caller's tenant (TenantScopedRetriever).
+        var options = new AskOptions { Extractive = extractive };
+        var answer = await answerer.AskAsync(RequestLimits.Text(question, "question"), options, cancellationToken).ConfigureAwait(false);
+        return sources.Apply(AnswerResult.From(answer));
     }
 
     [KernelFunction("list_documents")]
@@ -64,7 +64,8 @@ public sealed class KnowledgeBasePlugin(IKnowledgeRetriever retriever, GroundedA
         var documents = new List<DocumentSummary>();
         await foreach (var document in store.ListDocumentsAsync(cancellationToken).ConfigureAwait(false))
         {
-            documents.Add(new DocumentSummary(document.Id, document.Source, document.Title, document.ChunkCount, document.Tags));
+            if (CallerTenant.MaySee(document.Tenant))
+                documents.Add(new DocumentSummary(document.Id, sources.Show(document.Source, document.Id), document.Title, document.ChunkCount, document.Tags));
         }
 
         return documents;

@@ -9,11 +9,15 @@ namespace KnowledgeQa.Retrieval.Chunking;
 internal readonly record struct TextPiece(int Start, int End, int Tokens, int Block, bool StartsSentence);
 
 /// <summary>
-/// Cuts a span of text into pieces of at most a given number of tokens, at the coarsest boundaries that
-/// suffice: paragraphs, then lines, sentence ends, clauses, words, and as a last resort text elements
-/// (so a surrogate pair or a base character with its combining marks is never split).
+/// Cuts a span of text into pieces of at most a given number of tokens and characters, at the coarsest
+/// boundaries that suffice: paragraphs, then lines, sentence ends, clauses, words, and as a last resort
+/// text elements (so a surrogate pair or a base character with its combining marks is never split; only
+/// a single text element longer than the character limit, a letter under thousands of combining marks,
+/// is cut between code points). The character limit matters where tokens say little: a run of letters
+/// with no space is one [UNK] token however long it is. Spans over the character limit are never
+/// tokenized whole, and the last resort works in windows of about the limit, so the cost is linear.
 /// </summary>
-internal sealed class PieceSplitter(ITokenCounter counter, int maxTokens)
+internal sealed class PieceSplitter(ITokenCounter counter, int maxTokens, int maxCharacters)
 {
     // How far a last-resort cut may move back to avoid splitting a Latin word in mixed-script text.
     private const int WordBackoffElements = 32;
@@ -31,11 +35,14 @@ internal sealed class PieceSplitter(ITokenCounter counter, int maxTokens)
         {
             return;
         }
-        var tokens = Count(text, start, end);
-        if (tokens <= maxTokens)
+        if (end - start <= maxCharacters)
         {
-            pieces.Add(new TextPiece(start, end, tokens, block, startsSentence));
-            return;
+            var tokens = Count(text, start, end);
+            if (tokens <= maxTokens)
+            {
+                pieces.Add(new TextPiece(start, end, tokens, block, startsSentence));
+                return;
+            }
         }
 
         for (var finer = level; finer < BoundaryLevel.Character; finer++)
@@ -106,27 +113,28 @@ internal sealed class PieceSplitter(ITokenCounter counter, int maxTokens)
     }
 
     /// <summary>
-    /// For text with no usable boundary (long CJK runs without punctuation, long identifiers): the longest
-    /// runs of whole text elements that fit.
+    /// For text with no usable boundary (long CJK runs without punctuation, long identifiers, a megabyte with
+    /// no space): the longest runs of whole text elements that fit, found window by window.
     /// </summary>
     private void CutAtTextElements(string text, int start, int end, int block, bool startsSentence, List<TextPiece> pieces)
     {
-        var elementStarts = StringInfo.ParseCombiningCharacters(text.Substring(start, end - start));
-        var count = elementStarts.Length;
-        int Position(int element) => element == count ? end : start + elementStarts[element];
-
-        var first = 0;
-        while (first < count)
+        var position = start;
+        while (position < end)
         {
-            var (good, goodTokens) = LongestFit(text, first, count, Position);
-            if (good < count && TextBoundaries.IsInsideWord(text[Position(good) - 1], text[Position(good)]))
+            var bounds = ElementBounds(text, position, end);
+            var count = bounds.Length - 1;
+            int Position(int element) => position + bounds[element];
+
+            var (good, goodTokens) = LongestFit(text, 0, count, Position);
+            var cut = Position(good);
+            if (cut < end && TextBoundaries.IsInsideWord(text[cut - 1], text[cut]))
             {
-                for (var back = good - 1; back > first && back >= good - WordBackoffElements; back--)
+                for (var back = good - 1; back > 0 && back >= good - WordBackoffElements; back--)
                 {
                     var at = Position(back);
                     if (!TextBoundaries.IsInsideWord(text[at - 1], text[at]))
                     {
-                        var tokens = Count(text, Position(first), at);
+                        var tokens = Count(text, position, at);
                         if (tokens <= maxTokens)
                         {
                             (good, goodTokens) = (back, tokens);
@@ -136,13 +144,43 @@ internal sealed class PieceSplitter(ITokenCounter counter, int maxTokens)
                 }
             }
 
-            var (pieceStart, pieceEnd) = TextBoundaries.Trim(text, Position(first), Position(good));
+            var (pieceStart, pieceEnd) = TextBoundaries.Trim(text, position, Position(good));
             if (pieceStart < pieceEnd)
             {
-                var tokens = pieceStart == Position(first) && pieceEnd == Position(good) ? goodTokens : Count(text, pieceStart, pieceEnd);
-                pieces.Add(new TextPiece(pieceStart, pieceEnd, tokens, block, startsSentence && first == 0));
+                var tokens = pieceStart == position && pieceEnd == Position(good) ? goodTokens : Count(text, pieceStart, pieceEnd);
+                pieces.Add(new TextPiece(pieceStart, pieceEnd, tokens, block, startsSentence && position == start));
             }
-            first = good;
+            position = Position(good);
         }
+    }
+
+    /// <summary>
+    /// Offsets from <paramref name="position"/> (0 first) of the text-element boundaries that lie within the
+    /// character limit. The window is parsed a little past the limit so that the element straddling it is
+    /// seen whole; an element longer than the limit on its own is cut at the last code point that fits.
+    /// </summary>
+    private int[] ElementBounds(string text, int position, int end)
+    {
+        var windowEnd = (int)Math.Min(end, (long)position + maxCharacters + 64);
+        var starts = StringInfo.ParseCombiningCharacters(text.Substring(position, windowEnd - position));
+        var bounds = new List<int>(starts.Length + 1) { 0 };
+        for (var i = 1; i < starts.Length && starts[i] <= maxCharacters; i++)
+        {
+            bounds.Add(starts[i]);
+        }
+        if (windowEnd == end && end - position <= maxCharacters)
+        {
+            bounds.Add(end - position);
+        }
+        if (bounds.Count == 1)
+        {
+            var cut = Math.Min(maxCharacters, end - position);
+            if (cut > 1 && position + cut < end && char.IsHighSurrogate(text[position + cut - 1]) && char.IsLowSurrogate(text[position + cut]))
+            {
+                cut--; // never between the halves of a surrogate pair
+            }
+            bounds.Add(cut);
+        }
+        return [.. bounds];
     }
 }

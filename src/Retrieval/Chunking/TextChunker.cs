@@ -5,20 +5,42 @@ namespace KnowledgeQa.Retrieval.Chunking;
 
 /// <summary>
 /// Splits a document into chunks that fit the embedding model, counting tokens with the model's own
-/// tokenizer. Headings start sections that chunks never cross; within a section, blocks (paragraphs,
-/// list items, code, tables) are packed together, and a block too long for one chunk is split at the
-/// coarsest boundary that suffices (paragraph, line, sentence end including CJK 。！？, clause, word,
-/// and as a last resort between text elements). Consecutive chunks of a section overlap by whole
-/// trailing sentences. Thread-safe if the counter is.
+/// tokenizer and bounding characters too (<see cref="ChunkingOptions.MaxCharacters"/>). Headings start
+/// sections that chunks never cross; within a section, blocks (paragraphs, list items, code, tables) are
+/// packed together, and a block too long for one chunk is split at the coarsest boundary that suffices
+/// (paragraph, line, sentence end including CJK 。！？, clause, word, and as a last resort between text
+/// elements). Consecutive chunks of a section overlap by whole trailing sentences. Thread-safe if the
+/// counter is.
 /// </summary>
+/// <remarks>
+/// Where a chunk ends is decided by the content around it, not by everything before it in the section,
+/// so that editing one paragraph changes only the chunks near the edit (and their embeddings can be
+/// kept for the rest). Packing from the section start would shift every later boundary once an edit
+/// pushes one piece into the next chunk. Here a chunk ends early, once it holds at least half its
+/// budget, after a piece whose own text hashes to an "anchor" (about one for every half budget
+/// of tokens): two versions of a section that differ before an anchor both end a chunk there and agree
+/// from then on. The overlap is taken from the previous chunk's tail after the boundaries are set, and
+/// each chunk's budget leaves room for it, so overlap never moves a boundary either.
+/// </remarks>
 public sealed class TextChunker
 {
     private const int SpecialTokens = 2; // [CLS] and [SEP]
+
+    // A chunk may end at an anchor once it holds this share of its budget...
+    private const double AnchorFloorShare = 0.5;
+    // ...and anchors come about once per this share of the budget, in tokens of text.
+    private const double AnchorSpacingShare = 0.5;
 
     private readonly ITokenCounter _counter;
     private readonly PieceSplitter _splitter;
     private readonly int _maxTokens;
     private readonly int _overlapTokens;
+    private readonly int _maxCharacters;
+    private readonly int _overlapCharacters;
+    private readonly int _coreTokens;
+    private readonly int _coreCharacters;
+    private readonly int _anchorFloor;
+    private readonly int _anchorSpacing;
 
     public TextChunker(ITokenCounter counter, ChunkingOptions options)
     {
@@ -31,6 +53,11 @@ public sealed class TextChunker
         if (options.OverlapTokens < 0)
         {
             throw new InvalidOptionException($"Chunking OverlapTokens is {options.OverlapTokens}; use 0 (no overlap) or a positive token count.");
+        }
+        if (options.MaxCharacters != 0 && options.MaxCharacters < ChunkingOptions.MinCharacters)
+        {
+            throw new InvalidOptionException(
+                $"Chunking MaxCharacters is {options.MaxCharacters}; use 0 ({ChunkingOptions.CharactersPerToken} per token of MaxTokens) or at least {ChunkingOptions.MinCharacters}.");
         }
         var window = counter.MaxTokens - SpecialTokens;
         if (window < 1)
@@ -48,11 +75,20 @@ public sealed class TextChunker
         _maxTokens = options.MaxTokens == 0 ? window : Math.Min(options.MaxTokens, window);
         // Each chunk must bring new text: at most half of it repeats the previous one.
         _overlapTokens = Math.Min(options.OverlapTokens, _maxTokens / 2);
-        _splitter = new PieceSplitter(counter, _maxTokens);
+        _maxCharacters = options.MaxCharacters == 0 ? ChunkingOptions.CharactersPerToken * _maxTokens : options.MaxCharacters;
+        _overlapCharacters = (int)((long)_maxCharacters * _overlapTokens / _maxTokens);
+        _coreTokens = Math.Max(1, _maxTokens - _overlapTokens);
+        _coreCharacters = Math.Max(1, _maxCharacters - _overlapCharacters);
+        _anchorFloor = (int)(_coreTokens * AnchorFloorShare);
+        _anchorSpacing = Math.Max(1, (int)(_coreTokens * AnchorSpacingShare));
+        _splitter = new PieceSplitter(counter, _maxTokens, _maxCharacters);
     }
 
     /// <summary>Tokens per chunk at most, after fitting the options to the model's window.</summary>
     public int MaxTokens => _maxTokens;
+
+    /// <summary>Characters per chunk at most.</summary>
+    public int MaxCharacters => _maxCharacters;
 
     public IReadOnlyList<Chunk> Split(Document document)
     {
@@ -102,51 +138,27 @@ public sealed class TextChunker
             _splitter.Split(text, block.Start, block.End, b, block.Kind is BlockKind.Code or BlockKind.Table, pieces);
         }
 
-        // Greedy packing: pieces are counted once and their counts summed; the sum is checked against the
-        // real count of the chunk (joins inside words can tokenize differently) and trimmed if it is over.
         var next = 0;
-        (int Start, int Tokens, int Block)? overlap = null;
+        var previous = -1;
         while (next < pieces.Count)
         {
-            var start = overlap?.Start ?? pieces[next].Start;
-            var budget = _maxTokens - (overlap?.Tokens ?? 0);
-            var end = next;
-            var sum = 0;
-            while (end < pieces.Count && sum + pieces[end].Tokens <= budget)
-            {
-                sum += pieces[end].Tokens;
-                end++;
-            }
-            if (end == next)
-            {
-                if (overlap is not null)
-                {
-                    overlap = null; // the next piece needs the whole window
-                    continue;
-                }
-                end = next + 1; // cannot happen: every piece fits on its own
-            }
-
-            int tokens;
-            while (true)
-            {
-                tokens = overlap is null && end == next + 1 ? pieces[next].Tokens : _splitter.Count(text, start, pieces[end - 1].End);
-                if (tokens <= _maxTokens)
-                {
-                    break;
-                }
-                if (end - next > 1)
-                {
-                    end--;
-                }
-                else
-                {
-                    overlap = null;
-                    start = pieces[next].Start;
-                }
-            }
-
+            var (end, coreTokens) = CoreEnd(text, pieces, next);
+            var coreStart = pieces[next].Start;
             var chunkEnd = pieces[end - 1].End;
+
+            var start = coreStart;
+            var tokens = coreTokens;
+            var startBlock = pieces[next].Block;
+            if (previous >= 0 && FindOverlap(text, pieces[previous].Start, pieces[next - 1].End, pieces, previous, next) is { } overlap
+                && chunkEnd - overlap.Start <= _maxCharacters)
+            {
+                var withOverlap = _splitter.Count(text, overlap.Start, chunkEnd);
+                if (withOverlap <= _maxTokens)
+                {
+                    (start, tokens, startBlock) = (overlap.Start, withOverlap, overlap.Block);
+                }
+            }
+
             var chunkText = text[start..chunkEnd];
             var index = chunks.Count;
             chunks.Add(new Chunk
@@ -158,13 +170,67 @@ public sealed class TextChunker
                 Start = start,
                 End = chunkEnd,
                 Headings = headings,
-                Page = blocks[overlap?.Block ?? pieces[next].Block].Page,
+                Page = blocks[startBlock].Page,
                 TokenCount = tokens,
             });
-
-            overlap = end < pieces.Count ? FindOverlap(text, start, chunkEnd, pieces, next, end) : null;
+            previous = next;
             next = end;
         }
+    }
+
+    /// <summary>
+    /// Where the chunk whose own text (without overlap) starts at piece <paramref name="first"/> ends
+    /// (exclusive), and its tokens: it takes pieces while they fit the budget, and stops early after an
+    /// anchor once it is half full. A single piece may use the whole window (it then gets no overlap).
+    /// </summary>
+    private (int End, int Tokens) CoreEnd(string text, List<TextPiece> pieces, int first)
+    {
+        var sum = 0;
+        var end = first;
+        while (end < pieces.Count)
+        {
+            var piece = pieces[end];
+            if (end > first && (sum + piece.Tokens > _coreTokens || piece.End - pieces[first].Start > _coreCharacters))
+            {
+                break;
+            }
+            sum += piece.Tokens;
+            end++;
+            if (sum >= _anchorFloor && IsAnchor(text, piece))
+            {
+                break;
+            }
+        }
+        if (end == first + 1)
+        {
+            return (end, pieces[first].Tokens);
+        }
+        // Pieces were counted one by one; joined, they can tokenize differently (rarely more).
+        while (true)
+        {
+            var tokens = _splitter.Count(text, pieces[first].Start, pieces[end - 1].End);
+            if (tokens <= _coreTokens || end == first + 1)
+            {
+                return (end, end == first + 1 ? pieces[first].Tokens : tokens);
+            }
+            end--;
+        }
+    }
+
+    /// <summary>
+    /// Whether a chunk may end after this piece, judged by the piece's own text only: a stable hash of it
+    /// (FNV-1a, the same in every process) lands in a share of its range that grows with the piece's
+    /// tokens, so anchors come about every <see cref="_anchorSpacing"/> tokens whatever the piece sizes.
+    /// </summary>
+    private bool IsAnchor(string text, TextPiece piece)
+    {
+        var hash = 2166136261u;
+        for (var i = piece.Start; i < piece.End; i++)
+        {
+            hash = (hash ^ text[i]) * 16777619u;
+        }
+        var share = Math.Min(1.0, (double)piece.Tokens / _anchorSpacing);
+        return (hash % 1_000_000) < share * 1_000_000;
     }
 
     /// <summary>
@@ -199,6 +265,10 @@ public sealed class TextChunker
             if (sentenceStart >= end || sentenceStart <= start)
             {
                 continue;
+            }
+            if (end - sentenceStart > _overlapCharacters)
+            {
+                break;
             }
             var tokens = _splitter.Count(text, sentenceStart, end);
             if (tokens > _overlapTokens)

@@ -21,7 +21,10 @@ public sealed record DocumentBlock(BlockKind Kind, int Start, int Length, int He
 
 /// <summary>
 /// A document as read from a file or stream: its full text and the structure inside it.
-/// Readers produce it; the chunker turns it into <see cref="Chunking.Chunk"/>s.
+/// Readers produce it; the chunker turns it into <see cref="Chunking.Chunk"/>s. Whatever reader made
+/// it, its text, title and tags hold no control characters but '\n' and '\t' (see
+/// <see cref="TextSanitizer"/>): the constructor replaces any that are left character for
+/// character, so the blocks' offsets stay valid.
 /// </summary>
 public sealed class Document
 {
@@ -32,7 +35,7 @@ public sealed class Document
         ArgumentNullException.ThrowIfNull(text);
         Id = id;
         Source = source;
-        Text = text;
+        Text = TextSanitizer.CleanInPlace(text);
         Blocks = blocks ?? [new DocumentBlock(BlockKind.Paragraph, 0, text.Length)];
     }
 
@@ -46,10 +49,18 @@ public sealed class Document
 
     public IReadOnlyList<DocumentBlock> Blocks { get; }
 
-    public string? Title { get; init; }
+    public string? Title
+    {
+        get;
+        init => field = value is null ? null : TextSanitizer.Clean(value);
+    }
 
     /// <summary>Tags the document gives itself (Markdown front matter <c>tags:</c>), stored beside the run's tags.</summary>
-    public IReadOnlyList<string> Tags { get; init; } = [];
+    public IReadOnlyList<string> Tags
+    {
+        get;
+        init => field = value.Select(TextSanitizer.Clean).ToArray();
+    } = [];
 
     /// <summary>The media type the reader recognised, such as text/markdown.</summary>
     public string? MediaType { get; init; }

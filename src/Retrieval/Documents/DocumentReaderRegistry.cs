@@ -38,11 +38,11 @@ public sealed class DocumentReaderRegistry
     /// <summary>The built-in readers, for hosts that put their own before or after them.</summary>
     public static IReadOnlyList<IDocumentReader> CreateDefaultReaders(ReaderOptions options) =>
     [
-        new PdfReader(),
+        new PdfReader(options),
         new DocxReader(options),
         new HtmlReader(options),
-        new MarkdownReader(),
-        new PlainTextReader(),
+        new MarkdownReader(options),
+        new PlainTextReader(options),
     ];
 
     internal static bool IsKnownExtension(string fileName) =>
@@ -184,11 +184,9 @@ public sealed class DocumentReaderRegistry
         }
 
         if (string.IsNullOrWhiteSpace(document.Text))
-        {
-            throw new DocumentReadException(source, document.MediaType == PdfReader.MediaType
-                ? "no text layer (scanned?): OCR it first"
-                : "no text: the file is empty or whitespace only");
-        }
+            throw new DocumentReadException(source, "no text: the file is empty or whitespace only");
+        if (document.Text.Length > Options.MaxTextCharacters)
+            throw new DocumentReadException(source, new TextLimitExceededException(Options.MaxTextCharacters).Message);
         return document;
     }
 

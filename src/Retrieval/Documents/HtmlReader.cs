@@ -11,6 +11,9 @@ namespace KnowledgeQa.Retrieval.Documents;
 /// asides, forms and hidden elements are dropped, and &lt;main&gt; (or a lone &lt;article&gt;)
 /// is preferred to the whole body. Headings h1-h6 become structure, list items and tables
 /// ("a | b | c" rows) are kept; the title comes from &lt;title&gt;, else the first h1.
+/// A fragment (no &lt;html&gt;, &lt;head&gt; or &lt;body&gt; tag: a template, a snippet, a page
+/// body saved on its own) is all content: its forms, buttons and boxes are read too, an input by
+/// its placeholder or label.
 /// </summary>
 public sealed partial class HtmlReader(ReaderOptions options) : IDocumentReader
 {
@@ -20,6 +23,12 @@ public sealed partial class HtmlReader(ReaderOptions options) : IDocumentReader
     {
         "script", "style", "noscript", "template", "nav", "aside", "form", "button", "select", "input", "textarea",
         "iframe", "svg", "math", "canvas", "object", "embed", "audio", "video", "dialog", "head", "menu",
+    };
+
+    // In a whole page, forms are site chrome (search boxes, log-ins); in a fragment they are the content.
+    private static readonly HashSet<string> FormControls = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "form", "button", "select", "input", "textarea",
     };
 
     // Site chrome roles; banner and contentinfo are the roles of page headers and footers.
@@ -60,13 +69,30 @@ public sealed partial class HtmlReader(ReaderOptions options) : IDocumentReader
         var document = new HtmlParser().ParseDocument(html);
         cancellationToken.ThrowIfCancellationRequested();
         var (root, semanticRoot) = ChooseRoot(document);
-        var builder = new DocumentTextBuilder();
+        var builder = new DocumentTextBuilder(options.MaxTextCharacters);
         string? firstH1 = null;
         if (root is not null)
-            new BlockWalker(builder, semanticRoot, cancellationToken).Walk(root, ref firstH1);
+            new BlockWalker(builder, semanticRoot, IsFragment(html), cancellationToken).Walk(root, ref firstH1);
+        if (builder.BlockCount == 0)
+            throw new DocumentReadException(context.Source, NoTextReason(document));
 
         var title = string.IsNullOrWhiteSpace(document.Title) ? firstH1 : CollapseWhitespace(document.Title);
         return builder.Build(context, MediaType, title);
+    }
+
+    /// <summary>A page without the tags of a whole document: its parser invents html, head and body.</summary>
+    private static bool IsFragment(string html) =>
+        !DocumentTag().IsMatch(html);
+
+    [GeneratedRegex(@"<(?:html|head|body)[\s>/]", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.NonBacktracking)]
+    private static partial Regex DocumentTag();
+
+    private static string NoTextReason(IHtmlDocument document)
+    {
+        var scripted = document.Scripts.Any(script => !string.IsNullOrWhiteSpace(script.Text));
+        return scripted
+            ? "no text: nothing on the page is visible without running its scripts; if a browser shows text, save the rendered page instead"
+            : "no text: the page holds only markup, nothing visible";
     }
 
     private static (IElement? Root, bool Semantic) ChooseRoot(IHtmlDocument document)
@@ -123,7 +149,7 @@ public sealed partial class HtmlReader(ReaderOptions options) : IDocumentReader
     }
 
     /// <summary>Walks the tree with an explicit stack, gathering inline text into blocks.</summary>
-    private sealed class BlockWalker(DocumentTextBuilder builder, bool semanticRoot, CancellationToken cancellationToken)
+    private sealed class BlockWalker(DocumentTextBuilder builder, bool semanticRoot, bool fragment, CancellationToken cancellationToken)
     {
         private readonly StringBuilder _inline = new();
         private readonly Stack<(BlockKind Kind, int Level)> _context = new();
@@ -157,6 +183,13 @@ public sealed partial class HtmlReader(ReaderOptions options) : IDocumentReader
                 }
                 if (IsDropped(element))
                     continue;
+                if (name == "input")
+                {
+                    // A text box reads as what it shows: its placeholder, a button's label.
+                    if (ControlText(element) is { } shown)
+                        _inline.Append(' ').Append(shown).Append(' ');
+                    continue;
+                }
                 if (name == "br")
                 {
                     _inline.Append('\n');
@@ -201,10 +234,21 @@ public sealed partial class HtmlReader(ReaderOptions options) : IDocumentReader
                 pending.Push((children[i], false));
         }
 
+        private static string? ControlText(IElement input)
+        {
+            var type = input.GetAttribute("type")?.Trim().ToLowerInvariant();
+            if (type is "hidden" or "checkbox" or "radio" or "file" or "image" or "range" or "color")
+                return null;
+            var text = type is "submit" or "button" or "reset"
+                ? input.GetAttribute("value")
+                : input.GetAttribute("placeholder") ?? input.GetAttribute("aria-label");
+            return string.IsNullOrWhiteSpace(text) ? null : CollapseWhitespace(text);
+        }
+
         private bool IsDropped(IElement element)
         {
             var name = element.LocalName;
-            if (Dropped.Contains(name))
+            if (Dropped.Contains(name) && !(fragment && FormControls.Contains(name)))
                 return true;
             // Outside <main>/<article>, header and footer are the site's; inside, the article's own.
             if (!semanticRoot && name is "header" or "footer")

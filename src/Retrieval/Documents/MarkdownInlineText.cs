@@ -27,8 +27,69 @@ internal static partial class MarkdownInlineText
     [GeneratedRegex(@"<!--[^>]*-->|</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>", Linear)]
     private static partial Regex HtmlTag();
 
+    // Attribute lists of markdown-it-attrs, Pandoc, kramdown and VitePress: {#id}, {.class},
+    // {#id .class key=value}. Each item must look like one, so {{ mustache }} and { a: 1 } stay.
+    [GeneratedRegex(@"[ \t]*\{:?[ \t]*(?:[#.][\w-]+|[\w-]+=(?:""[^""\n]*""|'[^'\n]*'|[\w.:/-]+))(?:[ \t]+(?:[#.][\w-]+|[\w-]+=(?:""[^""\n]*""|'[^'\n]*'|[\w.:/-]+)))*[ \t]*\}", Linear)]
+    private static partial Regex AttributeList();
+
     // Without any of these a block has no inline markup at all: most prose skips the regexes.
     private static readonly System.Buffers.SearchValues<char> MarkupCharacters = System.Buffers.SearchValues.Create("`[<*_~\\&");
+
+    /// <summary>The text without attribute lists such as <c>{#basic-example}</c> or <c>{.note}</c>.</summary>
+    public static string StripAttributeLists(string text) =>
+        text.Contains('{') ? AttributeList().Replace(text, "") : text;
+
+    /// <summary>
+    /// The text of raw HTML in Markdown: comments and the contents of script and style elements
+    /// dropped, every other tag removed, its text kept and read as Markdown (it may hold markup).
+    /// </summary>
+    public static string HtmlToPlainText(string html)
+    {
+        var text = new StringBuilder(html.Length);
+        var position = 0;
+        while (position < html.Length)
+        {
+            var open = html.IndexOf('<', position);
+            if (open < 0)
+                break;
+            var skipTo = -1;
+            if (string.CompareOrdinal(html, open, "<!--", 0, 4) == 0)
+            {
+                var end = html.IndexOf("-->", open + 4, StringComparison.Ordinal);
+                skipTo = end < 0 ? html.Length : end + 3;
+            }
+            else if (RawTextElement(html, open) is { } name)
+            {
+                var end = html.IndexOf("</" + name, open + 1 + name.Length, StringComparison.OrdinalIgnoreCase);
+                var close = end < 0 ? -1 : html.IndexOf('>', end);
+                skipTo = close < 0 ? html.Length : close + 1;
+            }
+            if (skipTo < 0)
+            {
+                text.Append(html, position, open + 1 - position);
+                position = open + 1;
+                continue;
+            }
+            text.Append(html, position, open - position).Append(' ');
+            position = skipTo;
+        }
+        text.Append(html, position, html.Length - position);
+        return ToPlainText(text.ToString());
+    }
+
+    private static string? RawTextElement(string html, int open)
+    {
+        foreach (var name in (ReadOnlySpan<string>)["script", "style"])
+        {
+            var end = open + 1 + name.Length;
+            if (end <= html.Length && string.Compare(html, open + 1, name, 0, name.Length, StringComparison.OrdinalIgnoreCase) == 0
+                && (end == html.Length || html[end] is '>' or ' ' or '\t' or '\n' or '/'))
+            {
+                return name;
+            }
+        }
+        return null;
+    }
 
     public static string ToPlainText(string markdown)
     {

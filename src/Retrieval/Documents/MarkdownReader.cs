@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Markdig;
+using Markdig.Extensions.CustomContainers;
 using Markdig.Extensions.Yaml;
 using Markdig.Syntax;
 using Markdig.Syntax.Inlines;
@@ -9,9 +10,13 @@ namespace KnowledgeQa.Retrieval.Documents;
 /// <summary>
 /// Markdown via Markdig's block parser: headings as structure, paragraphs, list items, code
 /// blocks and pipe tables kept whole. The text is readable text: markup removed, code verbatim.
-/// Title from the front matter's title, else the first level-1 heading.
+/// What static-site generators add is read as a reader of the rendered page would: attribute lists
+/// (<c>## Title {#id .class}</c>) go; VitePress / markdown-it containers (<c>::: tip Title</c> ...
+/// <c>:::</c>) become their title and content; raw HTML becomes its text (scripts, styles and
+/// comments dropped); code-group tabs keep their labels. YAML front matter gives the title and the
+/// tags (<see cref="Document.Tags"/>) and is not body text; else the title is the first level-1 heading.
 /// </summary>
-public sealed partial class MarkdownReader : IDocumentReader
+public sealed partial class MarkdownReader(ReaderOptions options) : IDocumentReader
 {
     public const string MediaType = "text/markdown";
 
@@ -19,9 +24,13 @@ public sealed partial class MarkdownReader : IDocumentReader
     // which MarkdownInlineText strips in linear time (see there for why).
     private static readonly MarkdownPipeline Pipeline = BuildPipeline();
 
+    public MarkdownReader() : this(new ReaderOptions())
+    {
+    }
+
     private static MarkdownPipeline BuildPipeline()
     {
-        var builder = new MarkdownPipelineBuilder().UseYamlFrontMatter();
+        var builder = new MarkdownPipelineBuilder().UseYamlFrontMatter().UseCustomContainers();
         builder.InlineParsers.Clear();
         return builder.Build();
     }
@@ -35,6 +44,14 @@ public sealed partial class MarkdownReader : IDocumentReader
         var bytes = await ReaderSupport.ReadAllBytesAsync(content, cancellationToken).ConfigureAwait(false);
         var markdown = ReaderSupport.NormalizeNewlines(ReaderSupport.DecodeText(bytes, context).Text);
 
+        var depth = MarkdownDepthGuard.MeasureDepth(markdown, options.MaxMarkdownDepth, cancellationToken);
+        if (depth > options.MaxMarkdownDepth)
+        {
+            throw new DocumentReadException(context.Source,
+                $"Markdown nested too deeply: lists or block quotes more than {options.MaxMarkdownDepth} levels deep " +
+                "(ReaderOptions.MaxMarkdownDepth): flatten it or raise the limit");
+        }
+
         MarkdownDocument parsed;
         try
         {
@@ -42,13 +59,14 @@ public sealed partial class MarkdownReader : IDocumentReader
         }
         catch (ArgumentException e)
         {
-            // Markdig refuses block quotes or lists nested past its depth limit.
+            // Markdig refuses block quotes or lists nested past its own depth limit.
             throw new DocumentReadException(context.Source, $"Markdown nested too deeply to read ({e.Message})", e);
         }
 
-        var builder = new DocumentTextBuilder();
-        string? frontMatterTitle = null, firstH1 = null;
-        // Iterative walk: nesting is bounded by Markdig, but a stack costs nothing and cannot overflow.
+        var builder = new DocumentTextBuilder(options.MaxTextCharacters);
+        MarkdownFrontMatter? frontMatter = null;
+        string? firstH1 = null;
+        // Iterative walk: nesting is bounded by the guard above, but a stack cannot overflow anyway.
         var pending = new Stack<Block>();
         for (int i = parsed.Count - 1; i >= 0; i--)
             pending.Push(parsed[i]);
@@ -59,40 +77,75 @@ public sealed partial class MarkdownReader : IDocumentReader
             switch (block)
             {
                 case YamlFrontMatterBlock yaml:
-                    frontMatterTitle = FrontMatterTitle(yaml.Lines.ToString());
+                    frontMatter ??= MarkdownFrontMatter.Parse(yaml.Lines.ToString());
                     break;
                 case HeadingBlock heading:
-                    var headingText = MarkdownInlineText.ToPlainText(InlineText(heading)).Trim();
+                    var headingText = MarkdownInlineText.ToPlainText(MarkdownInlineText.StripAttributeLists(InlineText(heading))).Trim();
                     if (heading.Level == 1)
                         firstH1 ??= headingText;
                     builder.Add(BlockKind.Heading, headingText, heading.Level);
                     break;
-                case CodeBlock code: // fenced and indented
+                case FencedCodeBlock fenced:
+                    if (CodeLabel(fenced) is { } label)
+                        builder.Add(BlockKind.Paragraph, label);
+                    builder.Add(BlockKind.Code, fenced.Lines.ToString());
+                    break;
+                case CodeBlock code: // indented
                     builder.Add(BlockKind.Code, code.Lines.ToString());
                     break;
                 case HtmlBlock html:
-                    builder.Add(BlockKind.Paragraph, MarkdownInlineText.ToPlainText(html.Lines.ToString()));
+                    builder.Add(BlockKind.Paragraph, MarkdownInlineText.StripAttributeLists(MarkdownInlineText.HtmlToPlainText(html.Lines.ToString())));
                     break;
                 case ParagraphBlock paragraph:
                     AddParagraph(builder, InlineText(paragraph), paragraph.Parent is ListItemBlock);
                     break;
-                case ContainerBlock container: // lists, list items, quotes
-                    for (int i = container.Count - 1; i >= 0; i--)
-                        pending.Push(container[i]);
+                case CustomContainer container:
+                    // "::: warning Title": the title reads as the first line of the box; the fence and
+                    // its kind ("tip", "details", "code-group") are presentation.
+                    if (ContainerTitle(container) is { } title)
+                        builder.Add(BlockKind.Paragraph, title);
+                    PushChildren(pending, container);
+                    break;
+                case ContainerBlock other: // lists, list items, quotes
+                    PushChildren(pending, other);
                     break;
             }
         }
-        return builder.Build(context, MediaType, frontMatterTitle ?? firstH1);
+        return builder.Build(context, MediaType, frontMatter?.Title ?? firstH1, frontMatter?.Tags);
+    }
+
+    private static void PushChildren(Stack<Block> pending, ContainerBlock container)
+    {
+        for (int i = container.Count - 1; i >= 0; i--)
+            pending.Push(container[i]);
     }
 
     private static void AddParagraph(DocumentTextBuilder builder, string raw, bool inListItem)
     {
+        raw = MarkdownInlineText.StripAttributeLists(raw);
         if (PipeTable.TryFormat(raw) is { } table)
         {
             builder.Add(BlockKind.Table, table);
             return;
         }
         builder.Add(inListItem ? BlockKind.ListItem : BlockKind.Paragraph, MarkdownInlineText.ToPlainText(raw));
+    }
+
+    private static string? ContainerTitle(CustomContainer container)
+    {
+        var title = container.Arguments?.Trim();
+        return string.IsNullOrEmpty(title) ? null : MarkdownInlineText.ToPlainText(MarkdownInlineText.StripAttributeLists(title)).Trim();
+    }
+
+    /// <summary>The tab or file label of a fenced block (<c>```js [main.js]</c>, as in VitePress code groups).</summary>
+    private static string? CodeLabel(FencedCodeBlock fenced)
+    {
+        var arguments = fenced.Arguments?.Trim();
+        if (string.IsNullOrEmpty(arguments))
+            return null;
+        var open = arguments.IndexOf('[');
+        var close = open < 0 ? -1 : arguments.IndexOf(']', open + 1);
+        return close > open + 1 ? arguments[(open + 1)..close].Trim() : null;
     }
 
     /// <summary>The raw text of a leaf block: with no inline parsers it is all in literal inlines.</summary>
@@ -109,20 +162,6 @@ public sealed partial class MarkdownReader : IDocumentReader
                 text.Append(inline.ToString());
         }
         return text.ToString();
-    }
-
-    [GeneratedRegex(@"^title\s*:\s*(.+?)\s*$", RegexOptions.Multiline | RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
-    private static partial Regex TitleLine();
-
-    private static string? FrontMatterTitle(string yaml)
-    {
-        var match = TitleLine().Match(yaml);
-        if (!match.Success)
-            return null;
-        var title = match.Groups[1].Value;
-        if (title.Length >= 2 && (title[0] is '"' or '\'') && title[^1] == title[0])
-            title = title[1..^1];
-        return title.Length == 0 ? null : title;
     }
 
     /// <summary>GitHub-style pipe tables, rendered as one row per line with cells joined by " | ".</summary>

@@ -10,8 +10,12 @@ namespace KnowledgeQa.Retrieval.Documents;
 /// in clearly larger type marked as headings. Encrypted, damaged and image-only PDFs are refused
 /// with a reason.
 /// </summary>
-public sealed class PdfReader : IDocumentReader
+public sealed class PdfReader(ReaderOptions options) : IDocumentReader
 {
+    public PdfReader() : this(new ReaderOptions())
+    {
+    }
+
     public const string MediaType = "application/pdf";
 
     private const string EncryptedReason = "encrypted; decrypt it first (it needs a password to open)";
@@ -56,28 +60,37 @@ public sealed class PdfReader : IDocumentReader
                 throw new DocumentReadException(context.Source, "no pages: the PDF is empty or its page tree is damaged");
 
             var pages = new List<List<PdfTextBlock>>(pageCount);
+            long characters = 0;
+            int pagesWithImages = 0;
             for (int number = 1; number <= pageCount; number++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 try
                 {
-                    pages.Add(PdfPageLayout.Read(pdf.GetPage(number)));
+                    var page = pdf.GetPage(number);
+                    var blocks = PdfPageLayout.Read(page);
+                    pages.Add(blocks);
+                    characters += blocks.Sum(block => block.Lines.Sum(line => (long)line.Length));
+                    if (characters > options.MaxTextCharacters)
+                        throw new TextLimitExceededException(options.MaxTextCharacters);
+                    if (blocks.Count == 0 && page.GetImages().Any())
+                        pagesWithImages++;
                 }
-                catch (Exception e) when (e is not OperationCanceledException)
+                catch (Exception e) when (e is not (OperationCanceledException or KnowledgeQaException))
                 {
                     throw Failure(context, bytes, e, $"page {number} cannot be read");
                 }
             }
 
             if (pages.All(page => page.Count == 0))
-                throw new DocumentReadException(context.Source, "no text layer (scanned?): OCR it first");
+                throw new DocumentReadException(context.Source, NoTextReason(pageCount, pagesWithImages));
 
             PdfRunningLines.Remove(pages);
-            var blocks = pages.SelectMany(page => page).ToList();
-            var headingLevels = HeadingLevels(blocks);
-            var builder = new DocumentTextBuilder();
+            var allBlocks = pages.SelectMany(page => page).ToList();
+            var headingLevels = HeadingLevels(allBlocks);
+            var builder = new DocumentTextBuilder(options.MaxTextCharacters);
             string? firstHeading = null;
-            foreach (var block in blocks)
+            foreach (var block in allBlocks)
             {
                 var text = JoinLines(block.Lines);
                 if (headingLevels.TryGetValue(block, out var level))
@@ -90,9 +103,22 @@ public sealed class PdfReader : IDocumentReader
                     builder.Add(BlockKind.Paragraph, text, page: block.Page);
                 }
             }
+            if (builder.BlockCount == 0)
+                throw new DocumentReadException(context.Source, NoTextReason(pageCount, pagesWithImages));
             return builder.Build(context, MediaType, string.IsNullOrWhiteSpace(infoTitle) ? firstHeading : infoTitle);
         }
     }
+
+    /// <summary>
+    /// Why a PDF gave no text: only a PDF whose pages hold images and no text at all is called scanned.
+    /// </summary>
+    internal static string NoTextReason(int pages, int pagesWithImages) => pagesWithImages switch
+    {
+        0 => $"no text: {(pages == 1 ? "its page holds" : $"its {pages} pages hold")} neither text nor images (at most drawings); " +
+             "if a viewer shows text there, the file's structure is damaged: save it again as PDF",
+        _ when pagesWithImages == pages => $"no text layer: {(pages == 1 ? "its page holds" : $"its {pages} pages hold")} only images (scanned?): OCR it first",
+        _ => $"no text layer: {pagesWithImages} of its {pages} pages hold only images, the others are blank (scanned?): OCR it first",
+    };
 
     private static DocumentReadException Failure(DocumentReadContext context, byte[] bytes, Exception e, string what)
     {

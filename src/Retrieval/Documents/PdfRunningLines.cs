@@ -32,6 +32,10 @@ internal static class PdfRunningLines
 
         foreach (var page in pagesWithText)
         {
+            // A page made only of recurring lines is content that repeats (the same label on every
+            // page, a document whose pages are copies of one another), not a header over content.
+            if (page.All(block => block.Lines.All(line => running.Contains(Normalize(line)))))
+                continue;
             foreach (var (block, line) in EdgePositions(page).OrderByDescending(p => p.Block).ThenByDescending(p => p.Line))
             {
                 if (running.Contains(Normalize(page[block].Lines[line])))

@@ -4,9 +4,13 @@ namespace KnowledgeQa.Retrieval.Documents;
 /// Plain text in UTF-8, UTF-16/32 (with a BOM) or the legacy Chinese encodings Big5 and GB18030.
 /// Paragraphs are the runs of lines between blank lines.
 /// </summary>
-public sealed class PlainTextReader : IDocumentReader
+public sealed class PlainTextReader(ReaderOptions options) : IDocumentReader
 {
     public const string MediaType = "text/plain";
+
+    public PlainTextReader() : this(new ReaderOptions())
+    {
+    }
 
     public bool CanRead(string fileName, ReadOnlySpan<byte> head)
     {
@@ -22,7 +26,9 @@ public sealed class PlainTextReader : IDocumentReader
     public async Task<Document> ReadAsync(Stream content, DocumentReadContext context, CancellationToken cancellationToken = default)
     {
         var bytes = await ReaderSupport.ReadAllBytesAsync(content, cancellationToken).ConfigureAwait(false);
-        var text = ReaderSupport.NormalizeNewlines(ReaderSupport.DecodeText(bytes, context).Text);
+        var text = TextSanitizer.Clean(ReaderSupport.NormalizeNewlines(ReaderSupport.DecodeText(bytes, context).Text));
+        if (text.Length > options.MaxTextCharacters)
+            throw new TextLimitExceededException(options.MaxTextCharacters);
         return new Document(context.DocumentId, context.Source, text, SplitParagraphs(text)) { MediaType = MediaType };
     }
 

@@ -29,7 +29,7 @@ public static class DocumentFingerprint
         Add(document.Source);
         Add(string.Join('\u001e', tags.Order(StringComparer.Ordinal)));
         Add(tenant);
-        Add($"{chunking.MaxTokens}:{chunking.OverlapTokens}");
+        Add(chunking.Signature);
         Add(embeddingModel);
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
@@ -48,7 +48,7 @@ internal static class FileFingerprint
     public static string Settings(ReaderOptions readers, ChunkingOptions chunking, string embeddingModel, string? tenant)
     {
         var text = string.Join('\u001f', ReaderBuild.ToString("N"), JsonSerializer.Serialize(readers),
-            $"{chunking.MaxTokens}:{chunking.OverlapTokens}", embeddingModel, tenant ?? "\u0000");
+            chunking.Signature, embeddingModel, tenant ?? "\u0000");
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..32];
     }
 

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Globalization;
+using KnowledgeQa.Retrieval.Chunking;
 using KnowledgeQa.Retrieval.Embeddings;
 using KnowledgeQa.Retrieval.Lexical;
 using KnowledgeQa.Retrieval.Storage;
@@ -28,9 +30,38 @@ public sealed class KnowledgeRetriever(
     /// </summary>
     public double MinDenseVocabularyShare { get; init; } = 0.9;
 
+    /// <summary>
+    /// The most passage text one hit carries (cut at a text-element boundary, <see cref="Chunk.End"/>
+    /// moved to match). Chunks are bounded when they are made (<c>ChunkingOptions.MaxCharacters</c>),
+    /// but a store written by an older version or another chunker can hold chunks of any size, and
+    /// every surface (CLI, HTTP, MCP, prompts) takes its passages from here.
+    /// </summary>
+    public int MaxHitCharacters { get; init; } = DefaultMaxHitCharacters;
+
+    /// <summary>Twice the default chunk limit: real chunks pass whole.</summary>
+    public const int DefaultMaxHitCharacters = 4096;
+
     private readonly IVocabularyCoverage? _coverage = embedder.GetService<IVocabularyCoverage>();
     private readonly string? _modelId = embedder.GetService<EmbeddingGeneratorMetadata>()?.DefaultModelId;
     private Task? _modelCheck;
+
+    private SearchHit Bounded(SearchHit hit)
+    {
+        var text = hit.Chunk.Text;
+        if (text.Length <= MaxHitCharacters)
+            return hit;
+        var length = 0;
+        while (length < text.Length)
+        {
+            var next = StringInfo.GetNextTextElementLength(text, length);
+            if (length + next > MaxHitCharacters)
+                break;
+            length += next;
+        }
+        if (length == 0)
+            length = Math.Min(MaxHitCharacters, text.Length); // one text element over the limit on its own
+        return hit with { Chunk = hit.Chunk with { Text = text[..length], End = hit.Chunk.Start + length } };
+    }
 
     public async Task<IReadOnlyList<SearchHit>> SearchAsync(string query, RetrievalOptions options, CancellationToken cancellationToken = default)
     {
@@ -63,7 +94,7 @@ public sealed class KnowledgeRetriever(
             Candidates = Math.Max(50, options.Top * CandidatesPerResult),
         }, cancellationToken).ConfigureAwait(false);
         activity?.SetTag("kqa.hits", hits.Count);
-        return hits;
+        return hits.Any(hit => hit.Chunk.Text.Length > MaxHitCharacters) ? hits.Select(Bounded).ToList() : hits;
     }
 
     /// <summary>

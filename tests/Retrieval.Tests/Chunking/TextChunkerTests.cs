@@ -287,4 +287,90 @@ public sealed class TextChunkerTests(TokenizerFixture fixture) : IClassFixture<T
         var perCharacter = (double)metered.CharactersCounted / document.Text.Length;
         Assert.True(perCharacter < 5, $"each character was tokenized {perCharacter:F1} times");
     }
+
+    [Fact]
+    public void A_five_megabyte_line_without_whitespace_becomes_many_chunks_under_the_character_limit()
+    {
+        // Letters only: the tokenizer sees one unknown word, a single [UNK] token however long the run.
+        var random = new Random(5);
+        var line = string.Create(5 * 1024 * 1024, random, (span, r) =>
+        {
+            for (var i = 0; i < span.Length; i++)
+            {
+                span[i] = (char)('a' + r.Next(26));
+            }
+        });
+        var document = Documents.Plain(line);
+        var chunker = new TextChunker(_counter, new ChunkingOptions());
+
+        var chunks = chunker.Split(document);
+
+        Assert.Equal(ChunkingOptions.CharactersPerToken * chunker.MaxTokens, chunker.MaxCharacters);
+        Assert.True(chunks.Count >= line.Length / 2048, $"{chunks.Count} chunks");
+        Assert.All(chunks, c => Assert.InRange(c.Text.Length, 1, chunker.MaxCharacters));
+        Assert.True(line == string.Concat(chunks.Select(c => c.Text)), "the chunks are not the line in order");
+    }
+
+    [Fact]
+    public void The_character_limit_cuts_at_sentences_and_words_before_anywhere()
+    {
+        var sentences = ChunkAssert.Repeat(EnglishSentences, 40, " ");
+        var document = Documents.Plain(sentences);
+
+        var chunks = new TextChunker(_counter, new ChunkingOptions { MaxTokens = 200, OverlapTokens = 0, MaxCharacters = 120 }).Split(document);
+
+        ChunkAssert.WellFormed(document, chunks, _counter, 200);
+        ChunkAssert.CoversText(document, chunks);
+        Assert.All(chunks, c => Assert.True(c.Text.Length <= 120, $"chunk {c.Index} has {c.Text.Length} characters"));
+        Assert.All(chunks, c => Assert.True(c.Text[^1] is '.' or '!' or '?', $"'{c.Text}' does not end at a sentence end"));
+    }
+
+    [Fact]
+    public void One_text_element_longer_than_the_limit_is_cut_between_code_points_never_inside_a_pair()
+    {
+        // A base letter under 10,000 combining marks is one text element; an emoji run is surrogate pairs.
+        var document = Documents.Plain("e" + new string('\u0301', 10_000) + " " + string.Concat(Enumerable.Repeat("😀", 3_000)));
+
+        var chunks = new TextChunker(_counter, new ChunkingOptions { MaxCharacters = 500 }).Split(document);
+
+        Assert.All(chunks, c => Assert.InRange(c.Text.Length, 1, 500));
+        Assert.All(chunks, c => Assert.False(char.IsLowSurrogate(c.Text[0]) || char.IsHighSurrogate(c.Text[^1]), $"chunk {c.Index} splits a surrogate pair"));
+        Assert.Equal(document.Text.Replace(" ", ""), string.Concat(chunks.Select(c => c.Text)).Replace(" ", ""));
+    }
+
+    [Fact]
+    public void A_character_limit_too_small_is_named()
+    {
+        var error = Assert.Throws<InvalidOptionException>(() => new TextChunker(_counter, new ChunkingOptions { MaxCharacters = 10 }));
+
+        Assert.Contains("MaxCharacters", error.Message);
+    }
+
+    /// <summary>
+    /// A long section of similar paragraphs, one of them lengthened: packing from the section start would
+    /// move every later boundary by a paragraph (each chunk of the rest would change), content-defined
+    /// boundaries meet again within a few chunks.
+    /// </summary>
+    [Fact]
+    public void Editing_one_paragraph_changes_only_the_chunks_around_it()
+    {
+        var random = new Random(11);
+        var words = "the index keeps every chunk of text with its vector so that a search finds passages by meaning and by words".Split(' ');
+        var paragraphs = Enumerable.Range(0, 240)
+            .Select(_ => string.Join(' ', Enumerable.Range(0, 30).Select(_ => words[random.Next(words.Length)])) + ".")
+            .ToList();
+        var original = Documents.FromMarkdown(string.Join("\n\n", paragraphs));
+        paragraphs[20] += " " + string.Join(' ', Enumerable.Range(0, 45).Select(i => words[i % words.Length])) + ".";
+        var edited = Documents.FromMarkdown(string.Join("\n\n", paragraphs));
+        var chunker = new TextChunker(_counter, new ChunkingOptions());
+
+        var before = chunker.Split(original);
+        var after = chunker.Split(edited);
+
+        var known = before.Select(c => c.Text).ToHashSet();
+        var changed = after.Where(c => !known.Contains(c.Text)).ToList();
+        Assert.True(after.Count > 30, $"{after.Count} chunks");
+        Assert.InRange(changed.Count, 1, 4);
+        Assert.All(changed, c => Assert.True(c.Index < 10, $"chunk {c.Index} changed, far from the edit"));
+    }
 }

@@ -111,4 +111,42 @@ public class HtmlReaderTests
         Assert.StartsWith("fine", document.Text);
         Assert.Equal(2_001, document.Blocks.Count);
     }
+
+    [Fact]
+    public async Task A_fragment_without_html_or_body_is_read_with_its_form_controls()
+    {
+        var html = """
+            <h2>Search the docs</h2>
+            <form action="/search"><input type="search" placeholder="Search…"><button>Go</button>
+            <input type="hidden" value="secret"></form>
+            <ul><li>First <b>item</b></li><li>Second</li></ul>
+            """;
+
+        var document = await Read(html, "fragment.html");
+
+        Assert.Equal(
+        [
+            (BlockKind.Heading, 2, "Search the docs"),
+            (BlockKind.Paragraph, 0, "Search… Go"),
+            (BlockKind.ListItem, 0, "First item"),
+            (BlockKind.ListItem, 0, "Second"),
+        ], DocumentAssert.Blocks(document));
+    }
+
+    [Fact]
+    public async Task In_a_whole_page_forms_stay_site_chrome()
+    {
+        var document = await Read("<html><body><form><input placeholder=\"Search…\"><button>Go</button></form><p>Content.</p></body></html>");
+
+        Assert.Equal("Content.", document.Text);
+    }
+
+    [Fact]
+    public async Task A_page_whose_only_text_is_in_scripts_says_so()
+    {
+        var error = await Assert.ThrowsAsync<DocumentReadException>(
+            () => Read("<h1 id=\"title\"></h1><script>document.getElementById('title').textContent = '404 Not Found'</script>", "404.html"));
+
+        Assert.Equal("no text: nothing on the page is visible without running its scripts; if a browser shows text, save the rendered page instead", error.Reason);
+    }
 }

@@ -79,12 +79,21 @@ public class PdfReaderTests
     }
 
     [Fact]
-    public async Task A_pdf_with_no_text_layer_is_refused_with_ocr_advice()
+    public async Task A_pdf_of_images_only_is_refused_as_scanned_with_ocr_advice()
     {
-        var error = await Assert.ThrowsAsync<DocumentReadException>(() => Read(TestFiles.PdfWithOnlyARectangle(), "scan.pdf"));
+        var error = await Assert.ThrowsAsync<DocumentReadException>(() => Read(TestFiles.PdfWithOnlyAnImage(), "scan.pdf"));
 
         Assert.Equal("scan.pdf", error.Path);
-        Assert.Equal("no text layer (scanned?): OCR it first", error.Reason);
+        Assert.Equal("no text layer: its page holds only images (scanned?): OCR it first", error.Reason);
+    }
+
+    [Fact]
+    public async Task A_pdf_with_neither_text_nor_images_is_not_called_scanned()
+    {
+        var error = await Assert.ThrowsAsync<DocumentReadException>(() => Read(TestFiles.PdfWithOnlyARectangle(), "drawing.pdf"));
+
+        Assert.StartsWith("no text: its page holds neither text nor images", error.Reason);
+        Assert.DoesNotContain("scanned", error.Reason);
     }
 
     [Fact]

@@ -73,6 +73,17 @@ public static class TestFiles
         return builder.Build();
     }
 
+    /// <summary>A page that holds one picture and no text, as a scanner makes them.</summary>
+    public static byte[] PdfWithOnlyAnImage()
+    {
+        // A 1x1 grey PNG.
+        var png = Convert.FromBase64String("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNoAAAAggCBd81ytgAAAABJRU5ErkJggg==");
+        var builder = new PdfDocumentBuilder();
+        var page = builder.AddPage(595, 842);
+        page.AddPng(png, new PdfRectangle(50, 50, 545, 792));
+        return builder.Build();
+    }
+
     /// <summary>A valid PDF whose trailer names a standard security handler: a password is needed.</summary>
     public static byte[] EncryptedPdf()
     {
@@ -136,5 +147,53 @@ public static class TestFiles
                 zeros.Write(block);
         }
         return stream.ToArray();
+    }
+
+    public const string WordNamespace = "http://schemas.openxmlformats.org/wordprocessingml/2006/main";
+
+    /// <summary>
+    /// A .docx written from raw WordprocessingML: <paramref name="body"/> goes inside w:body; each extra
+    /// part (footnotes, endnotes, comments: the kind names the relationship and the file) holds the given
+    /// root element's content. The XML can be as large or as deep as a test needs without building a DOM.
+    /// </summary>
+    public static byte[] DocxXml(string body, IReadOnlyDictionary<string, string>? parts = null, int repeatBody = 1)
+    {
+        parts ??= new Dictionary<string, string>();
+        using var stream = new MemoryStream();
+        using (var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            WriteEntry(zip, "[Content_Types].xml", "<?xml version=\"1.0\"?><Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">" +
+                "<Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/>" +
+                "<Default Extension=\"xml\" ContentType=\"application/xml\"/></Types>");
+            WriteEntry(zip, "_rels/.rels", "<?xml version=\"1.0\"?><Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">" +
+                "<Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument\" Target=\"word/document.xml\"/></Relationships>");
+            var relationships = new StringBuilder("<?xml version=\"1.0\"?><Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">");
+            var id = 1;
+            foreach (var (kind, content) in parts)
+            {
+                relationships.Append($"<Relationship Id=\"rId{id++}\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/{kind}\" Target=\"{kind}.xml\"/>");
+                WriteEntry(zip, $"word/{kind}.xml", $"<?xml version=\"1.0\"?><w:{kind} xmlns:w=\"{WordNamespace}\">{content}</w:{kind}>");
+            }
+            WriteEntry(zip, "word/_rels/document.xml.rels", relationships.Append("</Relationships>").ToString());
+            using var writer = new StreamWriter(zip.CreateEntry("word/document.xml", CompressionLevel.SmallestSize).Open());
+            writer.Write($"<?xml version=\"1.0\"?><w:document xmlns:w=\"{WordNamespace}\" " +
+                "xmlns:mc=\"http://schemas.openxmlformats.org/markup-compatibility/2006\" xmlns:v=\"urn:schemas-microsoft-com:vml\"><w:body>");
+            for (var i = 0; i < repeatBody; i++)
+                writer.Write(body);
+            writer.Write("</w:body></w:document>");
+        }
+        return stream.ToArray();
+    }
+
+    /// <summary>A paragraph of one run: "&lt;w:p&gt;&lt;w:r&gt;&lt;w:t&gt;text&lt;/w:t&gt;&lt;/w:r&gt;&lt;/w:p&gt;".</summary>
+    public static string P(string text) => $"<w:p><w:r><w:t xml:space=\"preserve\">{text}</w:t></w:r></w:p>";
+
+    public static string Nested(string open, string close, int depth, string inner) =>
+        string.Concat(Enumerable.Repeat(open, depth)) + inner + string.Concat(Enumerable.Repeat(close, depth));
+
+    private static void WriteEntry(ZipArchive zip, string name, string text)
+    {
+        using var writer = new StreamWriter(zip.CreateEntry(name).Open());
+        writer.Write(text);
     }
 }

@@ -15,14 +15,28 @@ internal static class QdrantAnswers
     public const string Model = "test-model";
     public const int Dimensions = 4;
 
+    /// <summary>The generation the tests' hand-made points carry.</summary>
+    public const long Generation = 1_700_000_000_000_000;
+
     public static HealthCheckReply Healthy(string version = "1.16.2") => new() { Title = "qdrant", Version = version };
 
     public static PointsOperationResponse Completed() => new() { Result = new UpdateResult { Status = UpdateStatus.Completed } };
 
     public static CollectionOperationResponse Done() => new() { Result = true };
 
-    /// <summary>A kqa chunk collection as Qdrant describes it, with its payload indexes in place.</summary>
-    public static GetCollectionInfoResponse ChunkCollection(ulong denseSize, params string[] indexedFields)
+    /// <summary>A kqa chunk collection as Qdrant describes it, with its payload indexes in place and the model in its metadata.</summary>
+    public static GetCollectionInfoResponse ChunkCollection(ulong denseSize, params string[] indexedFields) =>
+        ChunkCollectionFor(Model, denseSize, indexedFields);
+
+    public static GetCollectionInfoResponse ChunkCollectionFor(string model, ulong denseSize, params string[] indexedFields)
+    {
+        var response = LegacyChunkCollection(denseSize, indexedFields);
+        QdrantDocumentPoints.WriteMetadata(response.Result.Config.Metadata, new QdrantStoreMetadata(model, (int)denseSize, QdrantSchema.LayoutVersion));
+        return response;
+    }
+
+    /// <summary>A chunk collection of layout 1: the model was recorded in a point, not in the collection's metadata.</summary>
+    public static GetCollectionInfoResponse LegacyChunkCollection(ulong denseSize, params string[] indexedFields)
     {
         var config = new CollectionParams
         {
@@ -69,6 +83,23 @@ internal static class QdrantAnswers
     public static GetResponse MetadataPoint(string model = Model, int dimensions = Dimensions) =>
         Points(QdrantDocumentPoints.ToPoint(new QdrantStoreMetadata(model, dimensions, 1)));
 
+    /// <summary>
+    /// Answers a record read with the record the store last wrote to the documents collection (or
+    /// none): lets a test follow a write past its read-back without knowing the generation chosen.
+    /// </summary>
+    public static Func<IMessage, IMessage> LastWrittenRecord(RecordingCallInvoker invoker) => _ =>
+    {
+        var last = invoker.Requests<UpsertPoints>("/qdrant.Points/Upsert").LastOrDefault(u => u.CollectionName.EndsWith("_documents", StringComparison.Ordinal));
+        return last is null ? Points() : Points(last.Points[0]);
+    };
+
+    public static ListCollectionsResponse CollectionsNamed(params string[] names)
+    {
+        var response = new ListCollectionsResponse();
+        response.Collections.Add(names.Select(n => new CollectionDescription { Name = n }));
+        return response;
+    }
+
     public static CountResponse CountOf(ulong count) => new() { Result = new CountResult { Count = count } };
 
     /// <summary>What Qdrant returns for a stored point: the same id, payload and vectors, in output shape.</summary>
@@ -92,10 +123,39 @@ internal static class QdrantAnswers
         return retrieved;
     }
 
-    public static ScoredPoint Scored(PointStruct point, float score, bool withDenseVector = false)
+    /// <summary>A candidate as the store asks for them: id, score and the three payload fields it selects.</summary>
+    public static ScoredPoint Candidate(PointStruct point, float score)
     {
         var scored = new ScoredPoint { Id = point.Id, Score = score };
-        scored.Payload.Add(point.Payload);
+        foreach (var field in new[] { "document_id", "chunk_id", "generation" })
+        {
+            scored.Payload[field] = point.Payload[field];
+        }
+
+        return scored;
+    }
+
+    /// <summary>A batch answer: one result list per query of the batch, in order.</summary>
+    public static QueryBatchResponse Batch(params ScoredPoint[][] results)
+    {
+        var response = new QueryBatchResponse();
+        foreach (var result in results)
+        {
+            var batch = new BatchResult();
+            batch.Result.Add(result);
+            response.Result.Add(batch);
+        }
+
+        return response;
+    }
+
+    public static ScoredPoint Scored(PointStruct point, float score, bool withDenseVector = false, bool withPayload = true)
+    {
+        var scored = new ScoredPoint { Id = point.Id, Score = score };
+        if (withPayload)
+        {
+            scored.Payload.Add(point.Payload);
+        }
         if (withDenseVector)
         {
             scored.Vectors = Retrieved(point).Vectors;

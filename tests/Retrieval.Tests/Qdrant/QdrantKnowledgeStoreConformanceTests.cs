@@ -21,6 +21,9 @@ public sealed class QdrantKnowledgeStoreConformanceTests : KnowledgeStoreConform
         return Task.FromResult<IKnowledgeStore>(new QdrantKnowledgeStore(options));
     }
 
+    protected override Task<IKnowledgeStore> CreateStoreOnSameDataAsync() =>
+        Task.FromResult<IKnowledgeStore>(new QdrantKnowledgeStore(_collections[^1]));
+
     protected override async ValueTask AfterStoresDisposedAsync()
     {
         // The test's stores are disposed by now; a store of our own removes their collections.

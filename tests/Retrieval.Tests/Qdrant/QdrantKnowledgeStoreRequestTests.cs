@@ -36,8 +36,7 @@ public sealed class QdrantKnowledgeStoreRequestTests
     private static async Task InitializeExistingAsync(QdrantKnowledgeStore store, RecordingCallInvoker invoker)
     {
         invoker.Then(GetCollectionCall, ChunkCollection(Dimensions, "document_id", "tags", "tenant", "text_hash"))
-            .Then(GetCollectionCall, DocumentCollection())
-            .Then(GetPointsCall, MetadataPoint());
+            .Then(GetCollectionCall, DocumentCollection());
         await store.InitializeAsync(Dimensions, Model, TestContext.Current.CancellationToken);
         // Each upsert first reads the document's record: not stored yet.
         invoker.Always(GetPointsCall, Points());
@@ -56,13 +55,11 @@ public sealed class QdrantKnowledgeStoreRequestTests
             o.ScalarQuantization = true;
         });
         invoker.ThenFail(GetCollectionCall, StatusCode.NotFound, "Collection `kb` doesn't exist!")
-            .Then(GetCollectionCall, ChunkCollection(Dimensions))
             .ThenFail(GetCollectionCall, StatusCode.NotFound, "Collection `kb_documents` doesn't exist!")
+            .Then(GetCollectionCall, ChunkCollection(Dimensions))
             .Then(GetCollectionCall, DocumentCollection(indexed: false))
             .Always(CreateCollectionCall, Done())
-            .Always(CreateFieldIndexCall, Completed())
-            .Always(GetPointsCall, Points())
-            .Always(UpsertCall, Completed());
+            .Always(CreateFieldIndexCall, Completed());
 
         await store.InitializeAsync(Dimensions, Model, TestContext.Current.CancellationToken);
 
@@ -93,20 +90,23 @@ public sealed class QdrantKnowledgeStoreRequestTests
         Assert.All(indexes, i => Assert.Equal(FieldType.Keyword, i.FieldType));
         Assert.True(indexes.Single(i => i.FieldName == "tenant").FieldIndexParams.KeywordIndexParams.IsTenant);
 
-        var metadata = Assert.Single(invoker.Requests<UpsertPoints>(UpsertCall));
-        Assert.Equal("kb_documents", metadata.CollectionName);
-        Assert.True(metadata.Wait);
-        Assert.Equal(WriteOrderingType.Strong, metadata.Ordering.Type);
-        var point = Assert.Single(metadata.Points);
-        Assert.Equal(Model, point.Payload["embedding_model"].StringValue);
-        Assert.Equal(Dimensions, point.Payload["dimensions"].IntegerValue);
+        Assert.All(indexes, i => Assert.Equal(WriteOrderingType.Strong, i.Ordering.Type));
+
+        // The model is recorded by the creation itself, in the collection's metadata: no point to lose or race.
+        Assert.Equal(Model, chunks.Metadata["embedding_model"].StringValue);
+        Assert.Equal(Dimensions, chunks.Metadata["dimensions"].IntegerValue);
+        Assert.Equal(QdrantSchema.LayoutVersion, chunks.Metadata["layout_version"].IntegerValue);
+        Assert.Empty(invoker.Requests<UpsertPoints>(UpsertCall));
+        Assert.All(creates, c => Assert.Equal(30ul, c.Timeout));
+        Assert.All(indexes, i => Assert.Equal(30ul, i.Timeout));
     }
 
     [Fact]
     public async Task Initialize_refuses_a_collection_of_another_vector_size_naming_both_sizes()
     {
         var (store, invoker) = NewStore();
-        invoker.Then(GetCollectionCall, ChunkCollection(768, "document_id", "tags", "tenant", "text_hash"));
+        invoker.Then(GetCollectionCall, ChunkCollection(768, "document_id", "tags", "tenant", "text_hash"))
+            .Then(GetCollectionCall, DocumentCollection());
 
         var error = await Assert.ThrowsAsync<KnowledgeStoreException>(
             () => store.InitializeAsync(384, "all-MiniLM-L6-v2", TestContext.Current.CancellationToken));
@@ -122,16 +122,15 @@ public sealed class QdrantKnowledgeStoreRequestTests
     public async Task Initialize_refuses_another_embedding_model()
     {
         var (store, invoker) = NewStore();
-        invoker.Then(GetCollectionCall, ChunkCollection(Dimensions, "document_id", "tags", "tenant", "text_hash"))
-            .Then(GetCollectionCall, DocumentCollection())
-            .Then(GetPointsCall, MetadataPoint(model: "bge-small"));
+        invoker.Then(GetCollectionCall, ChunkCollectionFor("bge-small", Dimensions, "document_id", "tags", "tenant", "text_hash"))
+            .Then(GetCollectionCall, DocumentCollection());
 
         var error = await Assert.ThrowsAsync<KnowledgeStoreException>(
             () => store.InitializeAsync(Dimensions, Model, TestContext.Current.CancellationToken));
 
         Assert.Contains("bge-small", error.Message);
         Assert.Contains(Model, error.Message);
-        Assert.Empty(invoker.Requests<UpsertPoints>(UpsertCall));
+        Assert.Empty(invoker.Requests<UpdateCollection>(UpdateCollectionCall));
     }
 
     [Fact]
@@ -150,39 +149,73 @@ public sealed class QdrantKnowledgeStoreRequestTests
     }
 
     [Fact]
-    public async Task Upserting_600_chunks_sends_three_bounded_batches_then_removes_stale_chunks_then_writes_the_record()
+    public async Task Upserting_600_chunks_sends_three_bounded_batches_then_commits_the_record_then_removes_older_generations()
     {
         var (store, invoker) = NewStore();
         await InitializeExistingAsync(store, invoker);
-        invoker.Always(UpsertCall, Completed()).Always(DeleteCall, Completed());
+        invoker.Then(GetPointsCall, Points()).Always(GetPointsCall, LastWrittenRecord(invoker))
+            .Always(UpsertCall, Completed()).Always(DeleteCall, Completed());
         var document = Document(tenant: "acme", tags: ["manual"]);
         var chunks = Chunks(document.Id, 600);
 
-        await store.UpsertDocumentAsync(document, chunks, TestContext.Current.CancellationToken);
+        Assert.Equal(DocumentWriteResult.Added, await store.UpsertDocumentAsync(document, chunks, TestContext.Current.CancellationToken));
 
-        var writes = invoker.Calls.Where(c => c.Method is UpsertCall or DeleteCall).ToArray();
+        var writes = invoker.Calls.Where(c => c.Method is UpsertCall or DeleteCall or GetPointsCall).Skip(1).ToArray();
         Assert.Equal(
-            [$"{UpsertCall} kb", $"{UpsertCall} kb", $"{UpsertCall} kb", $"{DeleteCall} kb", $"{UpsertCall} kb_documents"],
+            [$"{UpsertCall} kb", $"{UpsertCall} kb", $"{UpsertCall} kb", $"{UpsertCall} kb_documents", $"{GetPointsCall} kb_documents", $"{DeleteCall} kb"],
             writes.Select(c => $"{c.Method} {CollectionOf(c.Request)}"));
 
         var batches = writes.Take(3).Select(c => (UpsertPoints)c.Request).ToArray();
         Assert.Equal([256, 256, 88], batches.Select(b => b.Points.Count));
         Assert.All(batches, b => Assert.True(b.Wait));
-        Assert.Equal(
-            chunks.Select(c => c.Chunk.Id),
-            batches.SelectMany(b => b.Points).Select(p => p.Id.Uuid));
+        Assert.All(batches, b => Assert.Null(b.UpdateFilter)); // the points are new: ids of this generation
+        var generation = batches[0].Points[0].Payload["generation"].IntegerValue;
+        Assert.All(batches.SelectMany(b => b.Points), p => Assert.Equal(generation, p.Payload["generation"].IntegerValue));
+        Assert.Equal(chunks.Select(c => c.Chunk.Id), batches.SelectMany(b => b.Points).Select(p => p.Payload["chunk_id"].StringValue));
+        Assert.Equal(chunks.Select(c => QdrantPointIds.ForChunk(c.Chunk.Id, generation)), batches.SelectMany(b => b.Points).Select(p => p.Id));
 
-        var stale = ((DeletePoints)writes[3].Request).Points.Filter;
-        Assert.Equal(document.Id, Assert.Single(stale.Must).Field.Match.Keyword);
-        Assert.Equal(600, Assert.Single(stale.MustNot).HasId.HasId.Count);
-
-        var record = Assert.Single(((UpsertPoints)writes[4].Request).Points);
+        // The commit: the record moves to this generation only if it holds an older one (or none).
+        var commit = (UpsertPoints)writes[3].Request;
+        var record = Assert.Single(commit.Points);
         Assert.Equal(600, record.Payload["chunk_count"].IntegerValue);
         Assert.Equal(document.ContentHash, record.Payload["content_hash"].StringValue);
+        Assert.Equal(generation, record.Payload["generation"].IntegerValue);
+        Assert.Equal((double)generation, Assert.Single(commit.UpdateFilter.MustNot).Field.Range.Gte);
+
+        // Then what is older than the record's generation (read back) goes: never a newer write's points.
+        var superseded = ((DeletePoints)writes[5].Request).Points.Filter;
+        Assert.Equal(document.Id, Assert.Single(superseded.Must).Field.Match.Keyword);
+        Assert.Equal((double)generation, Assert.Single(superseded.MustNot).Field.Range.Gte);
+
+        // Every call carries the server-side timeout.
+        Assert.All(invoker.Requests<UpsertPoints>(UpsertCall), u => Assert.Equal(30ul, u.Timeout));
+        Assert.All(invoker.Requests<DeletePoints>(DeleteCall), d => Assert.Equal(30ul, d.Timeout));
+        Assert.All(invoker.Requests<GetPoints>(GetPointsCall), g => Assert.Equal(30ul, g.Timeout));
     }
 
     [Fact]
-    public async Task Upserting_the_same_document_twice_sends_identical_point_ids()
+    public async Task A_write_that_lost_to_a_newer_writer_removes_its_own_points_and_leaves_the_newer_ones()
+    {
+        var (store, invoker) = NewStore();
+        await InitializeExistingAsync(store, invoker);
+        var document = Document();
+        // Another process committed a newer generation while this write was sending its chunks.
+        var newer = QdrantDocumentPoints.ToPoint(document with { ContentHash = "theirs", ChunkCount = 1 }, QdrantGenerations.Next() + 1_000_000_000);
+        invoker.Then(GetPointsCall, Points()).Always(GetPointsCall, Points(newer))
+            .Always(UpsertCall, Completed()).Always(DeleteCall, Completed());
+
+        await store.UpsertDocumentAsync(document, Chunks(document.Id, 2), TestContext.Current.CancellationToken);
+
+        var mine = invoker.Requests<UpsertPoints>(UpsertCall).First().Points[0].Payload["generation"].IntegerValue;
+        var theirs = newer.Payload["generation"].IntegerValue;
+        var delete = Assert.Single(invoker.Requests<DeletePoints>(DeleteCall));
+        var kept = Assert.Single(delete.Points.Filter.MustNot).Field.Range.Gte;
+        Assert.Equal((double)theirs, kept);
+        Assert.True(mine < kept); // this write's points are removed, the newer write's kept
+    }
+
+    [Fact]
+    public async Task Two_writes_of_one_document_use_distinct_generations_and_point_ids()
     {
         var (store, invoker) = NewStore();
         await InitializeExistingAsync(store, invoker);
@@ -190,14 +223,12 @@ public sealed class QdrantKnowledgeStoreRequestTests
         var document = Document();
 
         await store.UpsertDocumentAsync(document, Chunks(document.Id, 3), TestContext.Current.CancellationToken);
-        await store.UpsertDocumentAsync(document, Chunks(document.Id, 3), TestContext.Current.CancellationToken);
+        await store.UpsertDocumentAsync(document with { ContentHash = "v2" }, Chunks(document.Id, 3), TestContext.Current.CancellationToken);
 
-        var ids = invoker.Requests<UpsertPoints>(UpsertCall)
-            .Select(u => string.Join(",", u.Points.Select(p => p.Id.Uuid)))
-            .ToArray();
-        Assert.Equal(4, ids.Length);
-        Assert.Equal(ids[0], ids[2]);
-        Assert.Equal(ids[1], ids[3]);
+        var chunkWrites = invoker.Requests<UpsertPoints>(UpsertCall).Where(u => u.CollectionName == "kb").ToArray();
+        Assert.Equal(2, chunkWrites.Length);
+        Assert.Empty(chunkWrites[0].Points.Select(p => p.Id).Intersect(chunkWrites[1].Points.Select(p => p.Id)));
+        Assert.True(chunkWrites[1].Points[0].Payload["generation"].IntegerValue > chunkWrites[0].Points[0].Payload["generation"].IntegerValue);
     }
 
     [Fact]
@@ -214,7 +245,7 @@ public sealed class QdrantKnowledgeStoreRequestTests
 
         var upserts = invoker.Requests<UpsertPoints>(UpsertCall).ToArray();
         Assert.Equal(3, upserts.Length); // failed batch, its retry, the record
-        Assert.Equal(upserts[0], upserts[1]);
+        Assert.Equal(upserts[0], upserts[1]); // same ids: the retry overwrites what a half-applied first try wrote
         Assert.Equal("kb_documents", upserts[2].CollectionName);
     }
 
@@ -266,7 +297,8 @@ public sealed class QdrantKnowledgeStoreRequestTests
 
         Assert.Equal(3, invoker.Requests<UpsertPoints>(UpsertCall).Count());
         Assert.Contains("after 3 attempts", error.Message);
-        Assert.Contains("UpsertBatchSize", error.Message);
+        Assert.Contains("rate-limiting", error.Message);
+        Assert.Contains("disk", error.Message);
     }
 
     [Fact]
@@ -294,15 +326,16 @@ public sealed class QdrantKnowledgeStoreRequestTests
     }
 
     [Fact]
-    public async Task Hybrid_search_fuses_dense_and_lexical_prefetches_with_rrf_and_reports_both_raw_scores()
+    public async Task Hybrid_search_fuses_slim_candidates_with_rrf_then_scores_the_kept_hits_in_one_batch()
     {
         var (store, invoker) = NewStore();
         await InitializeExistingAsync(store, invoker);
         var document = Document(tenant: "acme", tags: ["manual"]);
         var chunks = Chunks(document.Id, 3);
-        var points = chunks.Select(c => QdrantChunkPoints.ToPoint(document, c)).ToArray();
-        invoker.Then(QueryCall, new QueryResponse { Result = { Scored(points[1], 0.032f, withDenseVector: true), Scored(points[0], 0.016f, withDenseVector: true) } })
-            .Then(QueryCall, new QueryResponse { Result = { Scored(points[1], 3.25f) } });
+        var points = chunks.Select(c => QdrantChunkPoints.ToPoint(document, c, Generation)).ToArray();
+        invoker.Then(QueryCall, new QueryResponse { Result = { Candidate(points[1], 0.032f), Candidate(points[0], 0.016f) } })
+            .Then(GetPointsCall, Points(QdrantDocumentPoints.ToPoint(document, Generation)))
+            .Then(QueryBatchCall, Batch([Scored(points[1], 0.91f), Scored(points[0], 0.42f)], [Scored(points[1], 3.25f, withPayload: false)]));
         float[] queryVector = [0.1f, 0.2f, 0.3f, 0.4f];
         var query = new StoreQuery
         {
@@ -316,32 +349,98 @@ public sealed class QdrantKnowledgeStoreRequestTests
 
         var hits = await store.SearchAsync(query, TestContext.Current.CancellationToken);
 
-        var requests = invoker.Requests<QueryPoints>(QueryCall).ToArray();
-        Assert.Equal(2, requests.Length);
-        var fused = requests[0];
+        var fused = Assert.Single(invoker.Requests<QueryPoints>(QueryCall));
         Assert.Equal(61u, fused.Query.Rrf.K);
-        Assert.Equal(2ul, fused.Limit);
+        Assert.True(fused.Limit > 2); // a few more than asked: hidden points and ties at the cut
         Assert.Equal(["dense", "lexical"], fused.Prefetch.Select(p => p.Using));
         Assert.All(fused.Prefetch, p => Assert.Equal(40ul, p.Limit));
         Assert.All(fused.Prefetch, p => Assert.Equal(2, p.Filter.Must.Count));
         Assert.Equal(queryVector, fused.Prefetch[0].Query.Nearest.Dense.Data);
         Assert.Equal([3u, 8u], fused.Prefetch[1].Query.Nearest.Sparse.Indices);
         Assert.Equal(2, fused.Filter.Must.Count);
-        Assert.Equal(["dense"], fused.WithVectors.Include.Names);
+        // Ids, scores and three small payload fields for the candidates: no vectors, no chunk text.
+        Assert.False(fused.WithVectors.Enable);
+        Assert.Equal(["document_id", "chunk_id", "generation"], fused.WithPayload.Include.Fields);
+        Assert.Equal(30ul, fused.Timeout);
 
-        var lexical = requests[1];
-        Assert.Equal("lexical", lexical.Using);
-        Assert.Equal(2ul, lexical.Limit);
-        Assert.Equal([points[1].Id, points[0].Id], Assert.Single(lexical.Filter.Must).HasId.HasId);
+        var batch = Assert.Single(invoker.Requests<QueryBatchPoints>(QueryBatchCall)).QueryPoints;
+        Assert.Equal(["dense", "lexical"], batch.Select(q => q.Using));
+        Assert.All(batch, q => Assert.Equal([points[1].Id, points[0].Id], Assert.Single(q.Filter.Must).HasId.HasId));
+        Assert.True(batch[0].WithPayload.Enable);
+        Assert.False(batch[1].WithPayload.Enable);
 
-        Assert.Equal([points[1].Id.Uuid, points[0].Id.Uuid], hits.Select(h => h.Chunk.Id));
+        Assert.Equal([chunks[1].Chunk.Id, chunks[0].Chunk.Id], hits.Select(h => h.Chunk.Id));
         Assert.Equal(0.032, hits[0].Score, 5);
-        Assert.Equal(CosineOf(queryVector, chunks[1].Vector.ToArray()), hits[0].DenseScore!.Value, 5);
-        Assert.Equal(CosineOf(queryVector, chunks[0].Vector.ToArray()), hits[1].DenseScore!.Value, 5);
+        Assert.Equal(0.91, hits[0].DenseScore!.Value, 5);
+        Assert.Equal(0.42, hits[1].DenseScore!.Value, 5);
         Assert.Equal(3.25, hits[0].LexicalScore!.Value, 5);
         Assert.Null(hits[1].LexicalScore); // shares no term with the query
         Assert.Equal(document.Source, hits[0].Source);
         Assert.Equal(["manual"], hits[0].Tags);
+    }
+
+    [Fact]
+    public async Task Dense_queries_and_the_dense_prefetch_rescore_under_quantization_by_default()
+    {
+        var (store, invoker) = NewStore(o => o.QuantizationOversampling = 3);
+        await InitializeExistingAsync(store, invoker);
+        invoker.Always(QueryCall, new QueryResponse());
+
+        await store.SearchAsync(new StoreQuery { Vector = new float[] { 1, 0, 0, 0 }, Sparse = new SparseVector([5u], [1f]) }, TestContext.Current.CancellationToken);
+        await store.SearchAsync(new StoreQuery { Vector = new float[] { 1, 0, 0, 0 }, Mode = SearchMode.Dense }, TestContext.Current.CancellationToken);
+
+        var requests = invoker.Requests<QueryPoints>(QueryCall).ToArray();
+        var prefetch = requests[0].Prefetch.Single(p => p.Using == "dense");
+        Assert.True(prefetch.Params.Quantization.Rescore);
+        Assert.Equal(3, prefetch.Params.Quantization.Oversampling);
+        Assert.Null(requests[0].Prefetch.Single(p => p.Using == "lexical").Params);
+        Assert.True(requests[1].Params.Quantization.Rescore);
+
+        var (plain, plainInvoker) = NewStore(o => o.QuantizationRescore = false);
+        await InitializeExistingAsync(plain, plainInvoker);
+        plainInvoker.Always(QueryCall, new QueryResponse());
+        await plain.SearchAsync(new StoreQuery { Vector = new float[] { 1, 0, 0, 0 }, Mode = SearchMode.Dense }, TestContext.Current.CancellationToken);
+        Assert.Null(Assert.Single(plainInvoker.Requests<QueryPoints>(QueryCall)).Params);
+    }
+
+    [Fact]
+    public async Task Equal_fused_scores_are_ordered_by_chunk_id_whatever_order_qdrant_returns_them_in()
+    {
+        var (store, invoker) = NewStore();
+        await InitializeExistingAsync(store, invoker);
+        var document = Document();
+        var points = Chunks(document.Id, 4).Select(c => QdrantChunkPoints.ToPoint(document, c, Generation)).ToArray();
+        var byChunkId = points.OrderBy(p => p.Payload["chunk_id"].StringValue, StringComparer.Ordinal).ToArray();
+        invoker.Then(QueryCall, new QueryResponse { Result = { byChunkId.Reverse().Select(p => Candidate(p, 0.5f)) } })
+            .Then(GetPointsCall, Points(QdrantDocumentPoints.ToPoint(document, Generation)))
+            .Then(QueryBatchCall, Batch([.. points.Select(p => Scored(p, 0.1f))]));
+
+        var hits = await store.SearchAsync(new StoreQuery { Vector = new float[] { 1, 0, 0, 0 }, Top = 3 }, TestContext.Current.CancellationToken);
+
+        Assert.Equal(byChunkId.Take(3).Select(p => p.Payload["chunk_id"].StringValue), hits.Select(h => h.Chunk.Id));
+    }
+
+    [Fact]
+    public async Task Search_hides_chunks_that_are_not_their_documents_current_version()
+    {
+        var (store, invoker) = NewStore();
+        await InitializeExistingAsync(store, invoker);
+        var current = Document("a.md");
+        var orphan = Document("gone.md");
+        var committed = QdrantChunkPoints.ToPoint(current, Chunks(current.Id, 1)[0], Generation);
+        var inProgress = QdrantChunkPoints.ToPoint(current with { ContentHash = "next" }, MakeChunk(current.Id, 0, "the next version"), Generation + 5);
+        var withoutRecord = QdrantChunkPoints.ToPoint(orphan, Chunks(orphan.Id, 1)[0], Generation);
+        invoker.Then(QueryCall, new QueryResponse { Result = { Candidate(inProgress, 0.9f), Candidate(withoutRecord, 0.8f), Candidate(committed, 0.7f) } })
+            .Then(GetPointsCall, Points(QdrantDocumentPoints.ToPoint(current, Generation)))
+            .Then(GetPointsCall, Points(committed));
+
+        var hits = await store.SearchAsync(new StoreQuery { Vector = new float[] { 1, 0, 0, 0 }, Mode = SearchMode.Dense }, TestContext.Current.CancellationToken);
+
+        var hit = Assert.Single(hits);
+        Assert.Equal(committed.Payload["chunk_id"].StringValue, hit.Chunk.Id);
+        var recordRead = invoker.Requests<GetPoints>(GetPointsCall).Last(g => g.CollectionName == "kb_documents");
+        Assert.Equal([QdrantPointIds.ForDocument("a.md"), QdrantPointIds.ForDocument("gone.md")], recordRead.Ids);
+        Assert.Equal(["document_id", "generation"], recordRead.WithPayload.Include.Fields);
     }
 
     [Fact]
@@ -366,32 +465,21 @@ public sealed class QdrantKnowledgeStoreRequestTests
         var (store, invoker) = NewStore();
         await InitializeExistingAsync(store, invoker);
         var document = Document();
-        var point = QdrantChunkPoints.ToPoint(document, Chunks(document.Id, 1)[0]);
-        invoker.Then(QueryCall, new QueryResponse { Result = { Scored(point, 0.5f) } })
-            .Then(QueryCall, new QueryResponse { Result = { Scored(point, 2f) } });
+        var point = QdrantChunkPoints.ToPoint(document, Chunks(document.Id, 1)[0], Generation);
+        invoker.Then(QueryCall, new QueryResponse { Result = { Candidate(point, 0.5f) } })
+            .Then(GetPointsCall, Points(QdrantDocumentPoints.ToPoint(document, Generation)))
+            .Then(QueryBatchCall, Batch([Scored(point, 2f)]));
 
         var hit = Assert.Single(await store.SearchAsync(
             new StoreQuery { Sparse = new SparseVector([5u], [1f]) },
             TestContext.Current.CancellationToken));
 
-        var fused = invoker.Requests<QueryPoints>(QueryCall).First();
+        var fused = Assert.Single(invoker.Requests<QueryPoints>(QueryCall));
         Assert.Equal("lexical", Assert.Single(fused.Prefetch).Using);
-        Assert.False(fused.WithVectors.Enable);
+        var lexical = Assert.Single(Assert.Single(invoker.Requests<QueryBatchPoints>(QueryBatchCall)).QueryPoints);
+        Assert.True(lexical.WithPayload.Enable); // no dense query brings the payloads
         Assert.Null(hit.DenseScore);
         Assert.Equal(2, hit.LexicalScore);
-    }
-
-    private static double CosineOf(float[] a, float[] b)
-    {
-        double dot = 0, na = 0, nb = 0;
-        for (var i = 0; i < a.Length; i++)
-        {
-            dot += a[i] * b[i];
-            na += a[i] * a[i];
-            nb += b[i] * b[i];
-        }
-
-        return dot / Math.Sqrt(na * nb);
     }
 
     [Fact]
@@ -400,8 +488,10 @@ public sealed class QdrantKnowledgeStoreRequestTests
         var (store, invoker) = NewStore();
         await InitializeExistingAsync(store, invoker);
         var document = Document();
-        var point = QdrantChunkPoints.ToPoint(document, Chunks(document.Id, 1)[0]);
-        invoker.Then(QueryCall, new QueryResponse { Result = { Scored(point, 0.75f) } });
+        var point = QdrantChunkPoints.ToPoint(document, Chunks(document.Id, 1)[0], Generation);
+        invoker.Then(QueryCall, new QueryResponse { Result = { Candidate(point, 0.75f) } })
+            .Then(GetPointsCall, Points(QdrantDocumentPoints.ToPoint(document, Generation)))
+            .Then(GetPointsCall, Points(point));
 
         var hits = await store.SearchAsync(
             new StoreQuery { Vector = new float[] { 1, 0, 0, 0 }, Mode = SearchMode.Dense, Top = 3, Filter = new SearchFilter { DocumentIds = [document.Id] } },
@@ -409,13 +499,14 @@ public sealed class QdrantKnowledgeStoreRequestTests
 
         var request = Assert.Single(invoker.Requests<QueryPoints>(QueryCall));
         Assert.Equal("dense", request.Using);
-        Assert.Equal(3ul, request.Limit);
+        Assert.True(request.Limit >= 3);
         Assert.Equal([1f, 0f, 0f, 0f], request.Query.Nearest.Dense.Data);
         Assert.Equal(document.Id, Assert.Single(Assert.Single(request.Filter.Must).Field.Match.Keywords.Strings));
         var hit = Assert.Single(hits);
         Assert.Equal(0.75, hit.Score, 5);
         Assert.Equal(0.75, hit.DenseScore!.Value, 5);
         Assert.Null(hit.LexicalScore);
+        Assert.Equal("Passage 0 of guide.md.", hit.Chunk.Text);
     }
 
     [Fact]
@@ -436,19 +527,34 @@ public sealed class QdrantKnowledgeStoreRequestTests
     }
 
     [Fact]
-    public async Task A_store_whose_collections_do_not_exist_reads_as_empty()
+    public async Task Reading_a_collection_that_does_not_exist_says_so_and_lists_the_existing_ones()
     {
-        var (store, invoker) = NewStore();
-        invoker.AlwaysFail(GetCollectionCall, StatusCode.NotFound, "Collection `kb` doesn't exist!")
-            .AlwaysFail(GetPointsCall, StatusCode.NotFound, "Collection `kb_documents` doesn't exist!")
-            .AlwaysFail(ScrollCall, StatusCode.NotFound, "Collection `kb_documents` doesn't exist!")
-            .AlwaysFail(QueryCall, StatusCode.NotFound, "Collection `kb` doesn't exist!");
+        var (store, invoker) = NewStore(o => o.Collection = "handbok");
+        invoker.AlwaysFail(GetCollectionCall, StatusCode.NotFound, "Collection `handbok` doesn't exist!")
+            .AlwaysFail(GetPointsCall, StatusCode.NotFound, "Collection `handbok_documents` doesn't exist!")
+            .AlwaysFail(ScrollCall, StatusCode.NotFound, "Collection `handbok_documents` doesn't exist!")
+            .AlwaysFail(QueryCall, StatusCode.NotFound, "Collection `handbok` doesn't exist!")
+            .AlwaysFail(DeleteCall, StatusCode.NotFound, "Collection `handbok` doesn't exist!")
+            .Always(ListCollectionsCall, CollectionsNamed("handbook", "handbook_documents", "notes", "notes_documents"));
         var ct = TestContext.Current.CancellationToken;
 
-        Assert.Null(await store.GetDocumentAsync("a.md", ct));
-        Assert.Empty(await store.ListDocumentsAsync(ct).ToListAsync(ct));
-        Assert.Empty(await store.SearchAsync(new StoreQuery { Vector = new float[] { 1, 0, 0, 0 } }, ct));
-        Assert.Equal(new StoreStatistics(0, 0, 0, null), await store.GetStatisticsAsync(ct));
+        var errors = new[]
+        {
+            await Assert.ThrowsAsync<QdrantCollectionNotFoundException>(() => store.SearchAsync(new StoreQuery { Vector = new float[] { 1, 0, 0, 0 } }, ct)),
+            await Assert.ThrowsAsync<QdrantCollectionNotFoundException>(() => store.GetStatisticsAsync(ct)),
+            await Assert.ThrowsAsync<QdrantCollectionNotFoundException>(() => store.GetDocumentAsync("a.md", ct)),
+            await Assert.ThrowsAsync<QdrantCollectionNotFoundException>(async () => await store.ListDocumentsAsync(ct).ToListAsync(ct)),
+        };
+
+        Assert.All(errors, e => Assert.Contains("handbook, notes", e.Message));
+        Assert.All(errors, e => Assert.Contains("--collection", e.Message));
+        Assert.Contains("no collection 'handbok'", errors[0].Message);
+        Assert.Contains("no collection 'handbok_documents'", errors[2].Message);
+        // What an ingest reads before it creates the collections still reads as empty.
+        Assert.Empty(await store.ListSourcesAsync(ct).ToListAsync(ct));
+        Assert.Null(await store.GetSourceAsync("docs", ct));
+        Assert.Empty(await store.ListFailuresAsync(null, ct));
+        Assert.False(await store.DeleteDocumentAsync("a.md", ct));
     }
 
     [Fact]
@@ -457,8 +563,7 @@ public sealed class QdrantKnowledgeStoreRequestTests
         var (store, invoker) = NewStore();
         invoker.Then(GetCollectionCall, ChunkCollection(Dimensions))
             .Then(CountCall, CountOf(7))
-            .Then(CountCall, CountOf(2))
-            .Then(GetPointsCall, MetadataPoint());
+            .Then(CountCall, CountOf(2));
 
         var statistics = await store.GetStatisticsAsync(TestContext.Current.CancellationToken);
 
@@ -474,8 +579,8 @@ public sealed class QdrantKnowledgeStoreRequestTests
     public async Task Listing_documents_pages_through_the_scroll_offsets()
     {
         var (store, invoker) = NewStore();
-        var first = QdrantDocumentPoints.ToPoint(Document("a.md"));
-        var second = QdrantDocumentPoints.ToPoint(Document("b.md", tenant: "acme", tags: ["x", "y"]));
+        var first = QdrantDocumentPoints.ToPoint(Document("a.md"), Generation);
+        var second = QdrantDocumentPoints.ToPoint(Document("b.md", tenant: "acme", tags: ["x", "y"]), Generation);
         invoker.Then(ScrollCall, new ScrollResponse { Result = { Retrieved(first) }, NextPageOffset = second.Id })
             .Then(ScrollCall, new ScrollResponse { Result = { Retrieved(second) } });
         var ct = TestContext.Current.CancellationToken;
@@ -497,13 +602,16 @@ public sealed class QdrantKnowledgeStoreRequestTests
         var (store, invoker) = NewStore();
         var document = Document();
         var chunks = Chunks(document.Id, 3);
-        var points = chunks.Select(c => QdrantChunkPoints.ToPoint(document, c)).ToArray();
-        invoker.Then(ScrollCall, new ScrollResponse { Result = { Retrieved(points[2]), Retrieved(points[0]), Retrieved(points[1]) } });
+        var points = chunks.Select(c => QdrantChunkPoints.ToPoint(document, c, Generation)).ToArray();
+        var unfinished = QdrantChunkPoints.ToPoint(document, MakeChunk(document.Id, 0, "a newer write, not committed"), Generation + 1);
+        invoker.Then(GetPointsCall, Points(QdrantDocumentPoints.ToPoint(document, Generation)))
+            .Then(ScrollCall, new ScrollResponse { Result = { Retrieved(points[2]), Retrieved(unfinished), Retrieved(points[0]), Retrieved(points[1]) } });
         var ct = TestContext.Current.CancellationToken;
 
         var read = await store.ReadChunksAsync(document.Id, ct).ToListAsync(ct);
 
         Assert.Equal([0, 1, 2], read.Select(c => c.Chunk.Index));
+        Assert.DoesNotContain(read, c => c.Chunk.Text == "a newer write, not committed");
         Assert.Equal(chunks[1].Vector.ToArray(), read[1].Vector.ToArray());
         Assert.Equal(chunks[1].Sparse.Indices, read[1].Sparse.Indices);
         Assert.Equal(chunks[1].Chunk.Headings, read[1].Chunk.Headings);
@@ -516,7 +624,7 @@ public sealed class QdrantKnowledgeStoreRequestTests
     public async Task Deleting_a_document_removes_its_chunks_before_its_record()
     {
         var (store, invoker) = NewStore();
-        invoker.Then(GetPointsCall, Points(QdrantDocumentPoints.ToPoint(Document("a.md"))))
+        invoker.Then(GetPointsCall, Points(QdrantDocumentPoints.ToPoint(Document("a.md"), Generation)))
             .Always(DeleteCall, Completed());
         var ct = TestContext.Current.CancellationToken;
 
@@ -541,6 +649,7 @@ public sealed class QdrantKnowledgeStoreRequestTests
     {
         UpsertPoints u => u.CollectionName,
         DeletePoints d => d.CollectionName,
+        GetPoints g => g.CollectionName,
         _ => "?",
     };
 }

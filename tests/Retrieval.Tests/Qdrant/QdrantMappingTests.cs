@@ -43,23 +43,41 @@ public sealed class QdrantMappingTests
     }
 
     [Fact]
-    public void The_stale_chunk_filter_keeps_the_new_points_of_the_document()
+    public void The_superseded_chunk_filter_selects_older_generations_and_points_without_one_never_newer_ones()
     {
-        var keep = new[] { QdrantPointIds.Of(Guid.NewGuid()), QdrantPointIds.Of(Guid.NewGuid()) };
-
-        var filter = QdrantFilters.StaleChunks("a.md", keep);
+        var filter = QdrantFilters.ChunksBefore("a.md", Generation);
 
         Assert.Equal("a.md", Assert.Single(filter.Must).Field.Match.Keyword);
-        Assert.Equal(keep, Assert.Single(filter.MustNot).HasId.HasId);
+        // must_not (generation >= G): a point without the field (layout 1) matches too.
+        var range = Assert.Single(filter.MustNot).Field;
+        Assert.Equal("generation", range.Key);
+        Assert.Equal(Generation, range.Range.Gte);
+        Assert.False(range.Range.HasLt);
     }
 
     [Fact]
-    public void The_stale_chunk_filter_of_a_document_without_chunks_selects_all_its_points()
+    public void The_record_update_filters_never_let_an_older_write_replace_a_newer_record()
     {
-        var filter = QdrantFilters.StaleChunks("a.md", []);
+        var commit = Assert.Single(QdrantFilters.RecordOlderThan(Generation).MustNot).Field;
+        Assert.Equal(("generation", (double)Generation), (commit.Key, commit.Range.Gte));
+        var touch = Assert.Single(QdrantFilters.RecordNotNewerThan(Generation).MustNot).Field;
+        Assert.Equal(("generation", (double)Generation), (touch.Key, touch.Range.Gt));
+        // Generations are sent as doubles: exact below 2^53.
+        Assert.Equal(Generation, (long)(double)Generation);
+        Assert.True(QdrantGenerations.Next() < (1L << 53));
+    }
 
-        Assert.Single(filter.Must);
-        Assert.Empty(filter.MustNot);
+    [Fact]
+    public void Generations_increase_and_chunk_point_ids_differ_per_generation_but_not_per_retry()
+    {
+        var first = QdrantGenerations.Next();
+        var second = QdrantGenerations.Next();
+        Assert.True(second > first);
+        Assert.True(first >= QdrantGenerations.Of(DateTimeOffset.UtcNow.AddMinutes(-1)));
+
+        var chunk = Chunks("a.md", 1)[0].Chunk.Id;
+        Assert.Equal(QdrantPointIds.ForChunk(chunk, first), QdrantPointIds.ForChunk(chunk, first));
+        Assert.NotEqual(QdrantPointIds.ForChunk(chunk, first), QdrantPointIds.ForChunk(chunk, second));
     }
 
     [Fact]
@@ -68,10 +86,11 @@ public sealed class QdrantMappingTests
         var document = Document(tenant: "acme", tags: ["hr", "policy"]);
         var indexed = MakeChunk(document.Id, 2, "Les congés payés — 年假政策 ✓");
 
-        var point = QdrantChunkPoints.ToPoint(document, indexed);
+        var point = QdrantChunkPoints.ToPoint(document, indexed, Generation);
 
-        Assert.Equal(indexed.Chunk.Id, point.Id.Uuid);
+        Assert.Equal(QdrantPointIds.ForChunk(indexed.Chunk.Id, Generation), point.Id);
         var p = point.Payload;
+        Assert.Equal(Generation, p["generation"].IntegerValue);
         Assert.Equal(document.Id, p["document_id"].StringValue);
         Assert.Equal(indexed.Chunk.Id, p["chunk_id"].StringValue);
         Assert.Equal(2, p["index"].IntegerValue);
@@ -99,7 +118,7 @@ public sealed class QdrantMappingTests
         var document = Document() with { Title = null };
         var indexed = MakeChunk(document.Id, 1, "odd index has no page");
 
-        var point = QdrantChunkPoints.ToPoint(document, indexed);
+        var point = QdrantChunkPoints.ToPoint(document, indexed, Generation);
 
         Assert.False(point.Payload.ContainsKey("page"));
         Assert.False(point.Payload.ContainsKey("title"));
@@ -112,7 +131,7 @@ public sealed class QdrantMappingTests
         var document = Document();
         var indexed = MakeChunk(document.Id, 0, "…") with { Sparse = SparseVector.Empty };
 
-        var point = QdrantChunkPoints.ToPoint(document, indexed);
+        var point = QdrantChunkPoints.ToPoint(document, indexed, Generation);
 
         Assert.False(point.Vectors.Vectors_.Vectors.ContainsKey("lexical"));
         var back = QdrantChunkPoints.ToIndexedChunk(Retrieved(point));
@@ -125,7 +144,7 @@ public sealed class QdrantMappingTests
         var document = Document(tags: ["x"]);
         var indexed = MakeChunk(document.Id, 4, "Ünïcödé 😀 and Chinese 密码 text");
 
-        var back = QdrantChunkPoints.ToIndexedChunk(Retrieved(QdrantChunkPoints.ToPoint(document, indexed)));
+        var back = QdrantChunkPoints.ToIndexedChunk(Retrieved(QdrantChunkPoints.ToPoint(document, indexed, Generation)));
 
         Assert.Equal(indexed.Chunk with { Headings = [] }, back.Chunk with { Headings = [] });
         Assert.Equal(indexed.Chunk.Headings, back.Chunk.Headings);
@@ -138,7 +157,7 @@ public sealed class QdrantMappingTests
     public void A_point_without_the_dense_vector_is_reported_as_not_written_by_kqa()
     {
         var document = Document();
-        var point = QdrantChunkPoints.ToPoint(document, MakeChunk(document.Id, 0, "text"));
+        var point = QdrantChunkPoints.ToPoint(document, MakeChunk(document.Id, 0, "text"), Generation);
         point.Vectors.Vectors_.Vectors.Remove("dense");
 
         var error = Assert.Throws<KnowledgeStoreException>(() => QdrantChunkPoints.ToIndexedChunk(Retrieved(point)));
@@ -150,7 +169,7 @@ public sealed class QdrantMappingTests
     public void A_point_missing_a_required_payload_field_names_the_field()
     {
         var document = Document();
-        var point = QdrantChunkPoints.ToPoint(document, MakeChunk(document.Id, 0, "text"));
+        var point = QdrantChunkPoints.ToPoint(document, MakeChunk(document.Id, 0, "text"), Generation);
         point.Payload.Remove("text");
 
         var error = Assert.Throws<KnowledgeStoreException>(() => QdrantChunkPoints.ToIndexedChunk(Retrieved(point)));
@@ -163,7 +182,7 @@ public sealed class QdrantMappingTests
     public void Whole_numbers_written_as_doubles_by_other_clients_are_read_as_integers()
     {
         var document = Document();
-        var point = QdrantChunkPoints.ToPoint(document, MakeChunk(document.Id, 3, "text"));
+        var point = QdrantChunkPoints.ToPoint(document, MakeChunk(document.Id, 3, "text"), Generation);
         point.Payload["index"] = new Value { DoubleValue = 3.0 };
 
         Assert.Equal(3, QdrantChunkPoints.ToIndexedChunk(Retrieved(point)).Chunk.Index);
@@ -193,7 +212,7 @@ public sealed class QdrantMappingTests
     {
         var document = Document(tenant: "acme", tags: ["a", "b"]) with { ChunkCount = 17 };
 
-        var point = QdrantDocumentPoints.ToPoint(document);
+        var point = QdrantDocumentPoints.ToPoint(document, Generation);
         var back = QdrantDocumentPoints.ToDocument(point.Id, point.Payload);
 
         Assert.Equal(document with { Tags = [] }, back with { Tags = [] });
@@ -215,7 +234,7 @@ public sealed class QdrantMappingTests
     [Fact]
     public void A_chunk_id_that_is_not_a_uuid_is_refused()
     {
-        Assert.Throws<ArgumentException>(() => QdrantPointIds.ForChunk("chunk-1"));
+        Assert.Throws<ArgumentException>(() => QdrantPointIds.ForChunk("chunk-1", Generation));
     }
 
     [Fact]
@@ -224,16 +243,16 @@ public sealed class QdrantMappingTests
         var point = QdrantDocumentPoints.ToPoint(new QdrantStoreMetadata("all-MiniLM-L6-v2", 384, 1));
 
         Assert.Equal(Guid.Empty.ToString("D"), point.Id.Uuid);
-        Assert.Equal(new QdrantStoreMetadata("all-MiniLM-L6-v2", 384, 1), QdrantDocumentPoints.ToMetadata(point.Id, point.Payload));
+        Assert.Equal(new QdrantStoreMetadata("all-MiniLM-L6-v2", 384, 1), QdrantDocumentPoints.ToMetadata(point.Payload));
     }
 
     [Fact]
     public void A_scored_point_maps_to_a_search_hit_with_the_mode_score()
     {
         var document = Document(tags: ["t"]);
-        var point = QdrantChunkPoints.ToPoint(document, MakeChunk(document.Id, 1, "hello"));
+        var point = QdrantChunkPoints.ToPoint(document, MakeChunk(document.Id, 1, "hello"), Generation);
 
-        var lexical = QdrantSearchHits.ToHit(Scored(point, 4.5f), SearchMode.Lexical);
+        var lexical = QdrantSearchHits.ToHit(point.Id, point.Payload, 4.5, denseScore: null, lexicalScore: 4.5);
 
         Assert.Equal("hello", lexical.Chunk.Text);
         Assert.Equal(document.Source, lexical.Source);
@@ -336,7 +355,7 @@ public sealed class QdrantMappingTests
     [Fact]
     public void Collections_are_created_with_qdrant_defaults_when_no_distribution_option_is_set()
     {
-        var request = QdrantSchema.ChunkCollection(new QdrantStoreOptions(), 384);
+        var request = QdrantSchema.ChunkCollection(new QdrantStoreOptions(), new QdrantStoreMetadata("m", 384, QdrantSchema.LayoutVersion));
 
         Assert.False(request.HasShardNumber);
         Assert.False(request.HasReplicationFactor);
@@ -372,7 +391,7 @@ public sealed class QdrantMappingTests
 
         Assert.Equal(
             "Qdrant at https://q.example:6334, collection 'kb': hybrid search failed: PermissionDenied, Invalid api-key. "
-            + "Set a valid API key with --qdrant-api-key (or KQA__Store__Qdrant__ApiKey).",
+            + "Qdrant refused the API key (it was missing, wrong, or read-only for a write): set a valid key with --qdrant-api-key (or KQA__Store__Qdrant__ApiKey).",
             error.Message);
     }
 }

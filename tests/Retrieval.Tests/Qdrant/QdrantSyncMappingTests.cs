@@ -41,8 +41,8 @@ public sealed class QdrantSyncMappingTests
         var document = Document() with { SourceName = "docs", FileFingerprint = "f/s" };
         var chunk = MakeChunk(document.Id, 0, "some text");
 
-        var point = QdrantChunkPoints.ToPoint(document, chunk);
-        var record = QdrantDocumentPoints.ToPoint(document);
+        var point = QdrantChunkPoints.ToPoint(document, chunk, Generation);
+        var record = QdrantDocumentPoints.ToPoint(document, Generation);
 
         Assert.Equal(ChunkTextHash.Compute("some text"), point.Payload["text_hash"].StringValue);
         Assert.False(point.Payload.ContainsKey("file_fingerprint"));
@@ -57,7 +57,7 @@ public sealed class QdrantSyncMappingTests
         await using var store = new QdrantKnowledgeStore(new QdrantStoreOptions { Url = "http://qdrant.test:6334", Collection = "kb" }, new QdrantGrpcClient(invoker));
         var document = Document();
         var stored = MakeChunk(document.Id, 0, "known text");
-        invoker.Then(ScrollCall, new ScrollResponse { Result = { Retrieved(QdrantChunkPoints.ToPoint(document, stored)) } });
+        invoker.Then(ScrollCall, new ScrollResponse { Result = { Retrieved(QdrantChunkPoints.ToPoint(document, stored, Generation)) } });
 
         var found = await store.FindVectorsAsync([ChunkTextHash.Compute("known text"), ChunkTextHash.Compute("unknown text")], Ct);
 
@@ -77,11 +77,10 @@ public sealed class QdrantSyncMappingTests
         var invoker = new RecordingCallInvoker().Always(HealthCheckCall, Healthy());
         await using var store = new QdrantKnowledgeStore(new QdrantStoreOptions { Url = "http://qdrant.test:6334", Collection = "kb" }, new QdrantGrpcClient(invoker));
         invoker.Then(GetCollectionCall, ChunkCollection(Dimensions, "document_id", "tags", "tenant", "text_hash"))
-            .Then(GetCollectionCall, DocumentCollection())
-            .Then(GetPointsCall, MetadataPoint());
+            .Then(GetCollectionCall, DocumentCollection());
         await store.InitializeAsync(Dimensions, Model, Ct);
         var document = Document() with { ChunkCount = 1 };
-        invoker.Always(GetPointsCall, Points(QdrantDocumentPoints.ToPoint(document))).Always(UpsertCall, Completed());
+        invoker.Always(GetPointsCall, Points(QdrantDocumentPoints.ToPoint(document, Generation))).Always(UpsertCall, Completed());
 
         var result = await store.UpsertDocumentAsync(document, Chunks(document.Id, 1), Ct);
 

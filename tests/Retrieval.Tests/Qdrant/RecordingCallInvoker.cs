@@ -120,4 +120,7 @@ internal static class QdrantMethods
     public const string CountCall = "/qdrant.Points/Count";
     public const string ScrollCall = "/qdrant.Points/Scroll";
     public const string QueryCall = "/qdrant.Points/Query";
+    public const string QueryBatchCall = "/qdrant.Points/QueryBatch";
+    public const string UpdateCollectionCall = "/qdrant.Collections/Update";
+    public const string ListCollectionsCall = "/qdrant.Collections/List";
 }

@@ -2,7 +2,7 @@ using Microsoft.Data.Sqlite;
 
 namespace KnowledgeQa.Retrieval.Storage.Embedded;
 
-/// <summary>A chunk row written to the file, to be mirrored in the in-memory dense index.</summary>
+/// <summary>A chunk row written to the file.</summary>
 internal readonly record struct WrittenChunk(long ChunkRowId, long DocumentKey, ReadOnlyMemory<float> Vector);
 
 /// <summary>What one committed write changed: chunk rows removed and added.</summary>
@@ -14,7 +14,7 @@ internal sealed record WriteOutcome(IReadOnlyList<long> RemovedChunkRowIds, IRea
 
 /// <summary>
 /// The SQL of document writes, run inside the caller's transaction so that a document, its tags,
-/// chunks and postings change together or not at all.
+/// chunks and their change-log entries change together or not at all.
 /// </summary>
 internal static class DocumentWriter
 {
@@ -89,7 +89,7 @@ internal static class DocumentWriter
         return new WriteOutcome(removed, added) { Result = storedHash is null ? DocumentWriteResult.Added : DocumentWriteResult.Replaced };
     }
 
-    /// <summary>Deletes a document with its chunks and postings; null when there is no such document.</summary>
+    /// <summary>Deletes a document with its chunks; null when there is no such document.</summary>
     public static async Task<WriteOutcome?> DeleteAsync(SqliteTransaction transaction, string documentId, int vectorCacheSize, CancellationToken cancellationToken)
     {
         if ((await FindDocumentAsync(transaction, documentId, cancellationToken).ConfigureAwait(false)).Key is not { } documentKey)
@@ -134,13 +134,8 @@ internal static class DocumentWriter
         var sparse = insertChunk.Parameters.Add("@sparse", SqliteType.Blob);
         var textHash = insertChunk.Parameters.Add("@textHash", SqliteType.Text);
 
-        await using var insertPosting = Command(transaction, "INSERT INTO postings (term, chunk_rowid, weight) VALUES (@term, @chunk, @weight)");
-        var term = insertPosting.Parameters.Add("@term", SqliteType.Integer);
-        var chunkRowId = insertPosting.Parameters.Add("@chunk", SqliteType.Integer);
-        var weight = insertPosting.Parameters.Add("@weight", SqliteType.Real);
-
+        // Postings are not written here: the search index derives them from the sparse column.
         var written = new List<WrittenChunk>(chunks.Count);
-        var postings = new List<(uint Term, long ChunkRowId, float Weight)>();
         foreach (var indexed in chunks)
         {
             var chunk = indexed.Chunk;
@@ -156,30 +151,16 @@ internal static class DocumentWriter
             sparse.Value = BlobCodec.EncodeSparse(indexed.Sparse);
             textHash.Value = indexed.TextHash;
             var rowId = (long)(await insertChunk.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
-
-            for (var i = 0; i < indexed.Sparse.Count; i++)
-            {
-                postings.Add((indexed.Sparse.Indices[i], rowId, indexed.Sparse.Values[i]));
-            }
             written.Add(new WrittenChunk(rowId, documentKey, indexed.Vector));
             afterChunkWritten?.Invoke(written.Count);
-        }
-        // In key order, consecutive inserts land on the same B-tree pages instead of all over the index.
-        postings.Sort(static (a, b) => a.Term != b.Term ? a.Term.CompareTo(b.Term) : a.ChunkRowId.CompareTo(b.ChunkRowId));
-        foreach (var posting in postings)
-        {
-            term.Value = (long)posting.Term;
-            chunkRowId.Value = posting.ChunkRowId;
-            weight.Value = (double)posting.Weight;
-            await insertPosting.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
         return written;
     }
 
     /// <summary>
-    /// Deletes a document's chunks and, by the terms kept in each chunk row, their postings. The
-    /// vectors of texts that leave the store (not in <paramref name="kept"/>, the texts the new
-    /// version keeps, nor in another document) go to the bounded vector cache first.
+    /// Deletes a document's chunks (the search index learns of it from the change log the chunks
+    /// table's triggers write). The vectors of texts that leave the store (not in <paramref name="kept"/>,
+    /// the texts the new version keeps, nor in another document) go to the bounded vector cache first.
     /// </summary>
     private static async Task<List<long>> RemoveChunksAsync(
         SqliteTransaction transaction, long documentKey, IReadOnlySet<string>? kept, int vectorCacheSize, CancellationToken cancellationToken)
@@ -188,28 +169,14 @@ internal static class DocumentWriter
         {
             await CacheVectorsAsync(transaction, documentKey, kept, vectorCacheSize, cancellationToken).ConfigureAwait(false);
         }
-        var chunks = new List<(long RowId, uint[] Terms)>();
-        await using (var select = Command(transaction, "SELECT rowid, sparse FROM chunks WHERE doc_key = @key"))
+        var chunks = new List<long>();
+        await using (var select = Command(transaction, "SELECT rowid FROM chunks WHERE doc_key = @key"))
         {
             select.Parameters.AddWithValue("@key", documentKey);
             await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                chunks.Add((reader.GetInt64(0), BlobCodec.DecodeSparse((byte[])reader.GetValue(1)).Indices));
-            }
-        }
-        await using (var deletePosting = Command(transaction, "DELETE FROM postings WHERE term = @term AND chunk_rowid = @chunk"))
-        {
-            var term = deletePosting.Parameters.Add("@term", SqliteType.Integer);
-            var chunkRowId = deletePosting.Parameters.Add("@chunk", SqliteType.Integer);
-            foreach (var (rowId, terms) in chunks)
-            {
-                chunkRowId.Value = rowId;
-                foreach (var t in terms)
-                {
-                    term.Value = (long)t;
-                    await deletePosting.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                }
+                chunks.Add(reader.GetInt64(0));
             }
         }
         await using (var deleteChunks = Command(transaction, "DELETE FROM chunks WHERE doc_key = @key"))
@@ -217,7 +184,7 @@ internal static class DocumentWriter
             deleteChunks.Parameters.AddWithValue("@key", documentKey);
             await deleteChunks.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
-        return chunks.ConvertAll(c => c.RowId);
+        return chunks;
     }
 
     private static async Task CacheVectorsAsync(

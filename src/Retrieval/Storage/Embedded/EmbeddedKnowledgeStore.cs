@@ -1,17 +1,20 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
-using KnowledgeQa.Retrieval.Lexical;
+using KnowledgeQa.Retrieval.Storage.Embedded.Index;
 using Microsoft.Data.Sqlite;
 
 namespace KnowledgeQa.Retrieval.Storage.Embedded;
 
 /// <summary>
 /// The default knowledge store: one SQLite file (WAL) holding documents, chunks with their
-/// vectors, and a BM25 postings index. Dense search is an exact cosine scan over an in-memory
-/// copy of the vectors, loaded on the first dense search and kept in step with this instance's
-/// writes (writes by another process are noticed and trigger a reload). Lexical search is SQL
-/// over the postings. Safe for concurrent searches and writes within one process; writes are
-/// serialised and each document write is one transaction.
+/// vectors and lexical weights. Search runs on a derived index (see <see cref="SearchIndexHost"/>):
+/// from a few tens of thousands of chunks on, a memory-mapped file next to the store holds
+/// quantized vectors in lists (dense candidates, rescored exactly from the stored vectors) and
+/// inverted postings (exact BM25 top k with max-score pruning); smaller stores, and the chunks
+/// written since the file was built, are searched exactly in memory. Every search first catches
+/// up with writes committed since the last one, here or in another process, from a change log.
+/// Safe for concurrent searches and writes within one process; writes are serialised and each
+/// document write is one transaction.
 /// </summary>
 public sealed partial class EmbeddedKnowledgeStore : IKnowledgeStore
 {
@@ -19,18 +22,21 @@ public sealed partial class EmbeddedKnowledgeStore : IKnowledgeStore
     private readonly string _connectionString;
     private readonly EmbeddedStoreOptions _options;
     private readonly SemaphoreSlim _openGate = new(1, 1);
-    // Serialises writes, and dense-index loads against writes, so the index always mirrors one committed state.
+    // Serialises writes.
     private readonly SemaphoreSlim _writeGate = new(1, 1);
-    // Guards the in-memory index: many concurrent scans, or one writer applying a committed change.
-    private readonly ReaderWriterLockSlim _indexLock = new(LockRecursionPolicy.NoRecursion);
+    private readonly SearchIndexHost _search;
     private volatile bool _opened;
     private volatile bool _disposed;
     private int _dimensions;
     private string? _embeddingModel;
-    private DenseIndex? _dense;
-    private long _denseGeneration;
 
     public EmbeddedKnowledgeStore(EmbeddedStoreOptions options)
+        : this(options, new SearchIndexOptions())
+    {
+    }
+
+    /// <summary>With the search index tuned (tests use small sizes to exercise the index file).</summary>
+    internal EmbeddedKnowledgeStore(EmbeddedStoreOptions options, SearchIndexOptions searchIndex)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (string.IsNullOrWhiteSpace(options.Path))
@@ -48,10 +54,14 @@ public sealed partial class EmbeddedKnowledgeStore : IKnowledgeStore
             // How long one statement waits for another process's lock; writes retry on top (BusyRetry).
             DefaultTimeout = BusyRetry.AttemptTimeoutSeconds(options.BusyTimeout),
         }.ToString();
+        _search = new SearchIndexHost(_path, OpenConnectionAsync, searchIndex);
     }
 
     /// <summary>The full path of the store file.</summary>
     public string Path => _path;
+
+    /// <summary>The search index (tests and the store benchmark read its statistics).</summary>
+    internal SearchIndexHost SearchIndex => _search;
 
     /// <summary>Test hook: runs inside the write transaction after each chunk is written (with the count so far).</summary>
     internal Action<int>? AfterChunkWritten { get; set; }
@@ -175,32 +185,53 @@ public sealed partial class EmbeddedKnowledgeStore : IKnowledgeStore
         }
 
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        var filter = query.Filter.IsEmpty ? null : new SearchFilterSql(query.Filter);
+        if (_dimensions == 0)
+        {
+            // Another instance may have initialised the store since this one opened it.
+            (_dimensions, _embeddingModel) = await ReadModelAsync(connection, cancellationToken).ConfigureAwait(false);
+            if (_dimensions == 0)
+            {
+                return [];
+            }
+        }
+        if (useDense && query.Vector.Length != _dimensions)
+        {
+            throw new KnowledgeStoreException(
+                $"The query vector has {query.Vector.Length} dimensions but the store '{_path}' holds {_dimensions}-dimension vectors " +
+                $"from '{_embeddingModel}': embed queries with the model the store was built with.");
+        }
+        HashSet<long>? allowed = null;
+        if (!query.Filter.IsEmpty)
+        {
+            allowed = await ReadDocumentKeysAsync(connection, new SearchFilterSql(query.Filter), cancellationToken).ConfigureAwait(false);
+            if (allowed.Count == 0)
+            {
+                return [];
+            }
+        }
+        await _search.EnsureCurrentAsync(connection, _dimensions, cancellationToken).ConfigureAwait(false);
         var depth = query.Mode == SearchMode.Hybrid ? Math.Max(query.Candidates, query.Top) : query.Top;
 
         float[]? normalizedQuery = null;
-        (long ChunkRowId, float Score)[] dense = [];
-        if (useDense && _dimensions > 0)
+        List<(long ChunkRowId, float Score)> dense = [];
+        if (useDense)
         {
-            if (query.Vector.Length != _dimensions)
-            {
-                throw new KnowledgeStoreException(
-                    $"The query vector has {query.Vector.Length} dimensions but the store '{_path}' holds {_dimensions}-dimension vectors " +
-                    $"from '{_embeddingModel}': embed queries with the model the store was built with.");
-            }
             normalizedQuery = new float[_dimensions];
             DenseIndex.Normalize(query.Vector.Span, normalizedQuery);
-            dense = await SearchDenseAsync(connection, normalizedQuery, depth, filter, cancellationToken).ConfigureAwait(false);
+            var candidates = _search.Read(index => index.SearchDense(normalizedQuery, depth, allowed));
+            dense = await ExactVectors.RescoreAsync(connection, candidates, normalizedQuery, depth, cancellationToken).ConfigureAwait(false);
         }
 
-        LexicalSearcher? lexicalSearch = null;
+        WeighedQuery? weighed = null;
+        List<(long ChunkRowId, double Score)> lexical = [];
         if (useLexical)
         {
-            var statistics = await ReadLexicalStatisticsAsync(connection, cancellationToken).ConfigureAwait(false);
-            var allowedChunks = filter is null ? null : await ReadChunkRowIdsAsync(connection, filter, cancellationToken).ConfigureAwait(false);
-            lexicalSearch = await LexicalSearcher.SearchAsync(connection, query.Sparse, statistics, depth, allowedChunks, cancellationToken).ConfigureAwait(false);
+            (weighed, lexical) = _search.Read(index =>
+            {
+                var terms = index.Weigh(query.Sparse);
+                return (terms, index.SearchLexical(terms, depth, allowed));
+            });
         }
-        var lexical = lexicalSearch?.Ranked ?? [];
 
         List<(long ChunkRowId, double Score)> ranked = query.Mode switch
         {
@@ -221,12 +252,16 @@ public sealed partial class EmbeddedKnowledgeStore : IKnowledgeStore
             // Both raw scores for every fused hit: callers threshold on them, and filling the gaps is cheap.
             if (normalizedQuery is not null)
             {
-                FillDenseScores(rowIds, normalizedQuery, denseScores);
+                var missing = rowIds.Where(id => !denseScores.ContainsKey(id)).ToList();
+                foreach (var (id, score) in await ExactVectors.ScoreAsync(connection, _search, missing, normalizedQuery, cancellationToken).ConfigureAwait(false))
+                {
+                    denseScores[id] = score;
+                }
             }
-            var missing = rowIds.Where(id => !lexicalScores.ContainsKey(id)).ToList();
-            if (lexicalSearch is not null && missing.Count > 0)
+            if (weighed is not null)
             {
-                foreach (var (id, score) in await lexicalSearch.ScoreAsync(connection, missing, cancellationToken).ConfigureAwait(false))
+                var missing = rowIds.Where(id => !lexicalScores.ContainsKey(id)).ToList();
+                foreach (var (id, score) in _search.Read(index => index.ScoreLexical(weighed, missing)))
                 {
                     lexicalScores[id] = score;
                 }
@@ -237,7 +272,7 @@ public sealed partial class EmbeddedKnowledgeStore : IKnowledgeStore
         var hits = new List<SearchHit>(ranked.Count);
         foreach (var (rowId, score) in ranked)
         {
-            // A hit deleted by a write that committed after the scan is skipped.
+            // A hit deleted by a write that committed after the index was read is skipped.
             if (loaded.TryGetValue(rowId, out var hit))
             {
                 hits.Add(hit with
@@ -270,21 +305,20 @@ public sealed partial class EmbeddedKnowledgeStore : IKnowledgeStore
             return ValueTask.CompletedTask;
         }
         _disposed = true;
+        _search.Dispose();
         // Pooled connections keep the file open; closing them lets callers move or delete it.
         using (var connection = new SqliteConnection(_connectionString))
         {
             SqliteConnection.ClearPool(connection);
         }
-        _indexLock.EnterWriteLock();
-        _dense = null;
-        _indexLock.ExitWriteLock();
         return ValueTask.CompletedTask;
     }
 
     /// <summary>
-    /// Runs one document write in a transaction and mirrors the committed change in the dense index.
-    /// A store another process holds is retried with backoff; a full disk and a store that stays
-    /// busy become <see cref="StoreFullException"/> and <see cref="StoreBusyException"/>.
+    /// Runs one document write in a transaction; the search index catches up with it on the next
+    /// search (see <see cref="SearchIndexHost"/>). A store another process holds is retried with
+    /// backoff; a full disk and a store that stays busy become <see cref="StoreFullException"/> and
+    /// <see cref="StoreBusyException"/>.
     /// </summary>
     private async Task<WriteOutcome?> WriteAsync(Func<SqliteTransaction, Task<WriteOutcome?>> write, CancellationToken cancellationToken)
     {
@@ -315,7 +349,6 @@ public sealed partial class EmbeddedKnowledgeStore : IKnowledgeStore
     private async Task<WriteOutcome?> WriteInTransactionAsync(SqliteConnection connection, Func<SqliteTransaction, Task<WriteOutcome?>> write, CancellationToken cancellationToken)
     {
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        var generationBefore = await ReadMetaNumberAsync(connection, StoreSchema.GenerationKey, cancellationToken, transaction).ConfigureAwait(false);
         WriteOutcome? outcome;
         try
         {
@@ -332,163 +365,7 @@ public sealed partial class EmbeddedKnowledgeStore : IKnowledgeStore
             return null;
         }
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        // An unchanged document touched no chunk and left the generation where it was.
-        if (outcome.Result != DocumentWriteResult.Unchanged)
-        {
-            ApplyToDenseIndex(outcome, generationBefore);
-        }
         return outcome;
-    }
-
-    private void ApplyToDenseIndex(WriteOutcome outcome, long generationBefore)
-    {
-        _indexLock.EnterWriteLock();
-        try
-        {
-            // An index that already missed another process's write stays stale and is reloaded by the next dense search.
-            if (_dense is null || _denseGeneration != generationBefore)
-            {
-                return;
-            }
-            foreach (var rowId in outcome.RemovedChunkRowIds)
-            {
-                _dense.Remove(rowId);
-            }
-            foreach (var chunk in outcome.AddedChunks)
-            {
-                _dense.Add(chunk.ChunkRowId, chunk.DocumentKey, chunk.Vector.Span);
-            }
-            _denseGeneration = generationBefore + 1;
-        }
-        finally
-        {
-            _indexLock.ExitWriteLock();
-        }
-    }
-
-    private async Task<(long ChunkRowId, float Score)[]> SearchDenseAsync(
-        SqliteConnection connection, float[] normalizedQuery, int depth, SearchFilterSql? filter, CancellationToken cancellationToken)
-    {
-        HashSet<long>? allowed = null;
-        if (filter is not null)
-        {
-            allowed = await ReadDocumentKeysAsync(connection, filter, cancellationToken).ConfigureAwait(false);
-            if (allowed.Count == 0)
-            {
-                return [];
-            }
-        }
-        await EnsureDenseIndexCurrentAsync(connection, cancellationToken).ConfigureAwait(false);
-        _indexLock.EnterReadLock();
-        try
-        {
-            return _dense?.Search(normalizedQuery, depth, allowed) ?? [];
-        }
-        finally
-        {
-            _indexLock.ExitReadLock();
-        }
-    }
-
-    private void FillDenseScores(List<long> rowIds, float[] normalizedQuery, Dictionary<long, double> denseScores)
-    {
-        _indexLock.EnterReadLock();
-        try
-        {
-            foreach (var rowId in rowIds)
-            {
-                if (!denseScores.ContainsKey(rowId) && _dense?.Score(rowId, normalizedQuery) is { } score)
-                {
-                    denseScores[rowId] = score;
-                }
-            }
-        }
-        finally
-        {
-            _indexLock.ExitReadLock();
-        }
-    }
-
-    /// <summary>Loads the dense index on first use, and reloads it when another process has written to the file.</summary>
-    private async Task EnsureDenseIndexCurrentAsync(SqliteConnection connection, CancellationToken cancellationToken)
-    {
-        var generation = await ReadMetaNumberAsync(connection, StoreSchema.GenerationKey, cancellationToken).ConfigureAwait(false);
-        if (IsDenseIndexAt(generation))
-        {
-            return;
-        }
-        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await using var loadConnection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using var snapshot = loadConnection.BeginTransaction(deferred: true);
-            generation = await ReadMetaNumberAsync(loadConnection, StoreSchema.GenerationKey, cancellationToken, snapshot).ConfigureAwait(false);
-            if (IsDenseIndexAt(generation))
-            {
-                return;
-            }
-            var index = await LoadDenseIndexAsync(snapshot, cancellationToken).ConfigureAwait(false);
-            _indexLock.EnterWriteLock();
-            try
-            {
-                _dense = index;
-                _denseGeneration = generation;
-            }
-            finally
-            {
-                _indexLock.ExitWriteLock();
-            }
-        }
-        finally
-        {
-            _writeGate.Release();
-        }
-    }
-
-    private bool IsDenseIndexAt(long generation)
-    {
-        _indexLock.EnterReadLock();
-        try
-        {
-            return _dense is not null && _denseGeneration == generation;
-        }
-        finally
-        {
-            _indexLock.ExitReadLock();
-        }
-    }
-
-    /// <summary>Reads every vector within one read transaction, so the index mirrors a single committed state.</summary>
-    private async Task<DenseIndex?> LoadDenseIndexAsync(SqliteTransaction snapshot, CancellationToken cancellationToken)
-    {
-        var connection = snapshot.Connection!;
-        var (dimensions, _) = await ReadModelAsync(connection, cancellationToken, snapshot).ConfigureAwait(false);
-        if (dimensions == 0)
-        {
-            return null;
-        }
-        var expected = await ReadMetaNumberAsync(connection, StoreSchema.ChunkCountKey, cancellationToken, snapshot).ConfigureAwait(false);
-        var index = new DenseIndex(dimensions, (int)expected);
-        var bytes = new byte[dimensions * sizeof(float)];
-        var vector = new float[dimensions];
-        await using var command = connection.CreateCommand();
-        command.Transaction = snapshot;
-        command.CommandText = "SELECT rowid, doc_key, vector FROM chunks";
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            var length = reader.GetBytes(2, 0, null, 0, 0);
-            if (length != bytes.Length)
-            {
-                throw new KnowledgeStoreException(
-                    $"The store '{_path}' is damaged: chunk row {reader.GetInt64(0)} has a {length}-byte vector where {dimensions} dimensions " +
-                    $"need {bytes.Length}. Delete the file and ingest again.");
-            }
-            reader.GetBytes(2, 0, bytes, 0, bytes.Length);
-            BlobCodec.DecodeVector(bytes, vector);
-            index.Add(reader.GetInt64(0), reader.GetInt64(1), vector);
-        }
-        return index;
     }
 
     private static async Task<HashSet<long>> ReadDocumentKeysAsync(SqliteConnection connection, SearchFilterSql filter, CancellationToken cancellationToken)
@@ -503,38 +380,6 @@ public sealed partial class EmbeddedKnowledgeStore : IKnowledgeStore
             keys.Add(reader.GetInt64(0));
         }
         return keys;
-    }
-
-    private static async Task<LexicalStatistics> ReadLexicalStatisticsAsync(SqliteConnection connection, CancellationToken cancellationToken)
-    {
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"""
-            SELECT
-                (SELECT CAST(value AS INTEGER) FROM meta WHERE key = '{StoreSchema.ChunkCountKey}'),
-                (SELECT CAST(value AS REAL) FROM meta WHERE key = '{StoreSchema.MaxWeightKey}'),
-                (SELECT CAST(value AS REAL) FROM meta WHERE key = '{StoreSchema.MinWeightKey}')
-            """;
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-        // Without the weight range, an infinite bound simply turns pruning off.
-        return new LexicalStatistics(
-            reader.IsDBNull(0) ? 0 : reader.GetInt64(0),
-            reader.IsDBNull(1) ? double.PositiveInfinity : reader.GetDouble(1),
-            !reader.IsDBNull(2) && reader.GetDouble(2) >= 0);
-    }
-
-    private static async Task<HashSet<long>> ReadChunkRowIdsAsync(SqliteConnection connection, SearchFilterSql filter, CancellationToken cancellationToken)
-    {
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT c.rowid FROM chunks c WHERE c.doc_key IN ({filter.DocumentKeysQuery})";
-        filter.AddParametersTo(command);
-        var rowIds = new HashSet<long>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            rowIds.Add(reader.GetInt64(0));
-        }
-        return rowIds;
     }
 
     private void ValidateChunks(StoredDocument document, IReadOnlyList<IndexedChunk> chunks)
@@ -629,9 +474,9 @@ public sealed partial class EmbeddedKnowledgeStore : IKnowledgeStore
     }
 
     /// <summary>
-    /// A larger page cache keeps the postings B-tree in memory while a document's postings go in at
-    /// scattered terms, and rarer checkpoints mean fewer fsyncs: together they halved write time
-    /// (bench: store). Readers keep SQLite's 2 MB default.
+    /// A larger page cache keeps the chunk indexes (by id, document and text hash) in memory while a
+    /// batch goes in, and rarer checkpoints mean fewer fsyncs (bench: store). Readers keep SQLite's
+    /// 2 MB default.
     /// </summary>
     private const string WriterPragmas = "PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = 8192;";
     private const string ReaderPragmas = "PRAGMA cache_size = -2000; PRAGMA wal_autocheckpoint = 1000;";

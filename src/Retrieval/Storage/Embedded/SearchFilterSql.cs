@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.Data.Sqlite;
 
 namespace KnowledgeQa.Retrieval.Storage.Embedded;
@@ -15,7 +16,7 @@ internal sealed class SearchFilterSql
         var conditions = new List<string>();
         if (filter.DocumentIds.Count > 0)
         {
-            conditions.Add($"d.id IN ({AddAll("f_doc", filter.DocumentIds)})");
+            conditions.Add($"d.id IN ({AddList("f_doc", filter.DocumentIds)})");
         }
         if (filter.Tenant is not null)
         {
@@ -23,7 +24,7 @@ internal sealed class SearchFilterSql
         }
         if (filter.Tags.Count > 0)
         {
-            conditions.Add($"EXISTS (SELECT 1 FROM document_tags t WHERE t.doc_key = d.doc_key AND t.tag IN ({AddAll("f_tag", filter.Tags)}))");
+            conditions.Add($"EXISTS (SELECT 1 FROM document_tags t WHERE t.doc_key = d.doc_key AND t.tag IN ({AddList("f_tag", filter.Tags)}))");
         }
         DocumentKeysQuery = "SELECT d.doc_key FROM documents d" + (conditions.Count > 0 ? " WHERE " + string.Join(" AND ", conditions) : "");
     }
@@ -46,6 +47,10 @@ internal sealed class SearchFilterSql
         return parameter;
     }
 
-    private string AddAll(string name, IEnumerable<string> values) =>
-        string.Join(", ", values.Distinct(StringComparer.Ordinal).Select(v => Add(name, v)));
+    /// <summary>
+    /// A list as one JSON array parameter read by json_each, not one parameter per value: SQLite finds
+    /// a named parameter by a linear scan, so n parameters cost n² (20,000 tags took 43 s).
+    /// </summary>
+    private string AddList(string name, IEnumerable<string> values) =>
+        $"SELECT value FROM json_each({Add(name, JsonSerializer.Serialize(values.Distinct(StringComparer.Ordinal)))})";
 }

@@ -1,9 +1,9 @@
 namespace KnowledgeQa.Retrieval.Storage.Embedded;
 
 /// <summary>
-/// The tables of the store file. Postings have no foreign key to chunks: SQLite would need a
-/// second index on chunk_rowid to cascade deletes efficiently, so a chunk's postings are deleted
-/// by (term, chunk) from the sparse weights kept in the chunk row instead.
+/// The tables of the store file. The postings table is no longer written: the search index
+/// derives postings from each chunk's sparse column (see Index/SearchIndexHost), and empties the
+/// rows files written before it existed hold when it first installs its change log.
 /// </summary>
 /// <remarks>
 /// Version 2 added what keeps a store in step with folders: documents.source_name and

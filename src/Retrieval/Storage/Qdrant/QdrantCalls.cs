@@ -2,34 +2,44 @@ using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.Retry;
+using Polly.Timeout;
 
 namespace KnowledgeQa.Retrieval.Storage.Qdrant;
 
 /// <summary>
 /// Runs Qdrant calls with retries on transient gRPC errors (exponential backoff with jitter, via a
-/// Polly.Core pipeline) and turns what still fails into a <see cref="KnowledgeStoreException"/>.
+/// Polly.Core pipeline), bounds each operation's total time across attempts, and turns what still
+/// fails into a <see cref="KnowledgeStoreException"/>.
 /// </summary>
 internal sealed class QdrantCalls
 {
     private static readonly ResiliencePropertyKey<string> OperationKey = new("kqa.qdrant.operation");
 
     private readonly QdrantEndpoint _endpoint;
+    private readonly TimeSpan _operationTimeout;
     private readonly ResiliencePipeline _pipeline;
+    private readonly Func<CancellationToken, Task<IReadOnlyList<string>>> _listCollections;
 
-    public QdrantCalls(QdrantEndpoint endpoint, QdrantStoreOptions options, ILogger logger)
+    /// <param name="listCollections">Names the existing collections when a read finds its collection missing.</param>
+    public QdrantCalls(QdrantEndpoint endpoint, QdrantStoreOptions options, ILogger logger, Func<CancellationToken, Task<IReadOnlyList<string>>> listCollections)
     {
         _endpoint = endpoint;
+        _operationTimeout = options.OperationTimeout;
         _pipeline = CreatePipeline(options, logger, endpoint);
+        _listCollections = listCollections;
     }
 
     public static ResiliencePipeline CreatePipeline(QdrantStoreOptions options, ILogger logger, QdrantEndpoint endpoint)
     {
+        // Outermost: the whole operation, retries and backoff included, has one time budget, so a
+        // stuck server costs OperationTimeout rather than (MaxRetries + 1) x RequestTimeout.
+        var builder = new ResiliencePipelineBuilder().AddTimeout(options.OperationTimeout);
         if (options.MaxRetries == 0)
         {
-            return ResiliencePipeline.Empty;
+            return builder.Build();
         }
 
-        return new ResiliencePipelineBuilder()
+        return builder
             .AddRetry(new RetryStrategyOptions
             {
                 ShouldHandle = new PredicateBuilder().Handle<Exception>(QdrantErrors.IsTransient),
@@ -52,7 +62,8 @@ internal sealed class QdrantCalls
 
     /// <summary>
     /// Runs <paramref name="call"/>. With <paramref name="whenCollectionMissing"/>, a missing
-    /// collection is an answer (an empty store) rather than an error.
+    /// collection is an answer (an empty store) rather than an error; without it, the error names
+    /// the collections that do exist.
     /// </summary>
     public async Task<T> RunAsync<T>(
         string operation,
@@ -74,13 +85,24 @@ internal sealed class QdrantCalls
                 },
                 context).ConfigureAwait(false);
         }
-        catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is RpcException { StatusCode: StatusCode.Cancelled } or OperationCanceledException && cancellationToken.IsCancellationRequested)
         {
             throw new OperationCanceledException($"{operation} was cancelled.", e, cancellationToken);
         }
-        catch (RpcException e) when (e.StatusCode == StatusCode.NotFound && whenCollectionMissing is not null)
+        catch (Exception e) when (e is TimeoutRejectedException or RpcException { StatusCode: StatusCode.Cancelled } or OperationCanceledException)
         {
-            return whenCollectionMissing();
+            // Not the caller's token: the operation's time budget ran out (gRPC reports that as Cancelled).
+            throw QdrantErrors.GaveUp(_endpoint, collection, operation, _operationTimeout, attempts, e);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.NotFound && IsMissingCollection(e))
+        {
+            if (whenCollectionMissing is not null)
+            {
+                return whenCollectionMissing();
+            }
+
+            var existing = await _listCollections(cancellationToken).ConfigureAwait(false);
+            throw QdrantErrors.CollectionMissing(_endpoint, collection, existing);
         }
         catch (Exception e) when (e is RpcException or QdrantWriteNotAppliedException)
         {
@@ -91,4 +113,9 @@ internal sealed class QdrantCalls
             ResilienceContextPool.Shared.Return(context);
         }
     }
+
+    // Qdrant says "Collection `x` doesn't exist!"; other NotFound answers (a point, a shard) are failures.
+    private static bool IsMissingCollection(RpcException exception) =>
+        exception.Status.Detail.Contains("collection", StringComparison.OrdinalIgnoreCase)
+        || string.IsNullOrEmpty(exception.Status.Detail);
 }

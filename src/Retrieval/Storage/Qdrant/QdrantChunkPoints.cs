@@ -11,10 +11,10 @@ namespace KnowledgeQa.Retrieval.Storage.Qdrant;
 /// </summary>
 internal static class QdrantChunkPoints
 {
-    public static PointStruct ToPoint(StoredDocument document, IndexedChunk indexed)
+    public static PointStruct ToPoint(StoredDocument document, IndexedChunk indexed, long generation)
     {
         var chunk = indexed.Chunk;
-        var point = new PointStruct { Id = QdrantPointIds.ForChunk(chunk.Id), Vectors = new Vectors { Vectors_ = new NamedVectors() } };
+        var point = new PointStruct { Id = QdrantPointIds.ForChunk(chunk.Id, generation), Vectors = new Vectors { Vectors_ = new NamedVectors() } };
 
         var dense = new Vector { Dense = new DenseVector() };
         dense.Dense.Data.Add(indexed.Vector.ToArray());
@@ -42,8 +42,13 @@ internal static class QdrantChunkPoints
         }
 
         payload[PayloadFields.TokenCount] = Payload.Int(chunk.TokenCount);
+        payload[PayloadFields.Generation] = Payload.Int(generation);
         return point;
     }
+
+    /// <summary>The write a stored point came from; <see cref="QdrantGenerations.Legacy"/> for points written before generations.</summary>
+    public static long GenerationOf(Google.Protobuf.Collections.MapField<string, Value> payload) =>
+        Payload.Integer(payload, PayloadFields.Generation) ?? QdrantGenerations.Legacy;
 
     public static Chunk ToChunk(PointId id, Google.Protobuf.Collections.MapField<string, Value> payload)
     {

@@ -7,14 +7,18 @@ namespace KnowledgeQa.Retrieval.Storage.Qdrant;
 /// <summary>What the metadata point records about a store.</summary>
 internal sealed record QdrantStoreMetadata(string EmbeddingModel, int Dimensions, int LayoutVersion);
 
+/// <summary>A document record with the generation of the write that made it: its chunk points of that generation are the document.</summary>
+internal sealed record QdrantRecord(StoredDocument Document, long Generation);
+
 /// <summary>Maps document records and the metadata point to points of the documents collection.</summary>
 internal static class QdrantDocumentPoints
 {
-    public static PointStruct ToPoint(StoredDocument document)
+    public static PointStruct ToPoint(StoredDocument document, long generation)
     {
         var point = NewPoint(QdrantPointIds.ForDocument(document.Id));
         var payload = point.Payload;
         payload[PayloadFields.Kind] = Payload.Str(PayloadFields.DocumentKind);
+        payload[PayloadFields.Generation] = Payload.Int(generation);
         WriteDocumentFields(payload, document);
         payload[PayloadFields.ChunkCount] = Payload.Int(document.ChunkCount);
         // Sync fields live on the record only: chunk points never need them.
@@ -75,20 +79,31 @@ internal static class QdrantDocumentPoints
         };
     }
 
+    public static QdrantRecord ToRecord(RetrievedPoint point) =>
+        new(ToDocument(point.Id, point.Payload), QdrantChunkPoints.GenerationOf(point.Payload));
+
+    /// <summary>The metadata point of layout 1 (a store created before the model went into the collection's own metadata).</summary>
     public static PointStruct ToPoint(QdrantStoreMetadata metadata)
     {
         var point = NewPoint(QdrantPointIds.Of(QdrantPointIds.Metadata));
         point.Payload[PayloadFields.Kind] = Payload.Str(PayloadFields.MetadataKind);
-        point.Payload[PayloadFields.EmbeddingModel] = Payload.Str(metadata.EmbeddingModel);
-        point.Payload[PayloadFields.Dimensions] = Payload.Int(metadata.Dimensions);
-        point.Payload[PayloadFields.LayoutVersion] = Payload.Int(metadata.LayoutVersion);
+        WriteMetadata(point.Payload, metadata);
         return point;
     }
 
-    public static QdrantStoreMetadata ToMetadata(PointId id, MapField<string, Value> payload) => new(
-        Payload.RequiredString(payload, PayloadFields.EmbeddingModel, id),
-        Payload.RequiredInt(payload, PayloadFields.Dimensions, id),
-        (int)(Payload.Integer(payload, PayloadFields.LayoutVersion) ?? 0));
+    /// <summary>The store's metadata as payload-like fields: of the legacy point, or of the chunk collection's own metadata.</summary>
+    public static void WriteMetadata(MapField<string, Value> fields, QdrantStoreMetadata metadata)
+    {
+        fields[PayloadFields.EmbeddingModel] = Payload.Str(metadata.EmbeddingModel);
+        fields[PayloadFields.Dimensions] = Payload.Int(metadata.Dimensions);
+        fields[PayloadFields.LayoutVersion] = Payload.Int(metadata.LayoutVersion);
+    }
+
+    /// <summary>The metadata in <paramref name="fields"/>, or null when they hold no embedding model.</summary>
+    public static QdrantStoreMetadata? ToMetadata(MapField<string, Value> fields) =>
+        Payload.String(fields, PayloadFields.EmbeddingModel) is { } model
+            ? new QdrantStoreMetadata(model, (int)(Payload.Integer(fields, PayloadFields.Dimensions) ?? 0), (int)(Payload.Integer(fields, PayloadFields.LayoutVersion) ?? 0))
+            : null;
 
     // The documents collection has one unnamed 1-d vector that is never searched; Qdrant needs a value.
     internal static PointStruct NewPoint(PointId id)

@@ -1,4 +1,5 @@
 using Qdrant.Client.Grpc;
+using Range = Qdrant.Client.Grpc.Range;
 
 namespace KnowledgeQa.Retrieval.Storage.Qdrant;
 
@@ -38,19 +39,44 @@ internal static class QdrantFilters
     /// <summary>All chunk points of one document.</summary>
     public static Filter OfDocument(string documentId) => new() { Must = { Keyword(PayloadFields.DocumentId, documentId) } };
 
-    /// <summary>A document's chunk points other than <paramref name="keep"/>: what a re-ingest leaves stale.</summary>
-    public static Filter StaleChunks(string documentId, IEnumerable<PointId> keep)
+    /// <summary>
+    /// A document's chunk points of generations before <paramref name="generation"/>, including
+    /// points without a generation (written before generations existed): what a committed write
+    /// leaves superseded. Never a newer write's points.
+    /// </summary>
+    public static Filter ChunksBefore(string documentId, long generation)
     {
         var filter = OfDocument(documentId);
-        var hasId = new HasIdCondition();
-        hasId.HasId.Add(keep);
-        if (hasId.HasId.Count > 0)
-        {
-            filter.MustNot.Add(new Condition { HasId = hasId });
-        }
-
+        filter.MustNot.Add(GenerationFrom(generation));
         return filter;
     }
+
+    /// <summary>A document's chunk points of generations in [<paramref name="from"/>, <paramref name="before"/>).</summary>
+    public static Filter ChunksBetween(string documentId, long from, long before) => new()
+    {
+        Must =
+        {
+            Keyword(PayloadFields.DocumentId, documentId),
+            new Condition { Field = new FieldCondition { Key = PayloadFields.Generation, Range = new Range { Gte = from, Lt = before } } },
+        },
+    };
+
+    /// <summary>
+    /// The update filter of a record write: overwrite only a record of an older generation (or of
+    /// none), so a slower write never replaces the record of a newer one. A missing record is
+    /// inserted whatever the filter.
+    /// </summary>
+    public static Filter RecordOlderThan(long generation) => new() { MustNot = { GenerationFrom(generation) } };
+
+    /// <summary>The update filter of a record touch: only while no newer write replaced the record.</summary>
+    public static Filter RecordNotNewerThan(long generation) => new()
+    {
+        MustNot = { new Condition { Field = new FieldCondition { Key = PayloadFields.Generation, Range = new Range { Gt = generation } } } },
+    };
+
+    // Ranges are doubles in Qdrant's API; generations stay below 2^53, so they compare exactly.
+    private static Condition GenerationFrom(long generation) =>
+        new() { Field = new FieldCondition { Key = PayloadFields.Generation, Range = new Range { Gte = generation } } };
 
     public static Filter DocumentRecords() => new() { Must = { Keyword(PayloadFields.Kind, PayloadFields.DocumentKind) } };
 

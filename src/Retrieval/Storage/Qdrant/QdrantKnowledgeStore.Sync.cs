@@ -10,8 +10,9 @@ namespace KnowledgeQa.Retrieval.Storage.Qdrant;
 /// </summary>
 /// <remarks>
 /// Qdrant has no transactions, so "decided inside the write" is a compare-then-write under a
-/// per-document lock of this store instance: honest within one process (a server, an ingest),
-/// while two processes writing one document at the same moment can both see it absent. Vectors
+/// per-document lock of this store instance: honest within one process (a server, an ingest).
+/// Two processes writing one document at the same moment can both see it absent and both report
+/// it added, but the store stays consistent: the write of the newer generation wins whole. Vectors
 /// of deleted chunks are not kept: reuse covers chunks still stored (other documents, the old
 /// version of a changed document, a renamed file until the sync removes its old id).
 /// </remarks>
@@ -28,14 +29,20 @@ public sealed partial class QdrantKnowledgeStore
         ArgumentNullException.ThrowIfNull(chunks);
         ValidateChunks(document, chunks);
         using var held = await _documentLocks.AcquireAsync(document.Id, cancellationToken).ConfigureAwait(false);
-        var existing = await GetDocumentAsync(document.Id, cancellationToken).ConfigureAwait(false);
-        if (existing is not null && existing.ContentHash == document.ContentHash)
+        var existing = await GetRecordOfAsync(document.Id, cancellationToken).ConfigureAwait(false);
+        if (existing is not null && existing.Document.ContentHash == document.ContentHash)
         {
-            if (existing.FileFingerprint != document.FileFingerprint || existing.SourceName != document.SourceName)
+            var stored = existing.Document;
+            if (stored.FileFingerprint != document.FileFingerprint || stored.SourceName != document.SourceName)
             {
-                var touched = existing with { FileFingerprint = document.FileFingerprint, SourceName = document.SourceName };
-                await UpsertPointsAsync(Records, [QdrantDocumentPoints.ToPoint(touched)], $"updating the record of document '{document.Id}'", cancellationToken)
-                    .ConfigureAwait(false);
+                // Only while no newer write replaced the record: a touch never undoes a write.
+                var touched = stored with { FileFingerprint = document.FileFingerprint, SourceName = document.SourceName };
+                await UpsertPointsAsync(
+                    Records,
+                    [QdrantDocumentPoints.ToPoint(touched, existing.Generation)],
+                    $"updating the record of document '{document.Id}'",
+                    cancellationToken,
+                    updateFilter: QdrantFilters.RecordNotNewerThan(existing.Generation)).ConfigureAwait(false);
             }
             return DocumentWriteResult.Unchanged;
         }
@@ -68,6 +75,7 @@ public sealed partial class QdrantKnowledgeStore
                     Limit = ScrollPageSize,
                     WithPayload = payload,
                     WithVectors = vectors,
+                    Timeout = _options.ServerTimeoutSeconds,
                 };
                 if (offset is not null)
                 {
@@ -130,7 +138,7 @@ public sealed partial class QdrantKnowledgeStore
     {
         await EnsureServerAsync(cancellationToken).ConfigureAwait(false);
         var sources = new List<SourceBinding>();
-        await foreach (var point in ScrollAsync(Records, QdrantSyncPoints.Sources(), withVectors: null, "listing sources", cancellationToken).ConfigureAwait(false))
+        await foreach (var point in ScrollAsync(Records, QdrantSyncPoints.Sources(), withVectors: null, "listing sources", cancellationToken, toleratesMissingCollection: true).ConfigureAwait(false))
         {
             sources.Add(QdrantSyncPoints.ToSource(point.Id, point.Payload));
         }
@@ -159,7 +167,7 @@ public sealed partial class QdrantKnowledgeStore
     {
         await EnsureServerAsync(cancellationToken).ConfigureAwait(false);
         var failures = new List<IngestFailure>();
-        await foreach (var point in ScrollAsync(Records, QdrantSyncPoints.Failures(sourceName), withVectors: null, "listing remembered failures", cancellationToken)
+        await foreach (var point in ScrollAsync(Records, QdrantSyncPoints.Failures(sourceName), withVectors: null, "listing remembered failures", cancellationToken, toleratesMissingCollection: true)
                            .ConfigureAwait(false))
         {
             failures.Add(QdrantSyncPoints.ToFailure(point.Id, point.Payload));
@@ -192,15 +200,6 @@ public sealed partial class QdrantKnowledgeStore
     private async Task<RetrievedPoint?> GetRecordAsync(PointId id, string operation, CancellationToken cancellationToken)
     {
         await EnsureServerAsync(cancellationToken).ConfigureAwait(false);
-        var request = new GetPoints { CollectionName = Records, WithPayload = new WithPayloadSelector { Enable = true } };
-        request.Ids.Add(id);
-        ApplyConsistency(request);
-        var points = await _calls.RunAsync(
-            operation,
-            Records,
-            async ct => (await _client.Points.GetAsync(request, cancellationToken: ct, deadline: Deadline()).ConfigureAwait(false)).Result,
-            cancellationToken,
-            whenCollectionMissing: () => []).ConfigureAwait(false);
-        return points.Count == 0 ? null : points[0];
+        return await GetPointAsync(Records, id, operation, toleratesMissingCollection: true, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -10,15 +10,18 @@ namespace KnowledgeQa.Retrieval.Storage.Qdrant;
 /// <summary>
 /// <see cref="IKnowledgeStore"/> on a Qdrant server or cluster, over gRPC (Qdrant.Client's
 /// generated client). Chunks are points of the collection <see cref="QdrantStoreOptions.Collection"/>
-/// with a named dense vector and a named sparse vector; document records and the store's metadata
-/// live in "&lt;collection&gt;_documents". See docs/qdrant.md for the layout and its reasons.
+/// with a named dense vector and a named sparse vector; document records and the sync records
+/// live in "&lt;collection&gt;_documents"; the embedding model is recorded in the chunk
+/// collection's own metadata. See docs/qdrant.md for the layout and its reasons.
 /// </summary>
 /// <remarks>
-/// Qdrant has no multi-point transactions, so a document write is ordered to be safe when
-/// interrupted: new chunk points first (in bounded batches), then the removal of the document's
-/// stale chunk points, then the document record. Until the record is written the document's old
-/// content hash (or none) is what the store reports, so the next ingest redoes the document; all
-/// steps are idempotent.
+/// Qdrant has no multi-point transactions. A document write therefore has a generation
+/// (<see cref="QdrantGenerations"/>): its chunk points are new points of that generation, then the
+/// record moves to that generation unless a newer write moved it further, then chunk points of
+/// older generations are removed. Reads show a document's chunks of its record's generation only,
+/// so an interrupted or concurrent write leaves the old or the new version visible, never a mix;
+/// what an interrupted write leaves behind is removed by the document's next write or by
+/// <see cref="RepairAsync"/>.
 /// </remarks>
 public sealed partial class QdrantKnowledgeStore : IKnowledgeStore
 {
@@ -66,7 +69,7 @@ public sealed partial class QdrantKnowledgeStore : IKnowledgeStore
         }
 
         _client = client;
-        _calls = new QdrantCalls(_endpoint, options, _logger);
+        _calls = new QdrantCalls(_endpoint, options, _logger, ListCollectionNamesAsync);
         _ordering = QdrantSchema.Ordering(options);
         _consistency = QdrantSchema.Consistency(options);
     }
@@ -79,70 +82,32 @@ public sealed partial class QdrantKnowledgeStore : IKnowledgeStore
 
     private string Records => _options.DocumentsCollection;
 
-    public async Task InitializeAsync(int dimensions, string embeddingModel, CancellationToken cancellationToken = default)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimensions);
-        ArgumentException.ThrowIfNullOrWhiteSpace(embeddingModel);
-
-        await _initialization.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await EnsureServerAsync(cancellationToken).ConfigureAwait(false);
-            var chunkInfo = await EnsureCollectionAsync(
-                QdrantSchema.ChunkCollection(_options, dimensions), QdrantSchema.ChunkIndexedFields, cancellationToken).ConfigureAwait(false);
-            CheckChunkCollection(chunkInfo, dimensions, embeddingModel);
-            await EnsureCollectionAsync(
-                QdrantSchema.DocumentCollection(_options), QdrantSchema.DocumentIndexedFields, cancellationToken).ConfigureAwait(false);
-
-            var wanted = new QdrantStoreMetadata(embeddingModel, dimensions, QdrantSchema.LayoutVersion);
-            var recorded = await ReadMetadataAsync(cancellationToken).ConfigureAwait(false);
-            if (recorded is not null && recorded.EmbeddingModel != embeddingModel)
-            {
-                // Refused even while the collection is empty: it was set up for that model, and
-                // silently switching would mix vector spaces as soon as two processes disagree.
-                throw new KnowledgeStoreException(
-                    $"Qdrant collection '{Chunks}' at {_endpoint} was created for the embedding model '{recorded.EmbeddingModel}', not '{embeddingModel}': "
-                    + "use the same embedding model, another --collection, or delete this collection (and its '_documents' companion) and ingest again.");
-            }
-
-            if (recorded != wanted)
-            {
-                await UpsertPointsAsync(Records, [QdrantDocumentPoints.ToPoint(wanted)], "recording the embedding model", cancellationToken).ConfigureAwait(false);
-            }
-
-            _metadata = wanted;
-            _logger.LogInformation(
-                "Qdrant store ready at {Endpoint}: collection {Collection} ({Dimensions} dimensions, model {Model}).",
-                _endpoint, Chunks, dimensions, embeddingModel);
-        }
-        finally
-        {
-            _initialization.Release();
-        }
-    }
-
     public async Task<StoredDocument?> GetDocumentAsync(string documentId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(documentId);
-        await EnsureServerAsync(cancellationToken).ConfigureAwait(false);
-        var request = new GetPoints { CollectionName = Records, WithPayload = new WithPayloadSelector { Enable = true } };
-        request.Ids.Add(QdrantPointIds.ForDocument(documentId));
-        ApplyConsistency(request);
-        var points = await _calls.RunAsync(
-            $"reading document '{documentId}'",
-            Records,
-            async ct => (await _client.Points.GetAsync(request, cancellationToken: ct, deadline: Deadline()).ConfigureAwait(false)).Result,
-            cancellationToken,
-            whenCollectionMissing: () => []).ConfigureAwait(false);
-        return points.Count == 0 ? null : QdrantDocumentPoints.ToDocument(points[0].Id, points[0].Payload);
+        return (await GetRecordOfAsync(documentId, cancellationToken).ConfigureAwait(false))?.Document;
     }
 
-    /// <summary>Writes a document's chunk points and record (the caller decided it must be written; see QdrantKnowledgeStore.Sync.cs).</summary>
+    /// <summary>A document's record with its generation, or null when the document is not stored.</summary>
+    private async Task<QdrantRecord?> GetRecordOfAsync(string documentId, CancellationToken cancellationToken)
+    {
+        await EnsureServerAsync(cancellationToken).ConfigureAwait(false);
+        var point = await GetPointAsync(Records, QdrantPointIds.ForDocument(documentId), $"reading document '{documentId}'", toleratesMissingCollection: false, cancellationToken)
+            .ConfigureAwait(false);
+        return point is null ? null : QdrantDocumentPoints.ToRecord(point);
+    }
+
+    /// <summary>
+    /// Writes a document's chunk points and record (the caller decided it must be written; see
+    /// QdrantKnowledgeStore.Sync.cs). Safe against a concurrent writer of the same document in
+    /// another process: the write of the newer generation wins whole, and the other's points go.
+    /// </summary>
     private async Task WriteDocumentPointsAsync(StoredDocument document, IReadOnlyList<IndexedChunk> chunks, CancellationToken cancellationToken)
     {
         ValidateChunks(document, chunks);
+        var generation = QdrantGenerations.Next();
         var record = document with { ChunkCount = chunks.Count };
-        var points = chunks.Select(c => QdrantChunkPoints.ToPoint(record, c)).ToList();
+        var points = chunks.Select(c => QdrantChunkPoints.ToPoint(record, c, generation)).ToList();
         var written = 0;
         foreach (var batch in points.Chunk(_options.UpsertBatchSize))
         {
@@ -152,15 +117,34 @@ public sealed partial class QdrantKnowledgeStore : IKnowledgeStore
             written += batch.Length;
         }
 
+        // The commit: from here reads show this version (unless a newer write committed first).
+        await UpsertPointsAsync(
+            Records,
+            [QdrantDocumentPoints.ToPoint(record, generation)],
+            $"writing the record of document '{document.Id}'",
+            cancellationToken,
+            updateFilter: QdrantFilters.RecordOlderThan(generation)).ConfigureAwait(false);
+        await RemoveSupersededChunksAsync(document.Id, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Removes a document's chunk points older than its record's generation: the previous version
+    /// after a write, the points of a write that lost to a newer one, or of an interrupted one.
+    /// </summary>
+    private async Task RemoveSupersededChunksAsync(string documentId, CancellationToken cancellationToken)
+    {
+        // Read back, not assumed: a newer writer may own the record now, and then our points are the old ones.
+        var current = await GetRecordOfAsync(documentId, cancellationToken).ConfigureAwait(false);
+        if (current is null)
+        {
+            return; // deleted meanwhile; what is left is an orphan for RepairAsync
+        }
+
         await DeletePointsAsync(
             Chunks,
-            new PointsSelector { Filter = QdrantFilters.StaleChunks(document.Id, points.Select(p => p.Id)) },
-            $"removing stale chunks of document '{document.Id}'",
+            new PointsSelector { Filter = QdrantFilters.ChunksBefore(documentId, current.Generation) },
+            $"removing superseded chunks of document '{documentId}'",
             cancellationToken).ConfigureAwait(false);
-
-        // Last: the record is what says "this document is stored with this content hash".
-        await UpsertPointsAsync(Records, [QdrantDocumentPoints.ToPoint(record)], $"writing the record of document '{document.Id}'", cancellationToken)
-            .ConfigureAwait(false);
     }
 
     /// <summary>Refuses chunks of another document or vectors of another size before anything is sent.</summary>
@@ -185,7 +169,10 @@ public sealed partial class QdrantKnowledgeStore : IKnowledgeStore
 
     public async Task<bool> DeleteDocumentAsync(string documentId, CancellationToken cancellationToken = default)
     {
-        var existing = await GetDocumentAsync(documentId, cancellationToken).ConfigureAwait(false);
+        ArgumentNullException.ThrowIfNull(documentId);
+        await EnsureServerAsync(cancellationToken).ConfigureAwait(false);
+        var existing = await GetPointAsync(Records, QdrantPointIds.ForDocument(documentId), $"reading document '{documentId}'", toleratesMissingCollection: true, cancellationToken)
+            .ConfigureAwait(false);
         var chunksDeleted = await DeletePointsAsync(
             Chunks,
             new PointsSelector { Filter = QdrantFilters.OfDocument(documentId) },
@@ -210,18 +197,32 @@ public sealed partial class QdrantKnowledgeStore : IKnowledgeStore
     /// <summary>Every document record, in Qdrant's id order (not sorted by document id).</summary>
     public async IAsyncEnumerable<StoredDocument> ListDocumentsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        await foreach (var record in ListRecordsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            yield return record.Document;
+        }
+    }
+
+    private async IAsyncEnumerable<QdrantRecord> ListRecordsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         await EnsureServerAsync(cancellationToken).ConfigureAwait(false);
         await foreach (var point in ScrollAsync(Records, QdrantFilters.DocumentRecords(), withVectors: null, "listing documents", cancellationToken)
                            .ConfigureAwait(false))
         {
-            yield return QdrantDocumentPoints.ToDocument(point.Id, point.Payload);
+            yield return QdrantDocumentPoints.ToRecord(point);
         }
     }
 
+    /// <summary>The chunks of the document's current version (its record's generation), in index order.</summary>
     public async IAsyncEnumerable<IndexedChunk> ReadChunksAsync(string documentId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(documentId);
-        await EnsureServerAsync(cancellationToken).ConfigureAwait(false);
+        var record = await GetRecordOfAsync(documentId, cancellationToken).ConfigureAwait(false);
+        if (record is null)
+        {
+            yield break;
+        }
+
         var vectors = new WithVectorsSelector { Include = new VectorsSelector { Names = { QdrantSchema.DenseVector, QdrantSchema.SparseVector } } };
 
         // Scroll order is point-id order; a document's chunks are few enough to sort in memory.
@@ -229,59 +230,15 @@ public sealed partial class QdrantKnowledgeStore : IKnowledgeStore
         await foreach (var point in ScrollAsync(Chunks, QdrantFilters.OfDocument(documentId), vectors, $"reading the chunks of document '{documentId}'", cancellationToken)
                            .ConfigureAwait(false))
         {
-            chunks.Add(QdrantChunkPoints.ToIndexedChunk(point));
+            if (QdrantChunkPoints.GenerationOf(point.Payload) == record.Generation)
+            {
+                chunks.Add(QdrantChunkPoints.ToIndexedChunk(point));
+            }
         }
 
         foreach (var chunk in chunks.OrderBy(c => c.Chunk.Index))
         {
             yield return chunk;
-        }
-    }
-
-    public async Task<IReadOnlyList<SearchHit>> SearchAsync(StoreQuery query, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(query);
-        QdrantQueries.Validate(query, _metadata?.Dimensions ?? 0);
-        if (query.Top <= 0)
-        {
-            return [];
-        }
-
-        await EnsureServerAsync(cancellationToken).ConfigureAwait(false);
-        switch (query.Mode)
-        {
-            case SearchMode.Dense:
-                return MapHits(await QueryAsync(QdrantQueries.Dense(Chunks, query, _consistency), "dense search", cancellationToken).ConfigureAwait(false), SearchMode.Dense);
-
-            case SearchMode.Lexical:
-                if (query.Sparse.Count == 0)
-                {
-                    return [];
-                }
-
-                return MapHits(await QueryAsync(QdrantQueries.Lexical(Chunks, query, _consistency), "lexical search", cancellationToken).ConfigureAwait(false), SearchMode.Lexical);
-
-            case SearchMode.Hybrid:
-                if (QdrantQueries.Hybrid(Chunks, query, _consistency) is not { } fusedRequest)
-                {
-                    return [];
-                }
-
-                var fused = await QueryAsync(fusedRequest, "hybrid search", cancellationToken).ConfigureAwait(false);
-                var lexicalScores = new Dictionary<string, double>();
-                if (fused.Count > 0 && query.Sparse.Count > 0)
-                {
-                    var scored = await QueryAsync(
-                        QdrantQueries.LexicalScores(Chunks, query, fused.Select(p => p.Id).ToArray(), _consistency),
-                        "scoring hybrid hits lexically",
-                        cancellationToken).ConfigureAwait(false);
-                    lexicalScores = QdrantSearchHits.ScoresById(scored);
-                }
-
-                return QdrantSearchHits.FromHybrid(fused, query.Vector, lexicalScores);
-
-            default:
-                throw new ArgumentOutOfRangeException(nameof(query), query.Mode, "Unknown search mode.");
         }
     }
 
@@ -291,12 +248,13 @@ public sealed partial class QdrantKnowledgeStore : IKnowledgeStore
         var info = await GetCollectionInfoAsync(Chunks, cancellationToken).ConfigureAwait(false);
         if (info is null)
         {
-            return new StoreStatistics(0, 0, 0, null);
+            var existing = await ListCollectionNamesAsync(cancellationToken).ConfigureAwait(false);
+            throw QdrantErrors.CollectionMissing(_endpoint, Chunks, existing);
         }
 
         var chunks = await CountAsync(Chunks, filter: null, cancellationToken).ConfigureAwait(false);
         var documents = await CountAsync(Records, QdrantFilters.DocumentRecords(), cancellationToken).ConfigureAwait(false);
-        var metadata = await ReadMetadataAsync(cancellationToken).ConfigureAwait(false);
+        var metadata = await ReadMetadataAsync(info, cancellationToken).ConfigureAwait(false);
         var dimensions = (int)(QdrantSchema.DenseSize(info) ?? (ulong)(metadata?.Dimensions ?? 0));
         return new StoreStatistics(checked((int)documents), checked((int)chunks), dimensions, metadata?.EmbeddingModel);
     }
@@ -310,11 +268,11 @@ public sealed partial class QdrantKnowledgeStore : IKnowledgeStore
         await EnsureServerAsync(cancellationToken).ConfigureAwait(false);
         foreach (var collection in new[] { Chunks, Records })
         {
+            var request = new DeleteCollection { CollectionName = collection, Timeout = _options.ServerTimeoutSeconds };
             await _calls.RunAsync(
                 "deleting the collection",
                 collection,
-                async ct => (await _client.Collections.DeleteAsync(new DeleteCollection { CollectionName = collection }, cancellationToken: ct, deadline: Deadline())
-                    .ConfigureAwait(false)).Result,
+                async ct => (await _client.Collections.DeleteAsync(request, cancellationToken: ct, deadline: Deadline()).ConfigureAwait(false)).Result,
                 cancellationToken,
                 whenCollectionMissing: () => false).ConfigureAwait(false);
         }
@@ -331,7 +289,8 @@ public sealed partial class QdrantKnowledgeStore : IKnowledgeStore
 
     /// <summary>
     /// The first contact: one health check bounded by <see cref="QdrantStoreOptions.ConnectTimeout"/>
-    /// and not retried, so that a wrong URL or a stopped server is reported within seconds.
+    /// and not retried, so that a wrong URL or a stopped server is reported within seconds. It needs
+    /// no API key, so a wrong key is reported by the first real call.
     /// </summary>
     private async Task EnsureServerAsync(CancellationToken cancellationToken)
     {
@@ -366,88 +325,23 @@ public sealed partial class QdrantKnowledgeStore : IKnowledgeStore
         _serverChecked = true;
     }
 
-    /// <summary>Creates the collection unless it exists (another process may race us), then adds missing payload indexes.</summary>
-    private async Task<CollectionInfo> EnsureCollectionAsync(CreateCollection create, IReadOnlyList<string> indexedFields, CancellationToken cancellationToken)
+    /// <summary>The server's collection names, for the message about a missing one; empty when even that fails.</summary>
+    private async Task<IReadOnlyList<string>> ListCollectionNamesAsync(CancellationToken cancellationToken)
     {
-        var name = create.CollectionName;
-        var info = await GetCollectionInfoAsync(name, cancellationToken).ConfigureAwait(false);
-        if (info is null)
+        try
         {
-            await _calls.RunAsync(
-                "creating the collection",
-                name,
-                async ct =>
-                {
-                    try
-                    {
-                        return (await _client.Collections.CreateAsync(create, cancellationToken: ct, deadline: Deadline()).ConfigureAwait(false)).Result;
-                    }
-                    catch (Grpc.Core.RpcException e) when (QdrantErrors.IsAlreadyExists(e))
-                    {
-                        return false;
-                    }
-                },
-                cancellationToken).ConfigureAwait(false);
-            _logger.LogInformation("Created Qdrant collection {Collection} at {Endpoint}.", name, _endpoint);
-            info = await GetCollectionInfoAsync(name, cancellationToken).ConfigureAwait(false)
-                ?? throw new KnowledgeStoreException($"Qdrant at {_endpoint} accepted the creation of collection '{name}' but does not list it: check the server's log.");
+            var response = await _client.Collections.ListAsync(new ListCollectionsRequest(), cancellationToken: cancellationToken, deadline: Deadline()).ConfigureAwait(false);
+            return response.Collections.Select(c => c.Name).ToArray();
         }
-
-        foreach (var field in indexedFields.Where(f => !info.PayloadSchema.ContainsKey(f)))
+        catch (Grpc.Core.RpcException)
         {
-            await _calls.RunAsync(
-                $"indexing payload field '{field}'",
-                name,
-                async ct => (await _client.Points.CreateFieldIndexAsync(QdrantSchema.KeywordIndex(name, field, _ordering), cancellationToken: ct, deadline: Deadline())
-                    .ConfigureAwait(false)).Result,
-                cancellationToken).ConfigureAwait(false);
+            return [];
         }
-
-        return info;
-    }
-
-    private void CheckChunkCollection(CollectionInfo info, int dimensions, string embeddingModel)
-    {
-        var size = QdrantSchema.DenseSize(info);
-        if (size is null || !QdrantSchema.HasSparseVector(info))
-        {
-            throw new KnowledgeStoreException(
-                $"Qdrant collection '{Chunks}' at {_endpoint} was not created by kqa (it lacks the '{QdrantSchema.DenseVector}' and '{QdrantSchema.SparseVector}' vectors): use another --collection.");
-        }
-
-        if (size != (ulong)dimensions)
-        {
-            throw new KnowledgeStoreException(string.Create(CultureInfo.InvariantCulture,
-                $"Qdrant collection '{Chunks}' at {_endpoint} holds {size}-dimensional vectors, but the embedding model '{embeddingModel}' makes {dimensions}-dimensional ones: use another --collection for this model, or delete the collection (and its '_documents' companion) and ingest again."));
-        }
-    }
-
-    private async Task<CollectionInfo?> GetCollectionInfoAsync(string collection, CancellationToken cancellationToken) =>
-        await _calls.RunAsync<CollectionInfo?>(
-            "reading the collection's configuration",
-            collection,
-            async ct => (await _client.Collections.GetAsync(new GetCollectionInfoRequest { CollectionName = collection }, cancellationToken: ct, deadline: Deadline())
-                .ConfigureAwait(false)).Result,
-            cancellationToken,
-            whenCollectionMissing: () => null).ConfigureAwait(false);
-
-    private async Task<QdrantStoreMetadata?> ReadMetadataAsync(CancellationToken cancellationToken)
-    {
-        var request = new GetPoints { CollectionName = Records, WithPayload = new WithPayloadSelector { Enable = true } };
-        request.Ids.Add(QdrantPointIds.Of(QdrantPointIds.Metadata));
-        ApplyConsistency(request);
-        var points = await _calls.RunAsync(
-            "reading the store's metadata",
-            Records,
-            async ct => (await _client.Points.GetAsync(request, cancellationToken: ct, deadline: Deadline()).ConfigureAwait(false)).Result,
-            cancellationToken,
-            whenCollectionMissing: () => []).ConfigureAwait(false);
-        return points.Count == 0 ? null : QdrantDocumentPoints.ToMetadata(points[0].Id, points[0].Payload);
     }
 
     private async Task<ulong> CountAsync(string collection, Filter? filter, CancellationToken cancellationToken)
     {
-        var request = new CountPoints { CollectionName = collection, Exact = true };
+        var request = new CountPoints { CollectionName = collection, Exact = true, Timeout = _options.ServerTimeoutSeconds };
         if (filter is not null)
         {
             request.Filter = filter;
@@ -462,16 +356,18 @@ public sealed partial class QdrantKnowledgeStore : IKnowledgeStore
             "counting points",
             collection,
             async ct => (await _client.Points.CountAsync(request, cancellationToken: ct, deadline: Deadline()).ConfigureAwait(false)).Result.Count,
-            cancellationToken,
-            whenCollectionMissing: () => 0UL).ConfigureAwait(false);
+            cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Pages through the points <paramref name="filter"/> selects; with <paramref name="payload"/> only those payload fields.</summary>
     private async IAsyncEnumerable<RetrievedPoint> ScrollAsync(
         string collection,
         Filter filter,
         WithVectorsSelector? withVectors,
         string operation,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
+        [EnumeratorCancellation] CancellationToken cancellationToken,
+        WithPayloadSelector? payload = null,
+        bool toleratesMissingCollection = false)
     {
         PointId? offset = null;
         do
@@ -481,8 +377,9 @@ public sealed partial class QdrantKnowledgeStore : IKnowledgeStore
                 CollectionName = collection,
                 Filter = filter,
                 Limit = ScrollPageSize,
-                WithPayload = new WithPayloadSelector { Enable = true },
+                WithPayload = payload ?? new WithPayloadSelector { Enable = true },
                 WithVectors = withVectors ?? new WithVectorsSelector { Enable = false },
+                Timeout = _options.ServerTimeoutSeconds,
             };
             if (offset is not null)
             {
@@ -499,7 +396,7 @@ public sealed partial class QdrantKnowledgeStore : IKnowledgeStore
                 collection,
                 async ct => await _client.Points.ScrollAsync(request, cancellationToken: ct, deadline: Deadline()).ConfigureAwait(false),
                 cancellationToken,
-                whenCollectionMissing: () => null).ConfigureAwait(false);
+                whenCollectionMissing: toleratesMissingCollection ? () => null : null).ConfigureAwait(false);
             if (page is null)
             {
                 yield break;
@@ -515,21 +412,43 @@ public sealed partial class QdrantKnowledgeStore : IKnowledgeStore
         while (offset is not null);
     }
 
-    private async Task<IReadOnlyList<ScoredPoint>> QueryAsync(QueryPoints request, string operation, CancellationToken cancellationToken) =>
-        await _calls.RunAsync(
-            operation,
-            Chunks,
-            async ct => (IReadOnlyList<ScoredPoint>)(await _client.Points.QueryAsync(request, cancellationToken: ct, deadline: Deadline()).ConfigureAwait(false)).Result,
-            cancellationToken,
-            whenCollectionMissing: () => []).ConfigureAwait(false);
-
-    private static IReadOnlyList<SearchHit> MapHits(IReadOnlyList<ScoredPoint> points, SearchMode mode) =>
-        points.Select(p => QdrantSearchHits.ToHit(p, mode)).ToArray();
-
-    private async Task UpsertPointsAsync(string collection, IReadOnlyList<PointStruct> points, string operation, CancellationToken cancellationToken)
+    /// <summary>Points by id (payload only); none when they do not exist (or, tolerated, their collection does not).</summary>
+    private async Task<IReadOnlyList<RetrievedPoint>> GetPointsAsync(
+        string collection, IEnumerable<PointId> ids, string operation, bool toleratesMissingCollection, CancellationToken cancellationToken, WithPayloadSelector? payload = null)
     {
-        var request = new UpsertPoints { CollectionName = collection, Wait = true };
+        var request = new GetPoints
+        {
+            CollectionName = collection,
+            WithPayload = payload ?? new WithPayloadSelector { Enable = true },
+            Timeout = _options.ServerTimeoutSeconds,
+        };
+        request.Ids.Add(ids);
+        if (_consistency is not null)
+        {
+            request.ReadConsistency = _consistency;
+        }
+
+        return await _calls.RunAsync<IReadOnlyList<RetrievedPoint>>(
+            operation,
+            collection,
+            async ct => (await _client.Points.GetAsync(request, cancellationToken: ct, deadline: Deadline()).ConfigureAwait(false)).Result,
+            cancellationToken,
+            whenCollectionMissing: toleratesMissingCollection ? () => [] : null).ConfigureAwait(false);
+    }
+
+    private async Task<RetrievedPoint?> GetPointAsync(string collection, PointId id, string operation, bool toleratesMissingCollection, CancellationToken cancellationToken) =>
+        (await GetPointsAsync(collection, [id], operation, toleratesMissingCollection, cancellationToken).ConfigureAwait(false)).FirstOrDefault();
+
+    private async Task UpsertPointsAsync(
+        string collection, IReadOnlyList<PointStruct> points, string operation, CancellationToken cancellationToken, Filter? updateFilter = null)
+    {
+        var request = new UpsertPoints { CollectionName = collection, Wait = true, Timeout = _options.ServerTimeoutSeconds };
         request.Points.Add(points);
+        if (updateFilter is not null)
+        {
+            request.UpdateFilter = updateFilter;
+        }
+
         if (_ordering is not null)
         {
             request.Ordering = _ordering;
@@ -546,7 +465,7 @@ public sealed partial class QdrantKnowledgeStore : IKnowledgeStore
     private async Task<bool> DeletePointsAsync(
         string collection, PointsSelector selector, string operation, CancellationToken cancellationToken, bool toleratesMissingCollection = false)
     {
-        var request = new DeletePoints { CollectionName = collection, Wait = true, Points = selector };
+        var request = new DeletePoints { CollectionName = collection, Wait = true, Points = selector, Timeout = _options.ServerTimeoutSeconds };
         if (_ordering is not null)
         {
             request.Ordering = _ordering;
@@ -569,14 +488,6 @@ public sealed partial class QdrantKnowledgeStore : IKnowledgeStore
         }
 
         return true;
-    }
-
-    private void ApplyConsistency(GetPoints request)
-    {
-        if (_consistency is not null)
-        {
-            request.ReadConsistency = _consistency;
-        }
     }
 
     private DateTime Deadline() => DateTime.UtcNow + _options.RequestTimeout;

@@ -8,8 +8,9 @@ namespace KnowledgeQa.Retrieval.Storage.Qdrant;
 /// <item>&lt;collection&gt;: one point per chunk, with the named dense vector "dense" (cosine) and
 /// the named sparse vector "lexical" (IDF applied by Qdrant at query time), payload indexes on
 /// document_id, tags and tenant.</item>
-/// <item>&lt;collection&gt;_documents: one point per document record plus one metadata point; Qdrant
-/// requires a vector per point, so each carries a constant 1-dimensional vector that is never searched.</item>
+/// <item>&lt;collection&gt;_documents: one point per document record, source binding and remembered
+/// failure; Qdrant requires a vector per point, so each carries a constant 1-dimensional vector
+/// that is never searched.</item>
 /// </list>
 /// </summary>
 internal static class QdrantSchema
@@ -17,8 +18,12 @@ internal static class QdrantSchema
     public const string DenseVector = "dense";
     public const string SparseVector = "lexical";
 
-    /// <summary>Bumped when the payload layout changes incompatibly.</summary>
-    public const int LayoutVersion = 1;
+    /// <summary>
+    /// Bumped when the layout changes. 2: chunk points carry a generation (and ids derived from
+    /// it), the model lives in the chunk collection's metadata. Layout 1 collections are read and
+    /// written on: their points count as generation 0, and their model record moves.
+    /// </summary>
+    public const int LayoutVersion = 2;
 
     /// <summary>The keyword-indexed payload fields of chunk points (filters run on them).</summary>
     public static IReadOnlyList<string> ChunkIndexedFields { get; } = [PayloadFields.DocumentId, PayloadFields.Tags, PayloadFields.Tenant, PayloadFields.TextHash];
@@ -26,9 +31,9 @@ internal static class QdrantSchema
     /// <summary>The keyword-indexed payload fields of the documents collection.</summary>
     public static IReadOnlyList<string> DocumentIndexedFields { get; } = [PayloadFields.Kind, PayloadFields.SourceName];
 
-    public static CreateCollection ChunkCollection(QdrantStoreOptions options, int dimensions)
+    public static CreateCollection ChunkCollection(QdrantStoreOptions options, QdrantStoreMetadata metadata)
     {
-        var dense = new VectorParams { Size = (ulong)dimensions, Distance = Distance.Cosine };
+        var dense = new VectorParams { Size = (ulong)metadata.Dimensions, Distance = Distance.Cosine };
         if (options.OnDiskVectors)
         {
             // Both spellings: older servers know only on_disk, newer ones prefer memory (it wins when both are set).
@@ -47,6 +52,7 @@ internal static class QdrantSchema
                 Map = { [SparseVector] = new SparseVectorParams { Modifier = Modifier.Idf } },
             },
         };
+        QdrantDocumentPoints.WriteMetadata(request.Metadata, metadata);
 
         if (options.ScalarQuantization)
         {
@@ -106,21 +112,24 @@ internal static class QdrantSchema
         return request;
     }
 
-    /// <summary>The size of the collection's "dense" vector, or null when it has none (not a kqa collection).</summary>
-    public static ulong? DenseSize(CollectionInfo info)
+    /// <summary>The collection's "dense" vector, or null when it has none (not a kqa collection).</summary>
+    public static VectorParams? DenseParams(CollectionInfo info)
     {
         var vectors = info.Config?.Params?.VectorsConfig;
-        if (vectors?.ConfigCase == VectorsConfig.ConfigOneofCase.ParamsMap
-            && vectors.ParamsMap.Map.TryGetValue(DenseVector, out var dense))
-        {
-            return dense.Size;
-        }
-
-        return null;
+        return vectors?.ConfigCase == VectorsConfig.ConfigOneofCase.ParamsMap && vectors.ParamsMap.Map.TryGetValue(DenseVector, out var dense)
+            ? dense
+            : null;
     }
 
-    public static bool HasSparseVector(CollectionInfo info) =>
-        info.Config?.Params?.SparseVectorsConfig?.Map.ContainsKey(SparseVector) == true;
+    /// <summary>The size of the collection's "dense" vector, or null when it has none.</summary>
+    public static ulong? DenseSize(CollectionInfo info) => DenseParams(info)?.Size;
+
+    /// <summary>The model the chunk collection's own metadata records, or null (layout 1, or not kqa's).</summary>
+    public static QdrantStoreMetadata? RecordedMetadata(CollectionInfo info) =>
+        info.Config?.Metadata is { } metadata ? QdrantDocumentPoints.ToMetadata(metadata) : null;
+
+    public static SparseVectorParams? SparseParams(CollectionInfo info) =>
+        info.Config?.Params?.SparseVectorsConfig?.Map.TryGetValue(SparseVector, out var sparse) == true ? sparse : null;
 
     public static WriteOrdering? Ordering(QdrantStoreOptions options) => options.WriteOrdering switch
     {
@@ -196,6 +205,8 @@ internal static class PayloadFields
     public const string FileHash = "file_hash";
     public const string Reason = "reason";
     public const string FailedAt = "failed_at";
+    /// <summary>The write that produced a chunk point or record (see <see cref="QdrantGenerations"/>); integer-indexed on chunk points.</summary>
+    public const string Generation = "generation";
 
     public const string DocumentKind = "document";
     public const string MetadataKind = "store";

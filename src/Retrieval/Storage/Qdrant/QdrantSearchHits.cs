@@ -1,55 +1,37 @@
-using System.Numerics.Tensors;
+using Google.Protobuf.Collections;
 using Qdrant.Client.Grpc;
 
 namespace KnowledgeQa.Retrieval.Storage.Qdrant;
 
-/// <summary>Maps Qdrant's scored points to <see cref="SearchHit"/>s, the shape every store returns.</summary>
+/// <summary>Chooses the hits among Qdrant's candidates and maps them to <see cref="SearchHit"/>s, the shape every store returns.</summary>
 internal static class QdrantSearchHits
 {
-    public static SearchHit ToHit(ScoredPoint point, SearchMode mode, double? denseScore = null, double? lexicalScore = null)
-    {
-        var payload = point.Payload;
-        return new SearchHit
-        {
-            Chunk = QdrantChunkPoints.ToChunk(point.Id, payload),
-            Source = Payload.RequiredString(payload, PayloadFields.Source, point.Id),
-            Title = Payload.String(payload, PayloadFields.Title),
-            Tags = Payload.Strings(payload, PayloadFields.Tags),
-            Score = point.Score,
-            DenseScore = mode == SearchMode.Dense ? point.Score : denseScore,
-            LexicalScore = mode == SearchMode.Lexical ? point.Score : lexicalScore,
-        };
-    }
-
     /// <summary>
-    /// Fused hits with both raw scores: the cosine between the query and the hit's returned dense
-    /// vector, and the lexical score looked up by point id (absent when the hit shares no term).
+    /// The candidates that belong to their document's current version (the record's generation;
+    /// others are a write in progress, an interrupted one, or the leftovers of one that lost), best
+    /// first, ties broken by chunk id as the order Qdrant returns ties in is not fixed.
     /// </summary>
-    public static IReadOnlyList<SearchHit> FromHybrid(
-        IReadOnlyList<ScoredPoint> fused, ReadOnlyMemory<float> queryVector, IReadOnlyDictionary<string, double> lexicalScores) =>
-        fused.Select(point => ToHit(
-                point,
-                SearchMode.Hybrid,
-                Cosine(queryVector.Span, point),
-                lexicalScores.TryGetValue(QdrantPointIds.Format(point.Id), out var lexical) ? lexical : null))
+    public static IReadOnlyList<ScoredPoint> Rank(IEnumerable<ScoredPoint> candidates, IReadOnlyDictionary<string, long> currentGenerations, int top) =>
+        candidates
+            .Where(p => Payload.String(p.Payload, PayloadFields.DocumentId) is { } document
+                && currentGenerations.TryGetValue(document, out var current)
+                && QdrantChunkPoints.GenerationOf(p.Payload) == current)
+            .OrderByDescending(p => p.Score)
+            .ThenBy(p => Payload.String(p.Payload, PayloadFields.ChunkId), StringComparer.Ordinal)
+            .Take(top)
             .ToArray();
 
-    /// <summary>The point's cosine similarity to the query, or null when no query vector or no returned vector.</summary>
-    public static double? Cosine(ReadOnlySpan<float> query, ScoredPoint point)
+    public static SearchHit ToHit(PointId id, MapField<string, Value> payload, double score, double? denseScore, double? lexicalScore) => new()
     {
-        if (query.IsEmpty
-            || point.Vectors?.VectorsOptionsCase != VectorsOutput.VectorsOptionsOneofCase.Vectors
-            || !point.Vectors.Vectors.Vectors.TryGetValue(QdrantSchema.DenseVector, out var output)
-            || output.GetDenseVector() is not { } dense
-            || dense.Data.Count != query.Length)
-        {
-            return null;
-        }
+        Chunk = QdrantChunkPoints.ToChunk(id, payload),
+        Source = Payload.RequiredString(payload, PayloadFields.Source, id),
+        Title = Payload.String(payload, PayloadFields.Title),
+        Tags = Payload.Strings(payload, PayloadFields.Tags),
+        Score = score,
+        DenseScore = denseScore,
+        LexicalScore = lexicalScore,
+    };
 
-        var stored = dense.Data.ToArray();
-        return TensorPrimitives.CosineSimilarity(query, stored);
-    }
-
-    public static Dictionary<string, double> ScoresById(IEnumerable<ScoredPoint> points) =>
-        points.ToDictionary(p => QdrantPointIds.Format(p.Id), p => (double)p.Score);
+    public static Dictionary<string, ScoredPoint> ById(IEnumerable<ScoredPoint> points) =>
+        points.ToDictionary(p => QdrantPointIds.Format(p.Id), StringComparer.Ordinal);
 }

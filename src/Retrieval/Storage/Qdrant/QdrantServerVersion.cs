@@ -1,9 +1,10 @@
 namespace KnowledgeQa.Retrieval.Storage.Qdrant;
 
 /// <summary>
-/// The oldest Qdrant kqa works with: 1.16 brought the RRF constant k to the Query API (hybrid
-/// search would otherwise fuse with k = 2 and rank differently from the embedded store); the
-/// Query API, the IDF modifier and tenant indexes came earlier.
+/// The oldest Qdrant kqa works with: 1.16 brought the RRF constant k to the Query API (older
+/// servers reject kqa's hybrid query), conditional upserts (the update filter that keeps a slower
+/// writer from replacing a newer document record) and collection metadata (where the embedding
+/// model is recorded); the Query API, the IDF modifier and tenant indexes came earlier.
 /// </summary>
 internal static class QdrantServerVersion
 {
@@ -33,7 +34,8 @@ internal static class QdrantServerVersion
         if (Parse(reported) is { } version && version < Minimum)
         {
             throw new KnowledgeStoreException(
-                $"Qdrant at {endpoint} is version {reported}; kqa needs {Minimum.ToString(2)} or newer (reciprocal rank fusion with a configurable k). "
+                $"Qdrant at {endpoint} is version {reported}; kqa needs {Minimum.ToString(2)} or newer (older servers reject its hybrid query, "
+                + "which sets the fusion constant k, and lack the conditional writes and collection metadata it relies on). "
                 + "Upgrade the server, e.g. `docker pull qdrant/qdrant` and restart it.");
         }
     }

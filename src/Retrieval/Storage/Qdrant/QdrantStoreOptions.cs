@@ -66,11 +66,24 @@ public sealed class QdrantStoreOptions
     /// <summary>Keep dense vectors on disk (memory-mapped) instead of in RAM.</summary>
     public bool OnDiskVectors { get; set; }
 
-    /// <summary>Keep payloads (chunk text) on disk; indexed fields stay in RAM.</summary>
+    /// <summary>
+    /// Ask for payloads (chunk text) on disk, indexed fields in RAM. A stock Qdrant server keeps
+    /// payloads on disk already (its storage.on_disk_payload defaults to true), so this only
+    /// changes servers configured otherwise.
+    /// </summary>
     public bool OnDiskPayload { get; set; }
 
     /// <summary>Int8 scalar quantization of the dense vectors (quantized copy kept in RAM): ~4x less memory.</summary>
     public bool ScalarQuantization { get; set; }
+
+    /// <summary>
+    /// Under quantization, re-score the best candidates with the original vectors so dense scores
+    /// are exact cosines (Qdrant's rescore); ignored by collections without quantization.
+    /// </summary>
+    public bool QuantizationRescore { get; set; } = true;
+
+    /// <summary>How many times more candidates the quantized search keeps for rescoring (Qdrant's oversampling), 1 to 16.</summary>
+    public double QuantizationOversampling { get; set; } = 2.0;
 
     /// <summary>Points per upsert request; large documents are written in batches of this size.</summary>
     public int UpsertBatchSize { get; set; } = 256;
@@ -86,8 +99,17 @@ public sealed class QdrantStoreOptions
     /// <summary>How long connecting (and the first health check) may take before the store reports Qdrant unreachable.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Deadline of every other call (writes wait until applied).</summary>
+    /// <summary>Client-side deadline of one attempt of every other call (writes wait until applied).</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// The timeout sent with every call, in whole seconds, so the server stops work the client gave
+    /// up on (at most <see cref="RequestTimeout"/>, so the server's own answer arrives first).
+    /// </summary>
+    public TimeSpan ServerTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The most one operation may take across all its retries before it fails.</summary>
+    public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>The collection that holds one record per document (and the store's metadata).</summary>
     public string DocumentsCollection => Collection + "_documents";
@@ -125,7 +147,21 @@ public sealed class QdrantStoreOptions
         RequireNonNegative(nameof(MaxRetryDelay), MaxRetryDelay);
         RequirePositive(nameof(ConnectTimeout), ConnectTimeout);
         RequirePositive(nameof(RequestTimeout), RequestTimeout);
+        RequirePositive(nameof(OperationTimeout), OperationTimeout);
+        if (ServerTimeout < TimeSpan.FromSeconds(1) || ServerTimeout > RequestTimeout)
+        {
+            throw new InvalidOptionException(
+                $"{ConfigurationPath}:ServerTimeout must be at least 1 second and at most {ConfigurationPath}:RequestTimeout ({RequestTimeout}) (got {ServerTimeout}).");
+        }
+
+        if (QuantizationOversampling is < 1 or > 16 || double.IsNaN(QuantizationOversampling))
+        {
+            throw new InvalidOptionException($"{ConfigurationPath}:QuantizationOversampling must be between 1 and 16 (got {QuantizationOversampling}).");
+        }
     }
+
+    /// <summary><see cref="ServerTimeout"/> as Qdrant takes it: whole seconds.</summary>
+    internal ulong ServerTimeoutSeconds => (ulong)Math.Ceiling(ServerTimeout.TotalSeconds);
 
     private static void RequirePositive(string name, uint? value)
     {

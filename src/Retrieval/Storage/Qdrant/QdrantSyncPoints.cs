@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 using Google.Protobuf.Collections;
 using Qdrant.Client.Grpc;
 
@@ -96,9 +94,5 @@ internal static class QdrantSyncPoints
     private static DateTimeOffset ParseTime(string? text) =>
         text is null ? default : DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
 
-    private static PointId Derived(string key)
-    {
-        var bytes = SHA256.HashData(Encoding.UTF8.GetBytes(key));
-        return QdrantPointIds.Of(new Guid(bytes.AsSpan(0, 16)));
-    }
+    private static PointId Derived(string key) => QdrantPointIds.Derived(key);
 }

@@ -1,0 +1,123 @@
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+
+namespace KnowledgeQa.Retrieval.Storage.Embedded.Index;
+
+/// <summary>How a dense search over an index file probes it.</summary>
+/// <param name="Candidates">How many rows to hand back for exact rescoring.</param>
+/// <param name="RowsToScan">Probe lists, nearest first, until this many eligible rows were scored.</param>
+internal readonly record struct ProbePlan(int Candidates, int RowsToScan);
+
+/// <summary>
+/// The dense half of an index file: the rows' vectors quantized to bytes (see
+/// <see cref="ScalarQuantizer"/>) and laid out list after list (see <see cref="ListPartition"/>).
+/// A search scores the query against every centroid, then scans the nearest lists' codes with
+/// integer SIMD dot products until enough rows were seen, keeping the best candidates; the caller
+/// rescores them with the exact vectors. A filter that leaves few rows is answered by scanning
+/// exactly those rows instead, so a filtered search never misses rows the lists did not reach.
+/// </summary>
+internal sealed class ListedVectors
+{
+    private readonly IndexFile _file;
+    private readonly int _dimensions;
+    private readonly int _lists;
+    private readonly ScalarQuantizer _quantizer;
+
+    public ListedVectors(IndexFile file)
+    {
+        _file = file;
+        _dimensions = file.Header.Dimensions;
+        _lists = file.Header.Lists;
+        _quantizer = new ScalarQuantizer(
+            file.Span<float>(IndexSection.QuantizerOffsets, 0, _dimensions).ToArray(),
+            file.Span<float>(IndexSection.QuantizerSteps, 0, _dimensions).ToArray());
+    }
+
+    /// <summary>The best candidate rows (row numbers of the file) for a unit query, best approximate score first.</summary>
+    public int[] Search(ReadOnlySpan<float> normalizedQuery, ProbePlan plan, RowFilter filter, int eligibleRows)
+    {
+        var collector = new TopKCollector(Math.Max(1, plan.Candidates));
+        Span<short> weights = _dimensions <= 1024 ? stackalloc short[_dimensions] : new short[_dimensions];
+        _quantizer.PrepareQuery(normalizedQuery, weights);
+        if (filter.AllowedDocuments is not null && eligibleRows <= plan.RowsToScan)
+        {
+            ScanAllowedDocuments(weights, filter, collector);
+        }
+        else
+        {
+            ScanNearestLists(normalizedQuery, weights, plan.RowsToScan, filter, collector);
+        }
+        return Array.ConvertAll(collector.ToSortedArray(), hit => hit.Item);
+    }
+
+    private void ScanNearestLists(ReadOnlySpan<float> query, ReadOnlySpan<short> weights, int rowsToScan, RowFilter filter, TopKCollector collector)
+    {
+        var order = new int[_lists];
+        var closeness = new float[_lists];
+        var centroids = _file.Span<float>(IndexSection.Centroids, 0, _lists * _dimensions);
+        for (var list = 0; list < _lists; list++)
+        {
+            order[list] = list;
+            closeness[list] = -TensorPrimitives.Dot(centroids.Slice(list * _dimensions, _dimensions), query);
+        }
+        Array.Sort(closeness, order);
+        var starts = _file.Span<int>(IndexSection.ListStarts, 0, _lists + 1);
+        var scanned = 0;
+        for (var i = 0; i < order.Length && scanned < rowsToScan; i++)
+        {
+            var list = order[i];
+            scanned += ScanPositions(weights, starts[list], starts[list + 1] - starts[list], filter, collector);
+        }
+    }
+
+    /// <summary>Scores the rows at consecutive positions that pass the filter; returns how many did.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private int ScanPositions(ReadOnlySpan<short> weights, int first, int count, RowFilter filter, TopKCollector collector)
+    {
+        var rows = _file.Span<int>(IndexSection.PositionRows, first, count);
+        var documents = _file.Span<int>(IndexSection.PositionDocuments, first, count);
+        var codes = _file.Span<sbyte>(IndexSection.Codes, (long)first * _dimensions, count * _dimensions);
+        var scored = 0;
+        for (var p = 0; p < count; p++)
+        {
+            if (!filter.Allows(rows[p], documents[p]))
+            {
+                continue;
+            }
+            scored++;
+            float score = QuantizedDot.Compute(codes.Slice(p * _dimensions, _dimensions), weights);
+            if (score > collector.Threshold)
+            {
+                collector.Add(score, rows[p]);
+            }
+        }
+        return scored;
+    }
+
+    private void ScanAllowedDocuments(ReadOnlySpan<short> weights, RowFilter filter, TopKCollector collector)
+    {
+        var allowed = filter.AllowedDocuments!;
+        var starts = _file.Span<int>(IndexSection.DocumentRowStarts, 0, allowed.Length + 1);
+        var positions = _file.Span<int>(IndexSection.RowPositions, 0, _file.Header.Rows);
+        for (var document = 0; document < allowed.Length; document++)
+        {
+            if (!allowed[document])
+            {
+                continue;
+            }
+            foreach (var row in _file.Span<int>(IndexSection.DocumentRows, starts[document], starts[document + 1] - starts[document]))
+            {
+                if (!filter.Allows(row, document))
+                {
+                    continue;
+                }
+                var codes = _file.Span<sbyte>(IndexSection.Codes, (long)positions[row] * _dimensions, _dimensions);
+                float score = QuantizedDot.Compute(codes, weights);
+                if (score > collector.Threshold)
+                {
+                    collector.Add(score, row);
+                }
+            }
+        }
+    }
+}
