@@ -9,6 +9,7 @@ var suites = new Dictionary<string, Func<string[], Task>>(StringComparer.Ordinal
 {
     ["embedding"] = EmbeddingBenchmark.RunAsync,
     ["ingest"] = IngestBenchmark.RunAsync,
+    ["quality"] = QualityCheck.RunSuiteAsync,
     ["store"] = StoreBenchmark.RunAsync,
     ["readers"] = ReaderBenchmark.RunAsync,
     ["classify"] = ClassificationBenchmark.RunAsync,

@@ -62,11 +62,11 @@ public sealed class EmbeddingRuntimeTests : IDisposable
     }
 
     [Fact]
-    public async Task An_int8_store_is_queried_in_int8_and_refuses_float32_queries()
+    public async Task An_int8_store_is_queried_in_int8_by_default_and_refuses_float32_queries()
     {
         var ingest = await Kqa("--embedding-precision", "int8", "ingest", Sample);
-        var fp32 = await Kqa("search", "How long does a full charge take?");
-        var int8 = await Kqa("--embedding-precision", "int8", "search", "How long does a full charge take?", "--json");
+        var fp32 = await Kqa("--embedding-precision", "fp32", "search", "How long does a full charge take?");
+        var int8 = await Kqa("search", "How long does a full charge take?", "--json"); // no flag: Auto follows the store
 
         Assert.Equal(0, ingest.ExitCode);
         Assert.Equal(1, fp32.ExitCode);

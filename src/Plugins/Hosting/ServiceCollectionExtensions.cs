@@ -50,7 +50,8 @@ public static class ServiceCollectionExtensions
     {
         static KnowledgeQaOptions Options(IServiceProvider sp) => sp.GetRequiredService<IOptions<KnowledgeQaOptions>>().Value;
 
-        services.TryAddSingleton(sp => new OnnxEmbeddingGenerator(Options(sp).Embedding));
+        services.TryAddSingleton(sp => new OnnxEmbeddingGenerator(
+            StoredEmbeddingPrecision.Resolve(Options(sp), sp.GetRequiredService<IKnowledgeStore>)));
         // Model calls go through Microsoft.Extensions.AI's OpenTelemetry decorators (GenAI spans and metrics; idle without a
         // listener). No logger: the decorators would log every model failure with its stack trace beside our own error.
         services.TryAddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(sp => sp.GetRequiredService<OnnxEmbeddingGenerator>().WithKnowledgeQaTelemetry());

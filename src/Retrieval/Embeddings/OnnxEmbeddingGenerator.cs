@@ -53,7 +53,7 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         _batchSize = options.BatchSize;
 
         var provider = OnnxSessionLoader.NormalizeProvider(options.ExecutionProvider);
-        // Auto stays float32 until int8's SciFact quality check has been run (see EmbeddingPrecision.Auto).
+        // Auto stays float32 until int8's SciFact quality check has passed in full (see EmbeddingPrecision.Auto).
         Precision = options.Precision == EmbeddingPrecision.Auto ? EmbeddingPrecision.Float32 : options.Precision;
         ModelId = Precision == EmbeddingPrecision.Int8 ? source.ModelId + Int8Suffix : source.ModelId;
 

@@ -46,7 +46,7 @@ public sealed class TrainedClassifierTests(EmbeddingModelFixture model) : IClass
             Assert.Equal(before[i].Label, after[i].Label);
             foreach (var label in trained.Labels) Assert.Equal(before[i].Scores[label], after[i].Scores[label], 6);
         }
-        Assert.Equal(new EmbeddingModelIdentity("all-MiniLM-L6-v2", 384), loaded.EmbeddingModel);
+        Assert.Equal(new EmbeddingModelIdentity(model.ModelId, 384), loaded.EmbeddingModel);
         Assert.Equal(trained.Summary, loaded.Summary);
         Assert.Equal(4, trained.Summary.ValidationExamples);
     }
@@ -61,8 +61,8 @@ public sealed class TrainedClassifierTests(EmbeddingModelFixture model) : IClass
 
         var error = await Assert.ThrowsAsync<EmbeddingModelMismatchException>(() => TrainedClassifierFile.LoadAsync(path, other, Ct));
 
-        Assert.Equal("all-MiniLM-L6-v2", error.TrainedModelId);
-        Assert.Contains("'all-MiniLM-L6-v2'", error.Message);
+        Assert.Equal(model.ModelId, error.TrainedModelId);
+        Assert.Contains($"'{model.ModelId}'", error.Message);
         Assert.Contains("'bge-small-en-v1.5'", error.Message);
         Assert.Contains(path, error.Message);
         await Assert.ThrowsAsync<ClassificationException>(() => TrainedClassifierFile.LoadAsync(path, null, Ct));
