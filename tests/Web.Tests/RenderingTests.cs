@@ -37,8 +37,13 @@ public sealed class RenderingTests(Chromium chromium, WebAppServer server)
         await page.ClickAsync("#search-submit");
         await Assertions.Expect(page.Locator("#search-results .snippet mark").First).ToBeVisibleAsync();
         Assert.Empty(await OverflowsAsync(page, "#search-results .snippet"));
-        await page.Locator("#search-results button[aria-expanded]").First.ClickAsync();
-        Assert.Empty(await OverflowsAsync(page, "#search-results .snippet"));
+        // Chunks are bounded in characters, so a hit may be whole in its snippet: expand where it is cut.
+        var expand = page.Locator("#search-results button[aria-expanded]");
+        if (await expand.CountAsync() > 0)
+        {
+            await expand.First.ClickAsync();
+            Assert.Empty(await OverflowsAsync(page, "#search-results .snippet"));
+        }
 
         await page.ClickAsync("#nav a[data-view='ask']");
         await page.FillAsync("#question", WebFixtures.LongChinese[..300]);

@@ -42,7 +42,12 @@ public class WebAppServer : IAsyncLifetime
             {
                 options.DataDirectory = data;
                 if (Chat is { } chat)
+                {
                     options.Chat = chat;
+                    // The random-weight model never cites: let its replies through (marked as citing
+                    // nothing) so the page's streaming, stop and warning can be seen with a real runtime.
+                    options.Answer = options.Answer with { RequireCitations = false };
+                }
             }),
             logging => logging.SetMinimumLevel(LogLevel.Warning));
         await App.StartAsync(TestContext.Current.CancellationToken);

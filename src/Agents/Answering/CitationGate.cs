@@ -8,12 +8,12 @@ namespace KnowledgeQa.Agents.Answering;
 /// nothing of it may reach the caller before the first [n] shows the model is answering from the
 /// passages; from then on the text streams as it arrives.
 /// </summary>
-public sealed class CitationGate(int passageCount)
+public sealed class CitationGate(int passageCount, bool holdUntilCited = true)
 {
     private readonly StringBuilder _text = new();
     private int _released;
 
-    public bool IsOpen { get; private set; }
+    public bool IsOpen { get; private set; } = !holdUntilCited;
 
     /// <summary>Everything generated so far.</summary>
     public string Text => _text.ToString();

@@ -145,7 +145,7 @@ public sealed partial class GroundedAnswerer
         activity?.SetTag("kqa.prompt_passages", prompt.Passages.Count);
         activity?.SetTag("kqa.prompt_tokens", prompt.Tokens);
         LogPrompt(_logger, prompt.Passages.Count, prompt.Tokens, outputTokens);
-        var gate = new CitationGate(prompt.Passages.Count);
+        var gate = new CitationGate(prompt.Passages.Count, holdUntilCited: _options.RequireCitations);
         await foreach (var update in _chatClient!.GetStreamingResponseAsync(
             prompt.Messages, GenerationOptions.For(options.Generation, outputTokens), cancellationToken).ConfigureAwait(false))
         {
@@ -223,6 +223,18 @@ public sealed partial class GroundedAnswerer
     private KnowledgeAnswer Generated(AnswerContext context, string text, IReadOnlyList<(PassageEvidence Passage, PassageRelevance Relevance)> inPrompt)
     {
         var numbers = CitationParser.Parse(text, inPrompt.Count);
+        if (numbers.Count == 0 && !_options.RequireCitations)
+        {
+            return new KnowledgeAnswer
+            {
+                Question = context.Question,
+                Text = text,
+                Mode = AnswerMode.Generative,
+                Grounded = false,
+                Passages = inPrompt.Select(p => p.Passage.Hit).ToList(),
+                Language = context.Language,
+            };
+        }
         if (numbers.Count == 0)
         {
             // The model answered from anywhere but the passages, or a document talked it into saying something: not the knowledge base's answer.

@@ -167,6 +167,15 @@ public sealed record AnswerOptions
     /// </summary>
     public PromptSourceNames PromptSources { get; init; } = PromptSourceNames.Auto;
 
+    /// <summary>
+    /// Whether a model reply must cite a passage to be given. On (the default), the reply is held
+    /// back until its first citation and an uncited reply is refused: the model answered from
+    /// elsewhere, or a document talked it into saying something. Off, an uncited reply is streamed and
+    /// given as it is, marked not grounded (for small models that answer from the passages without
+    /// citing them); callers must show that it cites nothing.
+    /// </summary>
+    public bool RequireCitations { get; init; } = true;
+
     /// <summary>The chat model's context window; null takes it from the chat client (<see cref="Chat.ChatModelLimits"/>), else 4096.</summary>
     public int? ContextTokens { get; init; }
 

@@ -106,6 +106,25 @@ public class GroundedAnswererTests
     }
 
     [Fact]
+    public async Task With_citations_not_required_an_uncited_reply_streams_and_is_given_marked_not_grounded()
+    {
+        var answerer = Answerer(new FakeRetriever(Router), new ScriptedChatClient("Just unplug it and wait a minute."),
+            new AnswerOptions { RequireCitations = false });
+
+        var updates = new List<AnswerUpdate>();
+        await foreach (var update in answerer.AskStreamingAsync("How do I reset the router?", cancellationToken: Ct))
+            updates.Add(update);
+
+        Assert.Contains(updates, u => !u.IsFinal && u.Text.Length > 0);
+        var answer = updates[^1].Answer!;
+        Assert.False(answer.Refused);
+        Assert.False(answer.Grounded);
+        Assert.Empty(answer.Citations);
+        Assert.Equal(AnswerMode.Generative, answer.Mode);
+        Assert.Equal("Just unplug it and wait a minute.", answer.Text);
+    }
+
+    [Fact]
     public async Task Streaming_yields_several_text_updates_then_one_final_answer()
     {
         // Text is held back until the first citation, then streams as it comes.

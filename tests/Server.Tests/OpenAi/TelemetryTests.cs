@@ -22,7 +22,10 @@ public sealed class TelemetryTests(ExtractiveServer server) : IClassFixture<Extr
         var request = Only(s => s.Kind == ActivityKind.Server);
         var answer = Only(s => s.OperationName == "answer");
         var search = Only(s => s.OperationName == "search");
-        var embedding = Only(s => s.GetTagItem("gen_ai.operation.name") as string == "embeddings");
+        // The query embedding is the search's; the extractive answer embeds candidate sentences too, under the answer.
+        var embeddings = spans.Where(s => s.GetTagItem("gen_ai.operation.name") as string == "embeddings").ToList();
+        var embedding = Assert.Single(embeddings, s => s.ParentSpanId == search.SpanId);
+        Assert.All(embeddings.Where(s => s != embedding), s => Assert.Equal(answer.SpanId, s.ParentSpanId));
         var dense = Only(s => s.OperationName == "search.dense");
         var lexical = Only(s => s.OperationName == "search.lexical");
         var fusion = Only(s => s.OperationName == "search.fusion");
