@@ -34,7 +34,7 @@ public sealed class EmbeddingRuntimeTests : IDisposable
 
         Assert.Equal(0, ingest.ExitCode);
         var cached = Assert.Single(CachedFiles());
-        Assert.Equal("model.onnx", Path.GetFileName(cached)); // the bundled float32 model, unpacked once
+        Assert.StartsWith("model.int8-", Path.GetFileName(cached)); // the default int8 model, derived once
     }
 
     [Fact]
@@ -75,5 +75,19 @@ public sealed class EmbeddingRuntimeTests : IDisposable
         Assert.Contains("--embedding-precision", fp32.Stderr);
         Assert.Equal(0, int8.ExitCode);
         Assert.Contains("4.5 hours", int8.Stdout);
+    }
+
+    [Fact]
+    public async Task A_float32_store_keeps_being_answered_in_float32_by_default()
+    {
+        var ingest = await Kqa("--embedding-precision", "fp32", "ingest", Sample);
+        var search = await Kqa("search", "How long does a full charge take?", "--json");
+        var more = await Kqa("ingest", Path.Combine(KqaProcess.RepositoryRoot, "samples", "docs", "zh-Hant"));
+
+        Assert.Equal(0, ingest.ExitCode);
+        Assert.Equal(0, search.ExitCode);
+        Assert.Contains("4.5 hours", search.Stdout);
+        Assert.Equal(0, more.ExitCode);
+        Assert.DoesNotContain(CachedFiles(), f => Path.GetFileName(f).StartsWith("model.int8-", StringComparison.Ordinal));
     }
 }

@@ -9,7 +9,7 @@ public static class EmbeddingFlags
 {
     public static readonly Option<string?> Precision = new("--embedding-precision")
     {
-        Description = "Embedding model precision: fp32, int8 (CPU; faster ingest and start-up) or auto (default: the precision an existing store was embedded with, fp32 for a new one); a store answers only queries of the precision that embedded it",
+        Description = "Embedding model precision: fp32, int8 (CPU; faster ingest and start-up) or auto (default: the precision an existing store was embedded with, int8 for a new one on the CPU); a store answers only queries of the precision that embedded it",
         Recursive = true,
     };
 

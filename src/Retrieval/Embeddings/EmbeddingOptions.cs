@@ -12,9 +12,9 @@ public enum PoolingMode
 public enum EmbeddingPrecision
 {
     /// <summary>
-    /// Float32 for a new store for now: Int8 becomes the CPU default once its SciFact check (bench `quality`:
-    /// nDCG@10 within 0.005 of float32, dense and hybrid) has passed on the whole corpus. Hosts built with
-    /// AddKnowledgeQa follow an existing store's precision instead, so an int8 store answers without a flag.
+    /// Int8 on the CPU (its SciFact nDCG@10 is within 0.005 of float32's, dense and hybrid: bench `quality`),
+    /// Float32 on CUDA. Hosts built with AddKnowledgeQa follow an existing store's precision instead, so a store
+    /// embedded in float32 goes on answering.
     /// </summary>
     Auto,
 
@@ -49,7 +49,7 @@ public sealed class EmbeddingOptions
 
     public PoolingMode Pooling { get; set; } = PoolingMode.Auto;
 
-    /// <summary>Float32 or Int8 (CPU only: faster ingest and start-up); Auto is Float32, or an existing store's precision.</summary>
+    /// <summary>Float32 or Int8 (CPU only: faster ingest and start-up); Auto is Int8 on the CPU and Float32 on CUDA, or an existing store's precision.</summary>
     public EmbeddingPrecision Precision { get; set; } = EmbeddingPrecision.Auto;
 
     /// <summary>"cpu" or "cuda" (ONNX Runtime's CUDA execution provider: needs the build with -p:KqaCudaEmbeddings=true).</summary>

@@ -67,12 +67,12 @@ public sealed class Int8ModelTests : IDisposable
     }
 
     [Fact]
-    public void Auto_precision_is_float32_until_int8_quality_is_confirmed()
+    public void Auto_precision_is_int8_on_the_cpu()
     {
         using var generator = new OnnxEmbeddingGenerator(Options(EmbeddingPrecision.Auto));
 
-        Assert.Equal(EmbeddingPrecision.Float32, generator.Precision);
-        Assert.Equal("all-MiniLM-L6-v2", generator.ModelId);
+        Assert.Equal(EmbeddingPrecision.Int8, generator.Precision);
+        Assert.Equal("all-MiniLM-L6-v2-int8", generator.ModelId);
     }
 
     [Fact]
