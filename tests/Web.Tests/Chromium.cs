@@ -101,7 +101,7 @@ public sealed class WebPage : IAsyncDisposable
         page.Console += (_, message) =>
         {
             if (message.Type == "error")
-                _errors.Add("console error: " + message.Text);
+                _errors.Add("console error: " + message.Text + (message.Location is { Length: > 0 } at ? " at " + at : ""));
         };
     }
 
