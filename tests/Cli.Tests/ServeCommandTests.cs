@@ -30,7 +30,7 @@ public sealed class ServeCommandTests
             Assert.Equal(HttpStatusCode.OK, page.StatusCode);
             Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
         }
-        await WaitUntilReadyAsync(client);
+        await Readiness.WaitAsync(client, TimeSpan.FromMinutes(2), Ct);
 
         var upload = new MultipartFormDataContent { { new ByteArrayContent(Encoding.UTF8.GetBytes("A full charge of the X200 takes 4.5 hours.")), "file", "charging.txt" } };
         Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/v1/documents", upload, Ct)).StatusCode);
@@ -90,19 +90,5 @@ public sealed class ServeCommandTests
         Assert.Contains(named, line);
         Assert.DoesNotContain(" at ", result.Stdout + result.Stderr.Replace(line, ""));
         Assert.DoesNotContain("Exception", result.Stdout + result.Stderr);
-    }
-
-    private static async Task WaitUntilReadyAsync(HttpClient client)
-    {
-        using var guard = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        guard.CancelAfter(TimeSpan.FromMinutes(2));
-        while (true)
-        {
-            using var health = await client.GetAsync("/healthz", guard.Token);
-            if (health.StatusCode == HttpStatusCode.OK)
-                return;
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
-            await Task.Delay(250, guard.Token);
-        }
     }
 }

@@ -57,25 +57,10 @@ public class WebAppServer : IAsyncLifetime
         var fixtures = Path.Combine(Folder.Path, "fixtures");
         WebFixtures.WriteTo(fixtures);
         await IngestAsync(fixtures, "fixtures", "fixture");
-        await WaitUntilReadyAsync();
-    }
-
-    /// <summary>
-    /// Waits for /healthz to say the models are loaded. Until then it answers 503 on purpose, which the
-    /// page would log as a console error in whichever test came first (seen on a busy CI machine).
-    /// </summary>
-    private async Task WaitUntilReadyAsync()
-    {
+        // /healthz answers 503 while the models load, which the page would log as a console error in
+        // whichever test came first (seen on a busy CI machine).
         using var client = new HttpClient { BaseAddress = BaseAddress };
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        timeout.CancelAfter(TimeSpan.FromMinutes(3));
-        while (true)
-        {
-            using var response = await client.GetAsync("healthz", timeout.Token);
-            if (response.IsSuccessStatusCode)
-                return;
-            await Task.Delay(200, timeout.Token);
-        }
+        await Readiness.WaitAsync(client, TimeSpan.FromMinutes(3), TestContext.Current.CancellationToken);
     }
 
     /// <summary>
