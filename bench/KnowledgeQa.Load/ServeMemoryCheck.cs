@@ -12,7 +12,7 @@ namespace KnowledgeQa.Load;
 /// deleted, each time right after the response and again after settling; it prints the medians over
 /// the runs as MB and as ratios to the idle figure of the same run.
 /// Run: dotnet run -c Release --project bench/KnowledgeQa.Load -- memory [--runs 3] [--settle-seconds 10]
-/// [--refused-mb 49] [--accepted-mb 40]; DOTNET_GC... variables given to this program reach the server.
+/// [--refused-mb 49] [--accepted-mb 40] [--accepted-paragraphs 50]; DOTNET_GC... variables given to this program reach the server.
 /// </summary>
 internal static class ServeMemoryCheck
 {
@@ -24,6 +24,7 @@ internal static class ServeMemoryCheck
         var settle = TimeSpan.FromSeconds(Int(args, "--settle-seconds", 10));
         var refusedBytes = (long)(Double(args, "--refused-mb", 49) * MB);
         var acceptedBytes = (long)(Double(args, "--accepted-mb", 40) * MB);
+        var acceptedParagraphs = Int(args, "--accepted-paragraphs", 50);
 
         var folder = Directory.CreateTempSubdirectory("kqa-memory-");
         try
@@ -31,7 +32,7 @@ internal static class ServeMemoryCheck
             var refusedFile = Path.Combine(folder.FullName, "huge.txt");
             var acceptedFile = Path.Combine(folder.FullName, "saved-page.html");
             WriteText(refusedFile, refusedBytes);
-            WriteSavedPage(acceptedFile, acceptedBytes);
+            WriteSavedPage(acceptedFile, acceptedBytes, acceptedParagraphs);
             Console.WriteLine($"server memory (VmRSS) after uploads; {runs} runs, a fresh kqa serve each, settle {settle.TotalSeconds:0} s; " +
                               $"{Environment.ProcessorCount} cores, load {LoadAverage()}");
             Console.WriteLine($"refused: {new FileInfo(refusedFile).Length / MB:0.0} MB of text; accepted: {new FileInfo(acceptedFile).Length / MB:0.0} MB HTML page");
@@ -145,11 +146,11 @@ internal static class ServeMemoryCheck
     }
 
     /// <summary>A page saved with its image inline ("Save page as, complete"): many bytes, little text.</summary>
-    private static void WriteSavedPage(string path, long bytes)
+    private static void WriteSavedPage(string path, long bytes, int paragraphs)
     {
         using var writer = new StreamWriter(path, append: false, new UTF8Encoding(false));
         writer.Write("<!DOCTYPE html><html><head><title>Saved page</title></head><body><main><h1>Battery care</h1>");
-        for (var i = 0; i < 50; i++)
+        for (var i = 0; i < paragraphs; i++)
             writer.Write($"<p>Section {i}: charge the battery fully before the first ride, and store it half charged in a cool place.</p>");
         writer.Write("<img alt=\"diagram\" src=\"data:image/png;base64,");
         var random = new Random(11);

@@ -62,16 +62,28 @@ internal static class TextDecoder
     /// <summary>UTF-16 without a BOM shows as a NUL in every other byte when the text is mostly ASCII.</summary>
     public static Encoding? LooksLikeUtf16WithoutBom(ReadOnlySpan<byte> bytes)
     {
-        var zeros = new ZeroBytes();
-        zeros.Add(bytes);
-        return zeros.Utf16WithoutBom();
+        int pairs = bytes.Length / 2;
+        if (pairs < 2)
+            return null;
+        int evenZeros = 0, oddZeros = 0;
+        for (int i = 0; i + 1 < bytes.Length; i += 2)
+        {
+            if (bytes[i] == 0) evenZeros++;
+            if (bytes[i + 1] == 0) oddZeros++;
+        }
+        if (oddZeros >= pairs * 0.4 && evenZeros <= pairs * 0.05)
+            return new UnicodeEncoding(bigEndian: false, byteOrderMark: false, throwOnInvalidBytes: true);
+        if (evenZeros >= pairs * 0.4 && oddZeros <= pairs * 0.05)
+            return new UnicodeEncoding(bigEndian: true, byteOrderMark: false, throwOnInvalidBytes: true);
+        return null;
     }
 
     /// <summary>
     /// Decodes a seekable stream from its position into <paramref name="sink"/>, piece by piece: the
-    /// text is never held twice and the sink can stop a text that passes its limit after reading no
-    /// more than that. Detection reads the bytes more than once (zero-byte counts for UTF-16 without a
-    /// BOM, strict UTF-8, then a Big5 / GB18030 vote), never all at once. Returns the encoding's name.
+    /// text is never held twice and the sink can stop a text that passes its limit after reading little
+    /// more than that. Detection: a BOM, then UTF-16 without one (judged by the first 64 KB), strict
+    /// UTF-8, then (rereading the stream, never holding it whole) a Big5 / GB18030 vote. Returns the
+    /// encoding's name.
     /// </summary>
     /// <exception cref="TextDecodingException">The bytes are not text in any accepted encoding.</exception>
     public static async Task<string> DecodeAsync(Stream stream, string? forcedEncodingName, TextSink sink, CancellationToken cancellationToken)
@@ -93,9 +105,9 @@ internal static class TextDecoder
             await StrictAsync(stream, bom.Encoding, bom.Encoding.WebName, sink, cancellationToken).ConfigureAwait(false);
             return bom.Encoding.WebName;
         }
-        var zeros = await CountZerosAsync(stream, cancellationToken).ConfigureAwait(false);
-        stream.Position = start;
-        if (zeros.Utf16WithoutBom() is { } utf16)
+        // UTF-16 is judged by the first 64 KB, so that a long file over the text limit is refused
+        // after reading about as much as the limit, not all of it.
+        if (LooksLikeUtf16WithoutBom(await ReadHeadAsync(stream, start, PieceBytes, cancellationToken).ConfigureAwait(false)) is { } utf16)
         {
             await StrictAsync(stream, utf16, utf16.WebName, sink, cancellationToken).ConfigureAwait(false);
             return utf16.WebName;
@@ -112,9 +124,10 @@ internal static class TextDecoder
             badUtf8At = e.Offset;
         }
 
-        if (zeros.Any)
-            throw new TextDecodingException("binary content (NUL bytes), not text");
         sink.Clear();
+        stream.Position = start;
+        if (await ContainsZeroAsync(stream, cancellationToken).ConfigureAwait(false))
+            throw new TextDecodingException("binary content (NUL bytes), not text");
         stream.Position = start;
         if (await VoteLegacyChineseAsync(stream, cancellationToken).ConfigureAwait(false) is { } legacy)
         {
@@ -138,21 +151,23 @@ internal static class TextDecoder
         return head[..read];
     }
 
-    private static async Task<ZeroBytes> CountZerosAsync(Stream stream, CancellationToken cancellationToken)
+    private static async Task<bool> ContainsZeroAsync(Stream stream, CancellationToken cancellationToken)
     {
-        var zeros = new ZeroBytes();
         var buffer = ArrayPool<byte>.Shared.Rent(PieceBytes);
         try
         {
             int read;
-            while ((read = await stream.ReadAtLeastAsync(buffer.AsMemory(0, PieceBytes), PieceBytes, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false)) > 0)
-                zeros.Add(buffer.AsSpan(0, read));
+            while ((read = await stream.ReadAsync(buffer.AsMemory(0, PieceBytes), cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                if (buffer.AsSpan(0, read).Contains((byte)0))
+                    return true;
+            }
+            return false;
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
-        return zeros;
     }
 
     /// <summary>Decodes the rest of the stream with <paramref name="encoding"/>, refusing any byte it cannot decode.</summary>
@@ -168,6 +183,7 @@ internal static class TextDecoder
         {
             while (true)
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 var read = await stream.ReadAtLeastAsync(bytes.AsMemory(0, PieceBytes), PieceBytes, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
                 int decoded;
                 try
@@ -221,42 +237,6 @@ internal static class TextDecoder
             {
                 return 0;
             }
-        }
-    }
-
-    /// <summary>Zero bytes at even and odd offsets, counted over pieces as over the whole.</summary>
-    private sealed class ZeroBytes
-    {
-        private long _length, _evenZeros, _oddZeros;
-        private bool _lastWasZero;
-
-        public bool Any => _evenZeros + _oddZeros > 0;
-
-        public void Add(ReadOnlySpan<byte> piece)
-        {
-            for (var i = 0; i < piece.Length; i++)
-            {
-                if (piece[i] != 0)
-                    continue;
-                if (((_length + i) & 1) == 0) _evenZeros++;
-                else _oddZeros++;
-            }
-            _length += piece.Length;
-            _lastWasZero = piece.Length > 0 ? piece[^1] == 0 : _lastWasZero;
-        }
-
-        public Encoding? Utf16WithoutBom()
-        {
-            long pairs = _length / 2;
-            if (pairs < 2)
-                return null;
-            // Only whole pairs count: a last odd byte is no unit's half.
-            long evenZeros = _evenZeros - ((_length & 1) == 1 && _lastWasZero ? 1 : 0);
-            if (_oddZeros >= pairs * 0.4 && evenZeros <= pairs * 0.05)
-                return new UnicodeEncoding(bigEndian: false, byteOrderMark: false, throwOnInvalidBytes: true);
-            if (evenZeros >= pairs * 0.4 && _oddZeros <= pairs * 0.05)
-                return new UnicodeEncoding(bigEndian: true, byteOrderMark: false, throwOnInvalidBytes: true);
-            return null;
         }
     }
 
