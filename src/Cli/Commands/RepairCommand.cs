@@ -56,7 +56,7 @@ public static class RepairCommand
 
     private static void Print(StoreRepairReport report)
     {
-        Console.WriteLine(TerminalText.Line($"{(report.DryRun ? "dry run: checked" : "repaired")} {report.Store}"));
+        Console.WriteLine(TerminalText.Line($"checked {report.Store}{(report.DryRun ? " (dry run: nothing changed)" : "")}"));
         var width = report.Findings.Max(f => f.Check.Length);
         foreach (var finding in report.Findings)
         {
