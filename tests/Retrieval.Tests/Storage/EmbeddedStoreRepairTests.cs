@@ -2,6 +2,7 @@ using KnowledgeQa.Retrieval.Chunking;
 using KnowledgeQa.Retrieval.Lexical;
 using KnowledgeQa.Retrieval.Storage;
 using KnowledgeQa.Retrieval.Storage.Embedded;
+using KnowledgeQa.Retrieval.Storage.Embedded.Index;
 using Microsoft.Data.Sqlite;
 
 namespace KnowledgeQa.Retrieval.Tests.Storage;
@@ -77,6 +78,35 @@ public sealed class EmbeddedStoreRepairTests : IDisposable
         Assert.False(File.Exists(leftover));
         Assert.False(File.Exists(path + ".search")); // a store this small is searched from memory; no file is built again
         Assert.Equal(2, (await store.SearchAsync(new StoreQuery { Mode = SearchMode.Dense, Vector = Axis(0), Top = 5 }, Ct)).Count);
+    }
+
+    [Fact]
+    public async Task Repair_replaces_an_index_file_of_another_store_with_one_built_from_this_store()
+    {
+        // Both stores write an index file from their first chunk on.
+        var fileEveryTime = new SearchIndexOptions { MinimumFileRows = 1, RebuildMinimumRows = 0, RebuildFraction = 0, RebuildInBackground = false };
+        var mine = _folder.File("mine.db");
+        var other = _folder.File("other.db");
+        foreach (var (path, id) in new[] { (mine, "kept"), (other, "foreign") })
+        {
+            await using var store = new EmbeddedKnowledgeStore(new EmbeddedStoreOptions { Path = path }, fileEveryTime);
+            await store.InitializeAsync(Dimensions, "test-model", Ct);
+            await store.UpsertDocumentAsync(Doc(id), TwoChunks(id), Ct);
+            Assert.Equal(2, (await store.SearchAsync(new StoreQuery { Mode = SearchMode.Dense, Vector = Axis(0), Top = 5 }, Ct)).Count);
+        }
+        Assert.True(File.Exists(mine + ".search"));
+        File.Copy(other + ".search", mine + ".search", overwrite: true); // say, a restored backup of the wrong store
+        var foreign = await File.ReadAllBytesAsync(mine + ".search", Ct);
+
+        await using var repaired = new EmbeddedKnowledgeStore(new EmbeddedStoreOptions { Path = mine }, fileEveryTime);
+        var report = await repaired.RepairAsync(cancellationToken: Ct);
+
+        Assert.Equal((1, 1), Count(report, "search-index"));
+        Assert.True(File.Exists(mine + ".search"));
+        Assert.NotEqual(foreign, await File.ReadAllBytesAsync(mine + ".search", Ct)); // built anew from this store
+        var hits = await repaired.SearchAsync(new StoreQuery { Mode = SearchMode.Dense, Vector = Axis(0), Top = 5 }, Ct);
+        Assert.All(hits, h => Assert.Equal("kept", h.Chunk.DocumentId));
+        Assert.Equal(2, hits.Count);
     }
 
     /// <summary>Three documents, then damage from outside: "deleted" loses its row (2 chunks, 2 tags left), "partial" loses a chunk.</summary>
