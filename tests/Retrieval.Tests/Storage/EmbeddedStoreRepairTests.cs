@@ -109,6 +109,36 @@ public sealed class EmbeddedStoreRepairTests : IDisposable
         Assert.Equal(2, hits.Count);
     }
 
+    [Fact]
+    public async Task A_damaged_file_is_reported_with_what_to_do_and_left_unchanged()
+    {
+        var path = _folder.File("store.db");
+        await using (var store = await DamagedStoreAsync(path))
+        {
+        }
+        // Zero one page of an index: the file still opens, but its b-tree is broken.
+        var page = await ScalarAsync(path, "SELECT rootpage FROM sqlite_master WHERE name = 'chunks_by_document'");
+        var pageSize = await ScalarAsync(path, "PRAGMA page_size");
+        SqliteConnection.ClearAllPools();
+        await using (var file = new FileStream(path, FileMode.Open, FileAccess.Write))
+        {
+            file.Position = (page - 1) * pageSize;
+            await file.WriteAsync(new byte[pageSize], Ct);
+        }
+        var before = await File.ReadAllBytesAsync(path, Ct);
+
+        await using var damaged = new EmbeddedKnowledgeStore(new EmbeddedStoreOptions { Path = path });
+        var report = await damaged.RepairAsync(cancellationToken: Ct);
+
+        Assert.True(report.NeedsAttention);
+        var integrity = Assert.Single(report.Findings);
+        Assert.Equal("integrity", integrity.Check);
+        Assert.True(integrity.Found > 0);
+        Assert.Contains("restore", integrity.Advice);
+        Assert.Contains(path, integrity.Advice);
+        Assert.Equal(before, await File.ReadAllBytesAsync(path, Ct)); // nothing deleted from a damaged file
+    }
+
     /// <summary>Three documents, then damage from outside: "deleted" loses its row (2 chunks, 2 tags left), "partial" loses a chunk.</summary>
     private static async Task<EmbeddedKnowledgeStore> DamagedStoreAsync(string path)
     {
