@@ -148,7 +148,7 @@ internal static class ReaderBenchmark
     private static Paragraph Paragraph(string text, string? style = null) =>
         new(new ParagraphProperties(style is null ? [] : [new ParagraphStyleId { Val = style }]), new Run(new Text(text)));
 
-    private static byte[] Pdf(Random random, int pages)
+    internal static byte[] Pdf(Random random, int pages)
     {
         var builder = new PdfDocumentBuilder();
         var font = builder.AddStandard14Font(Standard14Font.Helvetica);

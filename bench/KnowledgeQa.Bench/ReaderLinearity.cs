@@ -4,9 +4,6 @@ using System.IO.Compression;
 using System.Text;
 using KnowledgeQa.Retrieval;
 using KnowledgeQa.Retrieval.Documents;
-using UglyToad.PdfPig.Core;
-using UglyToad.PdfPig.Fonts.Standard14Fonts;
-using UglyToad.PdfPig.Writer;
 
 namespace KnowledgeQa.Bench;
 
@@ -53,7 +50,7 @@ internal static class ReaderLinearity
                     ("footnotes", w => Repeat(w, n, i => $"<w:footnote w:id=\"{i + 1}\">{Paragraph($"note {i}")}</w:footnote>")))),
             new("docx, open comment ranges", "docx", "ranges", doubling(5_000),
                 n => Docx(w => Repeat(w, n, i => $"<w:p><w:commentRangeStart w:id=\"{i}\"/><w:r><w:t>commented text {i}</w:t></w:r></w:p>"))),
-            new("pdf, pages", "pdf", "pages", doubling(25), n => Pdf(random, (int)n)),
+            new("pdf, pages", "pdf", "pages", doubling(25), n => ReaderBenchmark.Pdf(random, (int)n)),
         };
 
         Console.WriteLine();
@@ -215,20 +212,5 @@ internal static class ReaderLinearity
     {
         using var writer = new StreamWriter(zip.CreateEntry(name, CompressionLevel.Fastest).Open(), new UTF8Encoding(false), 1 << 16);
         write(writer);
-    }
-
-    private static byte[] Pdf(Random random, int pages)
-    {
-        var builder = new PdfDocumentBuilder();
-        var font = builder.AddStandard14Font(Standard14Font.Helvetica);
-        for (var number = 1; number <= pages; number++)
-        {
-            var page = builder.AddPage(595, 842);
-            page.AddText($"Chapter {number}", 16, new PdfPoint(60, 770), font);
-            for (var line = 0; line < 45; line++)
-                page.AddText(ReaderBenchmark.Sentence(random, 12), 10, new PdfPoint(60, 740 - line * 14), font);
-            page.AddText($"Page {number} of {pages}", 9, new PdfPoint(270, 30), font);
-        }
-        return builder.Build();
     }
 }

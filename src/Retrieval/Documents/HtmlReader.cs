@@ -57,7 +57,7 @@ public sealed partial class HtmlReader(ReaderOptions options) : IDocumentReader
     {
         var html = await DecodeAsync(content, context, cancellationToken).ConfigureAwait(false);
 
-        int depth = HtmlDepthGuard.MeasureDepth(html, options.MaxHtmlDepth);
+        int depth = HtmlDepthGuard.MeasureDepth(html, options.MaxHtmlDepth, cancellationToken);
         if (depth > options.MaxHtmlDepth)
         {
             throw new DocumentReadException(context.Source,
