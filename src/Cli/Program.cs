@@ -21,4 +21,6 @@ root.Subcommands.Add(MigrateCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(McpCommand.Create());
 
-return await root.Parse(args).InvokeAsync();
+var exitCode = await root.Parse(args).InvokeAsync();
+StartupTimings.Report();
+return exitCode;
