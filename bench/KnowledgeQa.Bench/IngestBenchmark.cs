@@ -16,8 +16,12 @@ namespace KnowledgeQa.Bench;
 /// speed-up (target >= 2x). Repetitions alternate the two precisions so machine load falls on both.
 /// Then, with --data, the quality check: SciFact's development half ingested with each precision, nDCG@10
 /// of dense and hybrid search (int8 within 0.005 of fp32).
+/// Each layer reports CPU-seconds per chunk too (the load-robust figure on a shared machine), and the fp32
+/// pipeline's CPU is split: ONNX Runtime run, tokenising, the generator's own work, the rest of the pipeline,
+/// and the padding the batching computes. ONNX Runtime's thread spinning is measured off (the default) and on.
 /// Options: --files DIR (repeatable; default: DATA/realworld, the repository's docs/ and samples/docs),
-/// --data DATA, --reps N (3), --no-quality, --quality-limit N (queries).
+/// --data DATA, --reps N (3), --batch N (16), --threads N (0: ONNX Runtime's choice), --spinning both|on|off,
+/// --no-quality, --quality-limit N (queries).
 /// </summary>
 internal static class IngestBenchmark
 {
