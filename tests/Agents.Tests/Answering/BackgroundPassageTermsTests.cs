@@ -1,3 +1,4 @@
+using KnowledgeQa.Agents.Tests.Fakes;
 using KnowledgeQa.Agents.Answering;
 using KnowledgeQa.Agents.Text;
 using KnowledgeQa.Retrieval.Chunking;
@@ -24,7 +25,7 @@ public sealed class BackgroundPassageTermsTests
     [Fact]
     public void An_English_question_sends_no_Chinese_background_text_to_the_encoder_and_weighs_its_terms_the_same()
     {
-        var encoder = new RecordingEncoder();
+        var encoder = new RecordingLexicalEncoder();
         var terms = new ContentTerms(encoder);
         var focus = new QuestionAnalyzer(terms).Analyze("How long does a full charge of the battery take?", QuestionLanguage.Other);
         encoder.Texts.Clear();
@@ -42,7 +43,7 @@ public sealed class BackgroundPassageTermsTests
     [Fact]
     public void A_Chinese_question_still_reads_the_Chinese_background_text()
     {
-        var encoder = new RecordingEncoder();
+        var encoder = new RecordingLexicalEncoder();
         var terms = new ContentTerms(encoder);
         var focus = new QuestionAnalyzer(terms).Analyze("充電需要多久？", QuestionLanguage.ChineseTraditional);
         encoder.Texts.Clear();
@@ -60,22 +61,4 @@ public sealed class BackgroundPassageTermsTests
         Source = id,
         Score = 1,
     };
-
-    /// <summary>The real BM25 encoder, recording what it was asked to tokenize.</summary>
-    private sealed class RecordingEncoder : ILexicalEncoder
-    {
-        private readonly Bm25SparseEncoder _inner = new();
-
-        public List<string> Texts { get; } = [];
-
-        public IReadOnlyList<string> Tokenize(string text)
-        {
-            Texts.Add(text);
-            return _inner.Tokenize(text);
-        }
-
-        public SparseVector EncodeDocument(string text) => _inner.EncodeDocument(text);
-
-        public SparseVector EncodeQuery(string text) => _inner.EncodeQuery(text);
-    }
 }
