@@ -125,7 +125,12 @@ public sealed class QuestionEvidence
 
         // Inverse unit frequency over every unit retrieved: a term in every sentence is the topic,
         // not what tells the answer apart. A term that no passage has at all weighs most.
-        var weighing = background is null ? passages : [.. passages, .. background.Skip(hits.Count).Select((h, i) => Take(hits.Count + i, h, terms))];
+        // Background passages only weigh the question's terms. When no question term holds a Han character,
+        // no Han text of theirs can match one, so it is left out of their terms: an English question on a
+        // bilingual knowledge base then does not load jieba's dictionary (over a second of CPU, most of a cold
+        // `kqa ask`) for the Chinese passages dense search brings along.
+        var withoutHan = !focus.Terms.Any(HanText.Holds);
+        var weighing = background is null ? passages : [.. passages, .. background.Skip(hits.Count).Select((h, i) => Take(hits.Count + i, h, terms, withoutHan))];
         var unitCount = weighing.Sum(p => p.Units.Count);
         var weights = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (var term in focus.Terms)
@@ -141,11 +146,12 @@ public sealed class QuestionEvidence
         return new QuestionEvidence(focus, passages, weights);
     }
 
-    private static PassageEvidence Take(int rank, SearchHit hit, ContentTerms terms)
+    private static PassageEvidence Take(int rank, SearchHit hit, ContentTerms terms, bool withoutHan = false)
     {
         var units = PassageSegmenter.Segment(hit.Chunk.Text, [.. hit.Chunk.Headings, .. hit.Title is null ? Array.Empty<string>() : [hit.Title]]);
-        var unitTerms = units.Select(u => terms.AllOf(u.MatchText)).ToList();
-        var context = terms.AllOf(string.Join('\n', [hit.Title ?? "", .. hit.Chunk.Headings]));
+        Func<string, string> text = withoutHan ? HanText.Blank : t => t;
+        var unitTerms = units.Select(u => terms.AllOf(text(u.MatchText))).ToList();
+        var context = terms.AllOf(text(string.Join('\n', [hit.Title ?? "", .. hit.Chunk.Headings])));
         return new PassageEvidence(rank, hit, units, unitTerms, context);
     }
 
