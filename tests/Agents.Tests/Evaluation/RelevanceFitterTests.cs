@@ -1,5 +1,6 @@
 using KnowledgeQa.Agents.Answering;
 using KnowledgeQa.Agents.Evaluation;
+using KnowledgeQa.Agents.Tests.Chat;
 using KnowledgeQa.Agents.Tests.Fakes;
 
 namespace KnowledgeQa.Agents.Tests.Evaluation;
