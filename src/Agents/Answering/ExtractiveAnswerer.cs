@@ -123,7 +123,7 @@ public sealed partial class ExtractiveAnswerer(AnswerOptions options)
                     coverage, evidence.StatedCoverage(passage, u), evidence.PhraseMatch(passage, u), dense, kind,
                     Math.Min(1.0, newTerms / 3.0), relevance.Score, IsQuestion(unit.Text), refers, u == 0, p, unit.Text.Length);
 
-                var (text, ranges) = Shown(passage, u, refers, kind == false ? NeighbourWithKind(passage, u, evidence.Focus.Kind) : null);
+                var (text, ranges) = Shown(passage, u, refers);
                 scored.Add(new ExtractedSentence(text, p + 1, score)
                 {
                     Ranges = ranges,
@@ -155,29 +155,8 @@ public sealed partial class ExtractiveAnswerer(AnswerOptions options)
 
     private const int MaxRunnersUp = 5;
 
-    /// <summary>
-    /// The sentence next to a sentence that lacks the asked-for kind of fact and holds it (the one after
-    /// first): "Carolina faced 3rd-and-9." is followed by the sentence that says who fumbled. Null when
-    /// neither neighbour holds it.
-    /// </summary>
-    private static int? NeighbourWithKind(PassageEvidence passage, int u, AnswerKind kind)
-    {
-        if (passage.Units[u].Kind != PassageUnitKind.Sentence)
-            return null;
-        foreach (var n in new[] { u + 1, u - 1 })
-        {
-            if (n >= 0 && n < passage.Units.Count && passage.Units[n].Kind == PassageUnitKind.Sentence && AnswerKinds.Holds(kind, passage.Units[n].MatchText) == true)
-                return n;
-        }
-
-        return null;
-    }
-
-    /// <summary>
-    /// The unit as shown: with the sentence before it when it refers back ("It was completed in 1889."),
-    /// and with <paramref name="neighbour"/> (the sentence next to it that holds the asked-for fact) in its place.
-    /// </summary>
-    private static (string Text, IReadOnlyList<TextRange> Ranges) Shown(PassageEvidence passage, int u, bool refers, int? neighbour)
+    /// <summary>The unit as shown, with the sentence before it when it refers back ("It was completed in 1889.").</summary>
+    private static (string Text, IReadOnlyList<TextRange> Ranges) Shown(PassageEvidence passage, int u, bool refers)
     {
         var unit = passage.Units[u];
         var ranges = new List<TextRange>();
@@ -188,19 +167,10 @@ public sealed partial class ExtractiveAnswerer(AnswerOptions options)
         {
             text = previous.Display + SentenceJoiner(unit.Text) + text;
             ranges.Add(new TextRange(previous.Start, previous.Length));
-            if (neighbour == u - 1)
-                neighbour = null;
         }
 
         ranges.Add(new TextRange(unit.Start, unit.Length));
-        if (neighbour is int n)
-        {
-            var other = passage.Units[n];
-            text = n > u ? text + SentenceJoiner(other.Text) + other.Display : other.Display + SentenceJoiner(unit.Text) + text;
-            ranges.Add(new TextRange(other.Start, other.Length));
-        }
-
-        return (text, ranges.OrderBy(r => r.Start).ToList());
+        return (text, ranges);
     }
 
     private static bool Overlaps(IReadOnlyList<TextRange> a, IReadOnlyList<TextRange> b) =>
