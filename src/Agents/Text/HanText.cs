@@ -1,10 +1,10 @@
 using System.Text;
+using KnowledgeQa.Retrieval.Lexical;
 
 namespace KnowledgeQa.Agents.Text;
 
 /// <summary>
-/// Han characters as the lexical encoder sees them (KnowledgeQa.Retrieval.Lexical.TextTokenizer: after NFKC,
-/// the same code point ranges), so that text without them yields exactly the encoder's other terms.
+/// Han characters as the lexical encoder sees them (after NFKC, <see cref="HanCharacters"/>), so that text without them yields exactly the encoder's other terms.
 /// </summary>
 internal static class HanText
 {
@@ -36,14 +36,5 @@ internal static class HanText
         return builder.ToString();
     }
 
-    // Mirrors TextTokenizer.IsHan.
-    private static bool IsHan(Rune rune) => rune.Value switch
-    {
-        0x3007 => true,
-        >= 0x3400 and <= 0x4DBF => true,
-        >= 0x4E00 and <= 0x9FFF => true,
-        >= 0xF900 and <= 0xFAFF => true,
-        >= 0x20000 and <= 0x3134F => true,
-        _ => false,
-    };
+    private static bool IsHan(Rune rune) => HanCharacters.IsHan(rune);
 }

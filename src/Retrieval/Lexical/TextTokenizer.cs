@@ -148,14 +148,5 @@ internal sealed class TextTokenizer(Bm25Options options)
             || category is UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.LetterNumber;
     }
 
-    /// <summary>CJK unified ideographs (with extensions and compatibility forms) and 〇.</summary>
-    internal static bool IsHan(Rune rune) => rune.Value switch
-    {
-        0x3007 => true,
-        >= 0x3400 and <= 0x4DBF => true,
-        >= 0x4E00 and <= 0x9FFF => true,
-        >= 0xF900 and <= 0xFAFF => true,
-        >= 0x20000 and <= 0x3134F => true,
-        _ => false,
-    };
+    internal static bool IsHan(Rune rune) => HanCharacters.IsHan(rune);
 }
