@@ -19,7 +19,9 @@ namespace KnowledgeQa.Bench;
 /// bm25), as ratios; at the largest size, deleting and replacing 1% of the documents and checking
 /// every answer again. Latencies are medians over --runs runs of every query.
 /// Options: --data DIR (required: the shared evaluation data)  --sizes 10000,100000,1000000
-///          --runs 3  --queries 200 (per language)  --cache DIR  --no-quality  --keep
+///          --runs 3  --queries 200 (per language)  --cache DIR  --no-quality  --keep  --peer-queries N (peers on fewer queries)
+///          --real-passages N (embed N of the real passages, not all)
+///          --profile (first: dense recall vs probe settings, where hybrid time goes, slowest lexical queries)
 /// </summary>
 internal static class StoreBenchmark
 {
@@ -38,12 +40,20 @@ internal static class StoreBenchmark
         // bench/KnowledgeQa.Bench/.cache (git-ignored) keeps the corpus between runs.
         var cache = BenchArgs.String(options, "--cache") ?? Path.Combine(StartupBenchmark.RepositoryRoot(), "bench", "KnowledgeQa.Bench", ".cache", "store");
         var runs = BenchArgs.Int(options, "--runs", 3);
+        // Embedding all ~15,000 real passages takes 20 CPU-minutes; fewer seeds make a corpus of tighter clusters (its own cache folder).
+        var realPassages = BenchArgs.Int(options, "--real-passages", 0);
+        if (realPassages > 0)
+        {
+            cache = Path.Combine(cache, $"real-{realPassages}");
+        }
         var perLanguage = BenchArgs.Int(options, "--queries", 200);
+        // FTS5 takes seconds per query at a million chunks: the peers may run on fewer queries (half of each language).
+        var peerQueries = BenchArgs.Int(options, "--peer-queries", 2 * perLanguage);
         Console.WriteLine($"   load average at start: {LoadAverage.Read()} ({Environment.ProcessorCount} cores)");
 
         var largest = sizes[^1];
         // 2% more than the largest size: documents for the one-document writes and the replacements.
-        var corpus = await StoreCorpus.LoadOrBuildAsync(data, cache, largest + largest / 50);
+        var corpus = await StoreCorpus.LoadOrBuildAsync(data, cache, largest + largest / 50, realPassages);
         var queries = StoreQueries.From(corpus.Queries, perLanguage);
         var folder = Path.Combine(cache, "run");
         if (Directory.Exists(folder))
@@ -72,7 +82,11 @@ internal static class StoreBenchmark
             Console.WriteLine($"   index build (first search of a fresh process): {build}");
             Console.WriteLine($"   reopened (fresh process): {open}");
 
-            var result = await MeasureAsync(path, cache, corpus, queries, reference, size, runs);
+            if (options.Contains("--profile"))
+            {
+                await StoreProfile.RunAsync(path, queries, reference, size);
+            }
+            var result = await MeasureAsync(path, cache, corpus, queries, reference, size, runs, peerQueries);
             result.Write = write.ChunksPerSecond;
             result.Build = build;
             result.Open = open;
@@ -175,8 +189,9 @@ internal static class StoreBenchmark
         public double FilteredIdentical;
     }
 
-    private static async Task<SizeResult> MeasureAsync(string path, string cache, StoreCorpus corpus, StoreQueries queries, StoreReference reference, int size, int runs)
+    private static async Task<SizeResult> MeasureAsync(string path, string cache, StoreCorpus corpus, StoreQueries queries, StoreReference reference, int size, int runs, int peerQueries)
     {
+        IReadOnlyList<StoreQueries.Query> peerSet = [.. queries.English.Take(peerQueries / 2), .. queries.Chinese.Take(peerQueries - peerQueries / 2)];
         var result = new SizeResult { Size = size };
         await using var store = await OpenAsync(path);
         await using var fts = await Fts5Peer.OpenOrBuildAsync(cache, corpus, size);
@@ -224,9 +239,9 @@ internal static class StoreBenchmark
                 }
                 perRun[name].Add(Percentiles(latencies));
             }
-            exactScan.Add(Percentiles(queries.All.Select(q => Time(() => reference.Dense(q.Normalized, Top, null)))));
+            exactScan.Add(Percentiles(peerSet.Select(q => Time(() => reference.Dense(q.Normalized, Top, null)))));
             var ftsLatencies = new List<double>();
-            foreach (var query in queries.All)
+            foreach (var query in peerSet)
             {
                 var start = Stopwatch.GetTimestamp();
                 await fts.SearchAsync(query.Text, Top);
@@ -294,7 +309,7 @@ internal static class StoreBenchmark
     }
 
     /// <summary>The corpus number of a hit's chunk: its document's content and its index (replaced documents take their content from the spare part).</summary>
-    private static int ChunkNumber(SearchHit hit) =>
+    internal static int ChunkNumber(SearchHit hit) =>
         ContentOf.TryGetValue(hit.Chunk.DocumentId, out var content)
             ? content * StoreCorpus.ChunksPerDocument + hit.Chunk.Index
             : int.Parse(hit.Chunk.DocumentId[3..], CultureInfo.InvariantCulture) * StoreCorpus.ChunksPerDocument + hit.Chunk.Index;
@@ -437,7 +452,7 @@ internal static class StoreBenchmark
         return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
     }
 
-    private static (double P50, double P99) Percentiles(IEnumerable<double> values)
+    internal static (double P50, double P99) Percentiles(IEnumerable<double> values)
     {
         var sorted = values.Order().ToArray();
         double At(double p) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
