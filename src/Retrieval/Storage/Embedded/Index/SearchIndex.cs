@@ -94,7 +94,9 @@ internal sealed class SearchIndex : IDisposable
     /// <summary>Whether the chunk is among those held in the file (and not deleted since).</summary>
     public bool IsInFile(long chunkRowId) => FileRow(chunkRowId) is var row && row >= 0 && !_deleted.Contains(row);
 
-    public DenseCandidates SearchDense(ReadOnlySpan<float> normalizedQuery, int depth, IReadOnlySet<long>? allowedDocuments)
+    /// <param name="depth">How many hits the caller ranks (a hybrid search's candidates).</param>
+    /// <param name="shown">How many of them the caller returns: the rescoring margin is sized by these, whose order must be exact.</param>
+    public DenseCandidates SearchDense(ReadOnlySpan<float> normalizedQuery, int depth, int shown, IReadOnlySet<long>? allowedDocuments)
     {
         var exact = _recentVectors.Search(normalizedQuery, depth, allowedDocuments);
         if (_vectors is null || FileRows == _deleted.Count)
@@ -107,7 +109,7 @@ internal sealed class SearchIndex : IDisposable
             return new DenseCandidates(exact, []);
         }
         var plan = new ProbePlan(
-            Math.Max(depth * _options.RescoreFactor, depth + _options.RescoreExtra),
+            depth + Math.Max(_options.RescoreExtra, Math.Min(shown, depth) * (_options.RescoreFactor - 1)),
             Math.Max(_options.MinimumRowsToScan, (int)(_options.FractionToScan * (FileRows - _deleted.Count))));
         var rows = _vectors.Search(normalizedQuery, plan, filter, eligible);
         var chunkRowIds = _file!.Span<long>(IndexSection.ChunkRowIds, 0, FileRows);
@@ -278,14 +280,14 @@ internal sealed class SearchIndexOptions
     /// <summary>…and this many.</summary>
     public int RebuildMinimumRows { get; init; } = 20_000;
 
-    /// <summary>Dense candidates rescored exactly: this many times the depth asked…</summary>
+    /// <summary>Dense candidates rescored exactly: the depth asked plus this many times less one the results shown…</summary>
     /// <remarks>
     /// The int8 codes rank well but not exactly: near the k-th best, real embeddings hold many rows
     /// within the quantization error of each other, so the exact top k needs a wide margin of candidates.
     /// </remarks>
     public int RescoreFactor { get; init; } = 5;
 
-    /// <summary>…or the depth plus this many, whichever is more.</summary>
+    /// <summary>…or plus this many, whichever is more (a hybrid search ranks 50 dense hits to show 10: they need no wider margin than 10 would).</summary>
     public int RescoreExtra { get; init; } = 90;
 
     /// <summary>Dense search scans the nearest lists until it has scored this share of the file's rows…</summary>
