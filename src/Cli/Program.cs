@@ -18,6 +18,7 @@ root.Subcommands.Add(ClassifyCommand.Create());
 root.Subcommands.Add(ClusterCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(MigrateCommand.Create());
+root.Subcommands.Add(RepairCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(McpCommand.Create());
 

@@ -47,8 +47,7 @@ public sealed class CancellationTests : IAsyncLifetime
         var upload = new MultipartFormDataContent { { new ByteArrayContent(Encoding.UTF8.GetBytes(TestDocuments.BatteryText)), "file", "battery.md" } };
         (await client.PostAsync("/v1/documents", upload, Ct)).EnsureSuccessStatusCode();
         // The warm-up embeds too: let it finish before a test arms the gate.
-        while (!(await client.GetAsync("/healthz", Ct)).IsSuccessStatusCode)
-            await Task.Delay(100, Ct);
+        await Readiness.WaitAsync(client, TimeSpan.FromMinutes(2), Ct);
     }
 
     [Fact]

@@ -52,7 +52,7 @@ internal sealed class VectorReuse(IKnowledgeStore store)
         var wanted = new List<string>();
         for (var i = 0; i < hashes.Length; i++)
         {
-            if (_embedded.TryGetValue(hashes[i], out var vector))
+            if (TryGet(hashes[i], out var vector))
                 vectors[i] = vector;
             else
                 wanted.Add(hashes[i]);

@@ -199,4 +199,13 @@ internal static class QdrantAnswers
     }
 
     public static T Clone<T>(T message) where T : IMessage<T>, new() => new MessageParser<T>(() => new T()).ParseFrom(message.ToByteArray());
+
+    /// <summary>A chunk point as the repair scrolls it: id, document id and generation only.</summary>
+    public static RetrievedPoint Slim(string documentId, long generation)
+    {
+        var point = new RetrievedPoint { Id = QdrantPointIds.Of(Guid.NewGuid()) };
+        point.Payload["document_id"] = new Value { StringValue = documentId };
+        point.Payload["generation"] = new Value { IntegerValue = generation };
+        return point;
+    }
 }

@@ -180,7 +180,7 @@ public sealed class QdrantLiveTests
             Assert.Equal(3, (await store.ReadChunksAsync(document.Id, Ct).ToListAsync(Ct)).Count);
             Assert.Equal(10, (await store.GetStatisticsAsync(Ct)).Chunks); // counts include the leftovers until repaired
 
-            var report = await store.RepairAsync(TimeSpan.FromHours(1), Ct);
+            var report = await store.RepairAsync(TimeSpan.FromHours(1), cancellationToken: Ct);
 
             Assert.Equal(7, report.PointsRemoved);
             Assert.Equal(new StoreStatistics(1, 3, Dimensions, Model), await store.GetStatisticsAsync(Ct));

@@ -60,8 +60,9 @@ public sealed class QdrantMappingTests
     {
         var commit = Assert.Single(QdrantFilters.RecordOlderThan(Generation).MustNot).Field;
         Assert.Equal(("generation", (double)Generation), (commit.Key, commit.Range.Gte));
-        var touch = Assert.Single(QdrantFilters.RecordNotNewerThan(Generation).MustNot).Field;
-        Assert.Equal(("generation", (double)Generation), (touch.Key, touch.Range.Gt));
+        var touch = QdrantFilters.RecordStillAt("guide.md", Generation);
+        Assert.Equal(("generation", (double)Generation), (Assert.Single(touch.MustNot).Field.Key, touch.MustNot[0].Field.Range.Gt));
+        Assert.Equal(QdrantPointIds.ForDocument("guide.md"), Assert.Single(Assert.Single(touch.Must).HasId.HasId));
         // Generations are sent as doubles: exact below 2^53.
         Assert.Equal(Generation, (long)(double)Generation);
         Assert.True(QdrantGenerations.Next() < (1L << 53));

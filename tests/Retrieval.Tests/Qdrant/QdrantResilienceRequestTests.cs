@@ -231,7 +231,7 @@ public sealed class QdrantResilienceRequestTests
 
         var report = await store.RepairAsync(cancellationToken: Ct);
 
-        Assert.Equal(new QdrantRepairReport(DocumentsChecked: 3, PointsRemoved: 3, DocumentsRepaired: 2, PointsLeftInProgress: 2), report);
+        Assert.Equal(new QdrantRepairReport(DocumentsChecked: 3, PointsRemoved: 3, DocumentsRepaired: 2, PointsLeftInProgress: 2) { PointsSuperseded = 1, PointsOfInterruptedWrites = 2 }, report);
         var deletes = invoker.Requests<DeletePoints>(DeleteCall).Select(d => d.Points.Filter).ToArray();
         Assert.Equal(3, deletes.Length);
         Assert.Equal((double)(old + 10), Assert.Single(deletes[0].MustNot).Field.Range.Gte); // a.md: before the record
@@ -268,13 +268,5 @@ public sealed class QdrantResilienceRequestTests
 
         Assert.Contains("refused the API key", error.Message);
         Assert.Contains("--qdrant-api-key", error.Message);
-    }
-
-    private static RetrievedPoint Slim(string documentId, long generation)
-    {
-        var point = new RetrievedPoint { Id = QdrantPointIds.Of(Guid.NewGuid()) };
-        point.Payload["document_id"] = new Value { StringValue = documentId };
-        point.Payload["generation"] = new Value { IntegerValue = generation };
-        return point;
     }
 }

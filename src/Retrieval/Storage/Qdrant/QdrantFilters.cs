@@ -68,9 +68,13 @@ internal static class QdrantFilters
     /// </summary>
     public static Filter RecordOlderThan(long generation) => new() { MustNot = { GenerationFrom(generation) } };
 
-    /// <summary>The update filter of a record touch: only while no newer write replaced the record.</summary>
-    public static Filter RecordNotNewerThan(long generation) => new()
+    /// <summary>
+    /// The points a record touch overwrites: the document's record, while no newer write replaced it.
+    /// Selects nothing when the record is gone, so a touch never re-creates a deleted record.
+    /// </summary>
+    public static Filter RecordStillAt(string documentId, long generation) => new()
     {
+        Must = { new Condition { HasId = new HasIdCondition { HasId = { QdrantPointIds.ForDocument(documentId) } } } },
         MustNot = { new Condition { Field = new FieldCondition { Key = PayloadFields.Generation, Range = new Range { Gt = generation } } } },
     };
 

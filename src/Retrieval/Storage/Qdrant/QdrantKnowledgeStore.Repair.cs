@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Qdrant.Client.Grpc;
 
@@ -8,7 +9,17 @@ namespace KnowledgeQa.Retrieval.Storage.Qdrant;
 /// <param name="PointsRemoved">Chunk points of no current version that were removed.</param>
 /// <param name="DocumentsRepaired">Documents (or record-less document ids) that had such points.</param>
 /// <param name="PointsLeftInProgress">Points of newer, recent generations left alone: a write may still be running.</param>
-public sealed record QdrantRepairReport(int DocumentsChecked, int PointsRemoved, int DocumentsRepaired, int PointsLeftInProgress);
+public sealed record QdrantRepairReport(int DocumentsChecked, int PointsRemoved, int DocumentsRepaired, int PointsLeftInProgress)
+{
+    /// <summary>Of the points found: those older than their record's generation (the previous version, or a write that lost).</summary>
+    public int PointsSuperseded { get; init; }
+
+    /// <summary>Of the points found: those of writes that started more than the grace period ago and never committed.</summary>
+    public int PointsOfInterruptedWrites { get; init; }
+
+    /// <summary>Nothing was removed: <see cref="PointsRemoved"/> counts what a repair would remove.</summary>
+    public bool DryRun { get; init; }
+}
 
 /// <summary>
 /// The repair path for what interrupted writes leave behind: chunk points that are not their
@@ -16,7 +27,7 @@ public sealed record QdrantRepairReport(int DocumentsChecked, int PointsRemoved,
 /// them; the repair also removes those of documents that are never written again (the write of a
 /// new document was interrupted and its file is gone).
 /// </summary>
-public sealed partial class QdrantKnowledgeStore
+public sealed partial class QdrantKnowledgeStore : IRepairableStore
 {
     /// <summary>How old an uncommitted write must be before <see cref="RepairAsync"/> counts it as interrupted.</summary>
     public static readonly TimeSpan DefaultRepairGrace = TimeSpan.FromHours(1);
@@ -25,9 +36,10 @@ public sealed partial class QdrantKnowledgeStore
     /// Removes chunk points older than their record's generation, and points newer than it (or of
     /// a document without a record) whose write started more than <paramref name="grace"/> ago.
     /// Scrolls the chunk collection once (ids and two payload fields), so it costs time on large
-    /// collections: run it after a crash, not on every start.
+    /// collections: run it after a crash, not on every start. With <paramref name="dryRun"/> it
+    /// only counts what it would remove (the same two scrolls, no deletes).
     /// </summary>
-    public async Task<QdrantRepairReport> RepairAsync(TimeSpan? grace = null, CancellationToken cancellationToken = default)
+    public async Task<QdrantRepairReport> RepairAsync(TimeSpan? grace = null, bool dryRun = false, CancellationToken cancellationToken = default)
     {
         var cutoff = QdrantGenerations.Of(DateTimeOffset.UtcNow - (grace ?? DefaultRepairGrace));
         var current = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -38,6 +50,8 @@ public sealed partial class QdrantKnowledgeStore
 
         var removed = 0;
         var repaired = 0;
+        var supersededTotal = 0;
+        var interruptedTotal = 0;
         var leftInProgress = 0;
         var generations = await ChunkGenerationsAsync(cancellationToken).ConfigureAwait(false);
         foreach (var (documentId, counts) in generations)
@@ -46,14 +60,17 @@ public sealed partial class QdrantKnowledgeStore
             var superseded = counts.Where(c => hasRecord ? c.Key < committed : c.Key < cutoff).Sum(c => c.Value);
             var interrupted = hasRecord ? counts.Where(c => c.Key > committed && c.Key < cutoff).Sum(c => c.Value) : 0;
             leftInProgress += counts.Where(c => c.Key >= cutoff && (!hasRecord || c.Key > committed)).Sum(c => c.Value);
-            if (superseded > 0)
+            // Without a record, the old points are a new document's write that never committed.
+            supersededTotal += hasRecord ? superseded : 0;
+            interruptedTotal += interrupted + (hasRecord ? 0 : superseded);
+            if (superseded > 0 && !dryRun)
             {
                 var filter = hasRecord ? QdrantFilters.ChunksBefore(documentId, committed) : QdrantFilters.ChunksBefore(documentId, cutoff);
                 await DeletePointsAsync(Chunks, new PointsSelector { Filter = filter }, $"repair: removing superseded chunks of '{documentId}'", cancellationToken)
                     .ConfigureAwait(false);
             }
 
-            if (interrupted > 0)
+            if (interrupted > 0 && !dryRun)
             {
                 await DeletePointsAsync(
                     Chunks,
@@ -70,9 +87,35 @@ public sealed partial class QdrantKnowledgeStore
         }
 
         _logger.LogInformation(
-            "Qdrant repair of {Collection} at {Endpoint}: {Removed} chunk points of {Repaired} documents removed, {InProgress} of recent writes left.",
-            Chunks, _endpoint, removed, repaired, leftInProgress);
-        return new QdrantRepairReport(generations.Count, removed, repaired, leftInProgress);
+            "Qdrant repair of {Collection} at {Endpoint}{DryRun}: {Removed} chunk points of {Repaired} documents removed, {InProgress} of recent writes left.",
+            Chunks, _endpoint, dryRun ? " (dry run, nothing removed)" : "", removed, repaired, leftInProgress);
+        return new QdrantRepairReport(generations.Count, removed, repaired, leftInProgress)
+        {
+            PointsSuperseded = supersededTotal,
+            PointsOfInterruptedWrites = interruptedTotal,
+            DryRun = dryRun,
+        };
+    }
+
+    async Task<StoreRepairReport> IRepairableStore.RepairAsync(StoreRepairOptions? options, CancellationToken cancellationToken)
+    {
+        options ??= new StoreRepairOptions();
+        var report = await RepairAsync(options.Grace, options.DryRun, cancellationToken).ConfigureAwait(false);
+        var removed = options.DryRun ? 0 : 1;
+        IReadOnlyList<string> notes = report.PointsLeftInProgress == 0
+            ? []
+            : [string.Create(CultureInfo.InvariantCulture,
+                $"{report.PointsLeftInProgress} chunk points of writes started within the last {options.Grace.TotalMinutes:0} minutes were left alone: they may still be running (run the repair again later, or with a shorter --grace).")];
+        return new StoreRepairReport(
+            $"Qdrant collection '{Chunks}' at {_endpoint}",
+            options.DryRun,
+            [
+                new StoreRepairFinding("superseded-chunks", "chunk points older than their document's current version (left by an interrupted or losing write)",
+                    report.PointsSuperseded, report.PointsSuperseded * removed),
+                new StoreRepairFinding("interrupted-writes", "chunk points of writes that never committed (a crash mid-write; no record, or newer than the record)",
+                    report.PointsOfInterruptedWrites, report.PointsOfInterruptedWrites * removed),
+            ],
+            notes);
     }
 
     /// <summary>For every document id among the chunk points: how many points each generation has.</summary>

@@ -35,20 +35,43 @@ public sealed partial class QdrantKnowledgeStore
             var stored = existing.Document;
             if (stored.FileFingerprint != document.FileFingerprint || stored.SourceName != document.SourceName)
             {
-                // Only while no newer write replaced the record: a touch never undoes a write.
                 var touched = stored with { FileFingerprint = document.FileFingerprint, SourceName = document.SourceName };
-                await UpsertPointsAsync(
-                    Records,
-                    [QdrantDocumentPoints.ToPoint(touched, existing.Generation)],
-                    $"updating the record of document '{document.Id}'",
-                    cancellationToken,
-                    updateFilter: QdrantFilters.RecordNotNewerThan(existing.Generation)).ConfigureAwait(false);
+                await TouchRecordAsync(touched, existing.Generation, cancellationToken).ConfigureAwait(false);
             }
             return DocumentWriteResult.Unchanged;
         }
 
         await WriteDocumentPointsAsync(document, chunks, cancellationToken).ConfigureAwait(false);
         return existing is null ? DocumentWriteResult.Added : DocumentWriteResult.Replaced;
+    }
+
+    /// <summary>
+    /// Replaces the sync fields of a record that is still at <paramref name="generation"/>. Not an
+    /// upsert: a conditional upsert inserts a missing point whatever its filter, so a touch racing a
+    /// delete would bring back a record whose chunks are gone (a document that reads as unchanged and
+    /// is never written again). Overwriting the payload of the points a filter selects changes only
+    /// a record that exists and that no newer write replaced.
+    /// </summary>
+    private async Task TouchRecordAsync(StoredDocument touched, long generation, CancellationToken cancellationToken)
+    {
+        var request = new SetPayloadPoints
+        {
+            CollectionName = Records,
+            Wait = true,
+            PointsSelector = new PointsSelector { Filter = QdrantFilters.RecordStillAt(touched.Id, generation) },
+            Timeout = _options.ServerTimeoutSeconds,
+        };
+        request.Payload.Add(QdrantDocumentPoints.ToPoint(touched, generation).Payload);
+        if (_ordering is not null)
+        {
+            request.Ordering = _ordering;
+        }
+
+        await _calls.RunAsync(
+            $"updating the record of document '{touched.Id}'",
+            Records,
+            async ct => EnsureApplied(await _client.Points.OverwritePayloadAsync(request, cancellationToken: ct, deadline: Deadline()).ConfigureAwait(false)),
+            cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<IReadOnlyDictionary<string, ReadOnlyMemory<float>>> FindVectorsAsync(
