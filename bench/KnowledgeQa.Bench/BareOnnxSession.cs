@@ -16,7 +16,7 @@ internal sealed class BareOnnxSession : IDisposable
     private readonly string[] _inputNames = ["input_ids", "attention_mask", "token_type_ids"];
     private readonly string[] _outputNames;
 
-    private BareOnnxSession(string modelFile, string provider, int threads, int batchSize, int padding, int[][] ids, int callSize)
+    private BareOnnxSession(string modelFile, string provider, int threads, bool spinning, int batchSize, int padding, int[][] ids, int callSize)
     {
         using var sessionOptions = new SessionOptions
         {
@@ -27,6 +27,7 @@ internal sealed class BareOnnxSession : IDisposable
             sessionOptions.AppendExecutionProvider_CUDA(0);
         if (threads > 0)
             sessionOptions.IntraOpNumThreads = threads;
+        sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", spinning ? "1" : "0");
         _session = new InferenceSession(modelFile, sessionOptions);
         if (!_session.InputMetadata.ContainsKey("token_type_ids"))
             _inputNames = ["input_ids", "attention_mask"];
@@ -51,13 +52,18 @@ internal sealed class BareOnnxSession : IDisposable
             }
             _batches.Add((inputIds, mask, new long[batch.Length * length], [batch.Length, length]));
         }
+        PaddedCellsPerToken = (double)_batches.Sum(b => (long)b.Ids.Length) / Math.Max(1, ids.Sum(i => (long)i.Length));
     }
 
     /// <summary>A bare session on the file <paramref name="generator"/> loaded, fed <paramref name="ids"/> in calls of <paramref name="callSize"/>.</summary>
-    public static BareOnnxSession For(OnnxEmbeddingGenerator generator, int[][] ids, int threads, int batchSize, int callSize = int.MaxValue) =>
+    /// <param name="spinning">ONNX Runtime's thread spinning, as <see cref="EmbeddingOptions.AllowThreadSpinning"/> sets it for the generator.</param>
+    public static BareOnnxSession For(OnnxEmbeddingGenerator generator, int[][] ids, int threads, int batchSize, int callSize = int.MaxValue, bool spinning = false) =>
         new(generator.LoadReport.ModelFile
                 ?? throw new InvalidOperationException("the benchmark needs the model cache (EmbeddingOptions.UseCache)"),
-            generator.LoadReport.ExecutionProvider, threads, batchSize, ((EmbeddingTokenizer)generator.TokenCounter).PaddingTokenId, ids, callSize);
+            generator.LoadReport.ExecutionProvider, threads, spinning, batchSize, ((EmbeddingTokenizer)generator.TokenCounter).PaddingTokenId, ids, callSize);
+
+    /// <summary>Token cells fed (padding included) over real tokens: the share of the work spent on padding.</summary>
+    public double PaddedCellsPerToken { get; private set; }
 
     public void Run()
     {

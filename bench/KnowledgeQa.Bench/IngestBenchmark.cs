@@ -16,61 +16,112 @@ namespace KnowledgeQa.Bench;
 /// speed-up (target >= 2x). Repetitions alternate the two precisions so machine load falls on both.
 /// Then, with --data, the quality check: SciFact's development half ingested with each precision, nDCG@10
 /// of dense and hybrid search (int8 within 0.005 of fp32).
+/// Each layer reports CPU-seconds per chunk too (the load-robust figure on a shared machine), and the fp32
+/// pipeline's CPU is split: ONNX Runtime run, tokenising, the generator's own work, the rest of the pipeline,
+/// and the padding the batching computes. ONNX Runtime's thread spinning is measured off (the default) and on.
 /// Options: --files DIR (repeatable; default: DATA/realworld, the repository's docs/ and samples/docs),
-/// --data DATA, --reps N (3), --no-quality, --quality-limit N (queries).
+/// --data DATA, --reps N (3), --batch N (16), --threads N (0: ONNX Runtime's choice), --spinning both|on|off,
+/// --no-quality, --quality-limit N (queries).
 /// </summary>
 internal static class IngestBenchmark
 {
-    private static readonly EmbeddingPrecision[] Precisions = [EmbeddingPrecision.Float32, EmbeddingPrecision.Int8];
+    /// <summary>One configuration of the generator under test.</summary>
+    private sealed record Variant(string Label, EmbeddingPrecision Precision, bool Spinning)
+    {
+        public bool IsInt8 => Precision == EmbeddingPrecision.Int8;
+    }
 
     public static async Task RunAsync(string[] options)
     {
         var data = BenchArgs.String(options, "--data");
         var repetitions = BenchArgs.Int(options, "--reps", 3);
+        var batchSize = BenchArgs.Int(options, "--batch", new EmbeddingOptions().BatchSize);
+        var threads = BenchArgs.Int(options, "--threads", 0);
+        var spinning = BenchArgs.String(options, "--spinning") ?? "both";
         var paths = InputPaths(options, data);
-        Console.WriteLine($"load average at start: {LoadAverage.Read()}");
+        Console.WriteLine($"load average at start: {LoadAverage.Read()}; {Environment.ProcessorCount} cores");
         Console.WriteLine($"input: {string.Join(", ", paths)}");
+        Console.WriteLine($"batch size {batchSize}, intra-op threads {(threads == 0 ? "ONNX Runtime's choice" : threads)}, spinning: {spinning}");
 
-        var runs = Precisions.ToDictionary(p => p, _ => new List<RunFigures>());
-        var generators = Precisions.ToDictionary(p => p, p => new OnnxEmbeddingGenerator(new EmbeddingOptions { Precision = p }));
+        // The library's defaults (spinning off) first; with spinning on (ONNX Runtime's own default, and this
+        // library's before it turned spinning off) as well unless --spinning on|off picks one.
+        var variants = new List<Variant>();
+        foreach (var precision in new[] { EmbeddingPrecision.Float32, EmbeddingPrecision.Int8 })
+        {
+            var name = precision == EmbeddingPrecision.Int8 ? "int8" : "fp32";
+            if (spinning is "both" or "off")
+                variants.Add(new Variant(name, precision, false));
+            if (spinning is "both" or "on")
+                variants.Add(new Variant($"{name}, spinning", precision, true));
+        }
+        var runs = variants.ToDictionary(v => v, _ => new List<RunFigures>());
+        var generators = variants.ToDictionary(v => v, v => new OnnxEmbeddingGenerator(new EmbeddingOptions
+        {
+            Precision = v.Precision, AllowThreadSpinning = v.Spinning, BatchSize = batchSize, IntraOpThreads = threads,
+        }));
         try
         {
-            // Warm-up: one untimed ingest per precision (JIT, ONNX Runtime arenas, the int8 file in the cache).
-            var corpus = await IngestOnceAsync(generators[EmbeddingPrecision.Float32], paths, null);
-            // int8 shares the pipeline's JIT-compiled code: a short call warms its session.
-            await generators[EmbeddingPrecision.Int8].GenerateAsync(corpus.Chunks.Take(64));
+            // Warm-up: one untimed ingest (JIT, ONNX Runtime arenas, the int8 file in the cache); the other
+            // generators share the pipeline's JIT-compiled code: a short call warms each session.
+            var first = generators[variants[0]];
+            var corpus = await IngestOnceAsync(first, paths, null);
+            foreach (var variant in variants.Skip(1))
+                await generators[variant].GenerateAsync(corpus.Chunks.Take(64));
             Console.WriteLine($"{corpus.Files} files read, {corpus.Failed} refused, {corpus.Chunks.Count} chunks, " +
-                              $"{corpus.Chunks.Sum(generators[EmbeddingPrecision.Float32].TokenCounter.CountTokens)} tokens; " +
-                              $"{repetitions} repetitions after warm-up");
+                              $"{corpus.Chunks.Sum(first.TokenCounter.CountTokens)} tokens; {repetitions} repetitions after warm-up");
+            var profile = Profile(first, corpus.Chunks, batchSize);
 
             for (var r = 0; r < repetitions; r++)
             {
-                foreach (var precision in Precisions)
-                    runs[precision].Add(await MeasureAsync(generators[precision], paths, corpus.Chunks));
+                foreach (var variant in variants)
+                    runs[variant].Add(await MeasureAsync(generators[variant], variant, paths, corpus.Chunks, batchSize, threads));
             }
 
             Console.WriteLine();
-            Console.WriteLine("| model | whole pipeline | CPU-s / chunk | embedding alone | bare ONNX Runtime | pipeline / embedding | embedding / bare |");
-            Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- |");
-            var medians = new Dictionary<EmbeddingPrecision, RunFigures>();
-            foreach (var precision in Precisions)
+            Console.WriteLine("| model | whole pipeline | CPU-s / chunk | embedding alone | CPU-s / chunk | bare ONNX Runtime | CPU-s / chunk | pipeline / embedding | embedding / bare |");
+            Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+            var medians = new Dictionary<Variant, RunFigures>();
+            foreach (var variant in variants)
             {
-                var m = RunFigures.Median(runs[precision]);
-                medians[precision] = m;
-                Console.WriteLine($"| {generators[precision].ModelId} | {m.PipelineRate:0.0} chunks/s | {m.PipelineCpuPerChunk:0.000} | " +
-                                  $"{m.EmbeddingRate:0.0} chunks/s | {m.BareRate:0.0} chunks/s | {m.PipelineRate / m.EmbeddingRate:0.00}x | " +
-                                  $"{m.EmbeddingRate / m.BareRate:0.00}x |");
+                var m = RunFigures.Median(runs[variant]);
+                medians[variant] = m;
+                Console.WriteLine($"| {variant.Label} | {m.PipelineRate:0.0} chunks/s | {m.PipelineCpuPerChunk:0.000} | " +
+                                  $"{m.EmbeddingRate:0.0} chunks/s | {m.EmbeddingCpuPerChunk:0.000} | {m.BareRate:0.0} chunks/s | {m.BareCpuPerChunk:0.000} | " +
+                                  $"{m.PipelineRate / m.EmbeddingRate:0.00}x | {m.EmbeddingRate / m.BareRate:0.00}x |");
             }
-            var (fp32, int8) = (medians[EmbeddingPrecision.Float32], medians[EmbeddingPrecision.Int8]);
-            Console.WriteLine($"int8 / fp32, whole pipeline: {int8.PipelineRate / fp32.PipelineRate:0.00}x chunks/s (target >= 2x), " +
-                              $"{fp32.PipelineCpuPerChunk / int8.PipelineCpuPerChunk:0.00}x less CPU per chunk; " +
-                              $"embedding alone {int8.EmbeddingRate / fp32.EmbeddingRate:0.00}x, bare session {int8.BareRate / fp32.BareRate:0.00}x");
-            foreach (var precision in Precisions)
-                Console.WriteLine($"runs {Short(precision)}: pipeline {string.Join(", ", runs[precision].Select(f => f.PipelineRate.ToString("0.0")))} chunks/s");
+            foreach (var baseline in variants.Where(v => !v.IsInt8))
+            {
+                foreach (var int8Variant in variants.Where(v => v.IsInt8))
+                {
+                    var (fp32, int8) = (medians[baseline], medians[int8Variant]);
+                    Console.WriteLine($"{int8Variant.Label} / {baseline.Label}, whole pipeline: {int8.PipelineRate / fp32.PipelineRate:0.00}x chunks/s (target >= 2x), " +
+                                      $"{fp32.PipelineCpuPerChunk / int8.PipelineCpuPerChunk:0.00}x less CPU per chunk; embedding alone " +
+                                      $"{int8.EmbeddingRate / fp32.EmbeddingRate:0.00}x chunks/s, {fp32.EmbeddingCpuPerChunk / int8.EmbeddingCpuPerChunk:0.00}x less CPU; " +
+                                      $"bare session {int8.BareRate / fp32.BareRate:0.00}x chunks/s, {fp32.BareCpuPerChunk / int8.BareCpuPerChunk:0.00}x less CPU");
+                }
+            }
+            foreach (var variant in variants)
+                Console.WriteLine($"runs {variant.Label}: pipeline {string.Join(", ", runs[variant].Select(f => f.PipelineRate.ToString("0.0")))} chunks/s");
+
+            var pipelineCpu = medians[variants[0]].PipelineCpuPerChunk;
+            var embeddingCpu = medians[variants[0]].EmbeddingCpuPerChunk;
+            var bareCpu = medians[variants[0]].BareCpuPerChunk;
+            Console.WriteLine();
+            Console.WriteLine($"Where the CPU of the {variants[0].Label} pipeline goes (per chunk, medians; the rest by subtraction):");
+            Console.WriteLine($"  ONNX Runtime run (bare session): {bareCpu * 1000:0.0} ms ({bareCpu / pipelineCpu:P0})");
+            Console.WriteLine($"  tokenising: {profile.TokenizeCpuPerChunk * 1000:0.00} ms ({profile.TokenizeCpuPerChunk / pipelineCpu:P1})");
+            Console.WriteLine($"  the generator's own work beyond bare session and tokenising (tensors, pooling): " +
+                              $"{(embeddingCpu - bareCpu - profile.TokenizeCpuPerChunk) * 1000:0.0} ms");
+            Console.WriteLine($"  reading, chunking, lexical weights, store write: {(pipelineCpu - embeddingCpu) * 1000:0.0} ms ({(pipelineCpu - embeddingCpu) / pipelineCpu:P0})");
+            Console.WriteLine($"  padding: {profile.PaddedCellsPerToken:0.000} token cells computed per real token, batches of {batchSize} " +
+                              $"sorted by length within calls of 64 (1.000 = none); unsorted it would be {profile.UnsortedPaddedCellsPerToken:0.000}");
             Console.WriteLine($"load average after the speed runs: {LoadAverage.Read()}");
 
             if (data is not null && !options.Contains("--no-quality"))
-                await QualityCheck.RunAsync(data, generators, BenchArgs.Int(options, "--quality-limit", 0));
+            {
+                var quality = variants.Where(v => !v.Spinning).ToDictionary(v => v.Precision, v => generators[v]);
+                await QualityCheck.RunAsync(data, quality, BenchArgs.Int(options, "--quality-limit", 0));
+            }
         }
         finally
         {
@@ -80,7 +131,25 @@ internal static class IngestBenchmark
         Console.WriteLine($"load average at end: {LoadAverage.Read()}");
     }
 
-    private static string Short(EmbeddingPrecision precision) => precision == EmbeddingPrecision.Int8 ? "int8" : "fp32";
+    private sealed record PipelineProfile(double TokenizeCpuPerChunk, double PaddedCellsPerToken, double UnsortedPaddedCellsPerToken);
+
+    /// <summary>Tokenising CPU per chunk, and how much padding the batching computes, sorted and unsorted.</summary>
+    private static PipelineProfile Profile(OnnxEmbeddingGenerator generator, List<string> chunks, int batchSize)
+    {
+        var cpu = CpuSeconds();
+        var ids = chunks.Select(generator.EncodeToIds).ToArray();
+        var tokenizeCpu = (CpuSeconds() - cpu) / chunks.Count;
+        var tokens = (double)ids.Sum(i => (long)i.Length);
+        var sorted = ids.Chunk(64).SelectMany(call => call.OrderByDescending(i => i.Length).Chunk(batchSize)).Sum(b => (long)b.Length * b.Max(i => i.Length));
+        var unsorted = ids.Chunk(64).SelectMany(call => call.Chunk(batchSize)).Sum(b => (long)b.Length * b.Max(i => i.Length));
+        return new PipelineProfile(tokenizeCpu, sorted / tokens, unsorted / tokens);
+    }
+
+    private static double CpuSeconds()
+    {
+        using var process = Process.GetCurrentProcess();
+        return process.TotalProcessorTime.TotalSeconds;
+    }
 
     private static List<string> InputPaths(string[] options, string? data)
     {
@@ -133,40 +202,45 @@ internal static class IngestBenchmark
         }
     }
 
-    private sealed record RunFigures(double PipelineRate, double PipelineCpuPerChunk, double EmbeddingRate, double BareRate)
+    private sealed record RunFigures(double PipelineRate, double PipelineCpuPerChunk, double EmbeddingRate, double EmbeddingCpuPerChunk,
+        double BareRate, double BareCpuPerChunk)
     {
         public static RunFigures Median(List<RunFigures> runs) => new(
             Stats.Median(runs.Select(r => r.PipelineRate)), Stats.Median(runs.Select(r => r.PipelineCpuPerChunk)),
-            Stats.Median(runs.Select(r => r.EmbeddingRate)), Stats.Median(runs.Select(r => r.BareRate)));
+            Stats.Median(runs.Select(r => r.EmbeddingRate)), Stats.Median(runs.Select(r => r.EmbeddingCpuPerChunk)),
+            Stats.Median(runs.Select(r => r.BareRate)), Stats.Median(runs.Select(r => r.BareCpuPerChunk)));
     }
 
-    private static async Task<RunFigures> MeasureAsync(OnnxEmbeddingGenerator generator, List<string> paths, List<string> chunks)
+    private static async Task<RunFigures> MeasureAsync(OnnxEmbeddingGenerator generator, Variant variant, List<string> paths, List<string> chunks,
+        int batchSize, int threads)
     {
         // The whole pipeline, wall clock and CPU time of the process (ONNX Runtime's threads included).
-        var process = Process.GetCurrentProcess();
-        process.Refresh();
-        var cpuBefore = process.TotalProcessorTime;
+        var cpu = CpuSeconds();
         var wall = Stopwatch.StartNew();
         var written = 0;
         await IngestOnceAsync(generator, paths, summary => written = summary.Chunks);
         wall.Stop();
-        process.Refresh();
-        var cpu = (process.TotalProcessorTime - cpuBefore).TotalSeconds;
+        var pipelineCpu = CpuSeconds() - cpu;
 
         // The same chunks embedded alone, in the pipeline's calls of 64.
+        cpu = CpuSeconds();
         var embedding = Stopwatch.StartNew();
         foreach (var call in chunks.Chunk(64))
             await generator.GenerateAsync(call);
         embedding.Stop();
+        var embeddingCpu = CpuSeconds() - cpu;
 
-        // A bare session on the same token ids, batched as the generator does.
+        // A bare session on the same token ids, batched as the generator does, with the same thread settings.
         var ids = chunks.Select(generator.EncodeToIds).ToArray();
-        using var bare = BareOnnxSession.For(generator, ids, threads: 0, batchSize: 16, callSize: 64);
+        using var bare = BareOnnxSession.For(generator, ids, threads, batchSize, callSize: 64, spinning: variant.Spinning);
+        cpu = CpuSeconds();
         var bareTime = Stopwatch.StartNew();
         bare.Run();
         bareTime.Stop();
+        var bareCpu = CpuSeconds() - cpu;
 
-        return new RunFigures(written / wall.Elapsed.TotalSeconds, cpu / written,
-            chunks.Count / embedding.Elapsed.TotalSeconds, chunks.Count / bareTime.Elapsed.TotalSeconds);
+        return new RunFigures(written / wall.Elapsed.TotalSeconds, pipelineCpu / written,
+            chunks.Count / embedding.Elapsed.TotalSeconds, embeddingCpu / chunks.Count,
+            chunks.Count / bareTime.Elapsed.TotalSeconds, bareCpu / chunks.Count);
     }
 }

@@ -13,7 +13,9 @@ namespace KnowledgeQa.Bench;
 /// <summary>
 /// Reader throughput on files it generates: pages/s for PDF, files/s (and MB/s) for the other
 /// readers, each read from disk through <see cref="DocumentReaderRegistry.ReadFileAsync"/> as an
-/// ingest would. Options: --files N (files per format, default 200), --pdf-pages N (default 200).
+/// ingest would; then whether each reader is linear (<see cref="ReaderLinearity"/>). Options: --files N
+/// (files per format, default 200), --pdf-pages N (default 200), --runs N (reads per size in the
+/// linearity part, default 3), --part throughput|linearity (default both).
 /// </summary>
 internal static class ReaderBenchmark
 {
@@ -25,42 +27,51 @@ internal static class ReaderBenchmark
     {
         int files = Option(options, "--files", 200);
         int pdfPages = Option(options, "--pdf-pages", 200);
+        var part = BenchArgs.String(options, "--part");
         var folder = Path.Combine(Path.GetTempPath(), "kqa-reader-bench-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(folder);
         try
         {
-            Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
-            var registry = DocumentReaderRegistry.CreateDefault();
-            var random = new Random(42);
-            Console.WriteLine($"generating {files} files per format and a {pdfPages}-page PDF in {folder}");
-
-            var sets = new List<(string Name, string[] Paths, Func<Document, int> Units, string Unit)>
-            {
-                ("text (UTF-8)", Write(folder, "txt", files, i => Encoding.UTF8.GetBytes(Prose(random, 40))), _ => 1, "files"),
-                ("text (Big5, detected)", Write(folder, "big5.txt", files, i => Encoding.GetEncoding("big5").GetBytes(ChineseProse(random, 40))), _ => 1, "files"),
-                ("markdown", Write(folder, "md", files, i => Encoding.UTF8.GetBytes(Markdown(random))), _ => 1, "files"),
-                ("html", Write(folder, "html", files, i => Encoding.UTF8.GetBytes(Html(random))), _ => 1, "files"),
-                ("docx", Write(folder, "docx", files, i => Docx(random)), _ => 1, "files"),
-                ("pdf", Write(folder, "pdf", 1, i => Pdf(random, pdfPages)), d => d.Blocks.Select(b => b.Page).Distinct().Count(), "pages"),
-            };
-
-            Console.WriteLine($"{"reader",-24} {"count",8} {"seconds",9} {"per second",12} {"MB/s",8}");
-            foreach (var (name, paths, units, unit) in sets)
-            {
-                await registry.ReadFileAsync(paths[0], "warmup"); // JIT and lazy tables out of the timing
-                long bytes = paths.Sum(p => new FileInfo(p).Length);
-                int count = 0;
-                var clock = Stopwatch.StartNew();
-                foreach (var path in paths)
-                    count += units(await registry.ReadFileAsync(path, Path.GetFileName(path)));
-                clock.Stop();
-                double seconds = clock.Elapsed.TotalSeconds;
-                Console.WriteLine($"{name,-24} {count,8} {seconds,9:0.00} {count / seconds,8:0.0} {unit,-3} {bytes / seconds / (1024 * 1024),8:0.0}");
-            }
+            if (part != "linearity")
+                await ThroughputAsync(folder, files, pdfPages);
+            if (part != "throughput")
+                await ReaderLinearity.RunAsync(folder, Option(options, "--runs", 3));
         }
         finally
         {
             Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static async Task ThroughputAsync(string folder, int files, int pdfPages)
+    {
+        Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
+        var registry = DocumentReaderRegistry.CreateDefault();
+        var random = new Random(42);
+        Console.WriteLine($"generating {files} files per format and a {pdfPages}-page PDF in {folder}");
+
+        var sets = new List<(string Name, string[] Paths, Func<Document, int> Units, string Unit)>
+        {
+            ("text (UTF-8)", Write(folder, "txt", files, i => Encoding.UTF8.GetBytes(Prose(random, 40))), _ => 1, "files"),
+            ("text (Big5, detected)", Write(folder, "big5.txt", files, i => Encoding.GetEncoding("big5").GetBytes(ChineseProse(random, 40))), _ => 1, "files"),
+            ("markdown", Write(folder, "md", files, i => Encoding.UTF8.GetBytes(Markdown(random))), _ => 1, "files"),
+            ("html", Write(folder, "html", files, i => Encoding.UTF8.GetBytes(Html(random))), _ => 1, "files"),
+            ("docx", Write(folder, "docx", files, i => Docx(random)), _ => 1, "files"),
+            ("pdf", Write(folder, "pdf", 1, i => Pdf(random, pdfPages)), d => d.Blocks.Select(b => b.Page).Distinct().Count(), "pages"),
+        };
+
+        Console.WriteLine($"{"reader",-24} {"count",8} {"seconds",9} {"per second",12} {"MB/s",8}");
+        foreach (var (name, paths, units, unit) in sets)
+        {
+            await registry.ReadFileAsync(paths[0], "warmup"); // JIT and lazy tables out of the timing
+            long bytes = paths.Sum(p => new FileInfo(p).Length);
+            int count = 0;
+            var clock = Stopwatch.StartNew();
+            foreach (var path in paths)
+                count += units(await registry.ReadFileAsync(path, Path.GetFileName(path)));
+            clock.Stop();
+            double seconds = clock.Elapsed.TotalSeconds;
+            Console.WriteLine($"{name,-24} {count,8} {seconds,9:0.00} {count / seconds,8:0.0} {unit,-3} {bytes / seconds / (1024 * 1024),8:0.0}");
         }
     }
 
@@ -78,7 +89,7 @@ internal static class ReaderBenchmark
             return path;
         }).ToArray();
 
-    private static string Sentence(Random random, int words) =>
+    internal static string Sentence(Random random, int words) =>
         string.Join(' ', Enumerable.Range(0, words).Select(_ => Words[random.Next(Words.Length)])) + ".";
 
     private static string Prose(Random random, int paragraphs) =>
@@ -137,7 +148,7 @@ internal static class ReaderBenchmark
     private static Paragraph Paragraph(string text, string? style = null) =>
         new(new ParagraphProperties(style is null ? [] : [new ParagraphStyleId { Val = style }]), new Run(new Text(text)));
 
-    private static byte[] Pdf(Random random, int pages)
+    internal static byte[] Pdf(Random random, int pages)
     {
         var builder = new PdfDocumentBuilder();
         var font = builder.AddStandard14Font(Standard14Font.Helvetica);

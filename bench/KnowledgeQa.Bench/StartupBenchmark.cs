@@ -5,16 +5,19 @@ using System.Text.Json;
 namespace KnowledgeQa.Bench;
 
 /// <summary>
-/// Start-up of the real kqa binary: cold processes of `kqa --version`, `kqa docs` and `kqa ask` (an English
-/// and a Chinese question) on the sample knowledge base, medians of --runs N (7), interleaved. In the same
-/// run, the same binary with one thing taken away each, so each saving shows as a ratio:
-/// the model cache off (no unpacked model file, no int8 file: everything derived at every start), float32
-/// instead of int8, and ReadyToRun code ignored (DOTNET_ReadyToRun=0: everything JIT-compiled).
+/// Start-up of the real kqa binary (the installed tool, or the build given): cold child processes of
+/// `kqa --version`, `kqa docs` and `kqa ask` (an English and a Chinese question) on the sample knowledge base,
+/// medians of --runs N (7), interleaved. Each reports wall time AND the child's CPU time (user+system from
+/// getrusage(RUSAGE_CHILDREN)), since on a shared machine wall time mostly measures the wait for a core; and
+/// the JIT time and methods JIT-compiled inside kqa (KQA_STARTUP_TIMINGS=1), so ReadyToRun's share shows.
+/// In the same run, the same binary with one thing changed each, as ratios: the model cache off (everything
+/// derived at every start), float32 instead of int8, ReadyToRun code ignored (DOTNET_ReadyToRun=0), TieredPGO
+/// off, ONNX Runtime's thread spinning on, sentence embeddings in the answer off.
 /// --baseline PATH adds another kqa (for example a build of an older commit) as the "before".
 /// Then the breakdown: <see cref="StartupProbe"/> in fresh processes, stage by stage, with the JIT time of each.
 /// Options: --kqa PATH (default: kqa on PATH, else the Release build under src/Cli), --baseline PATH, --runs N.
 /// </summary>
-internal static class StartupBenchmark
+internal static partial class StartupBenchmark
 {
     private const string English = "How long does a full charge take?";
     private const string Chinese = "電池充滿電需要多久？";
@@ -51,6 +54,10 @@ internal static class StartupBenchmark
                     ["--data", fp32Store, "--embedding-precision", "fp32", "ask", English], new() { ["KQA__Embedding__UseCache"] = "false" }),
                 ("ask, ReadyToRun code ignored (all JIT)", kqa, ["--data", int8Store, "--embedding-precision", "int8", "ask", English], new() { ["DOTNET_ReadyToRun"] = "0" }),
                 ("ask, TieredPGO off", kqa, ["--data", int8Store, "--embedding-precision", "int8", "ask", English], new() { ["DOTNET_TieredPGO"] = "0" }),
+                ("ask, TieredCompilation quick JIT off", kqa, ["--data", int8Store, "--embedding-precision", "int8", "ask", English], new() { ["DOTNET_TC_QuickJitForLoops"] = "0" }),
+                ("ask, ONNX Runtime thread spinning on", kqa, ["--data", int8Store, "--embedding-precision", "int8", "ask", English],
+                    new() { ["KQA__Embedding__AllowThreadSpinning"] = "true" }),
+                ("kqa search (English; no answer step)", kqa, ["--data", int8Store, "--embedding-precision", "int8", "search", English], []),
             };
             if (baseline is not null)
             {
@@ -59,23 +66,30 @@ internal static class StartupBenchmark
                 cases.Add(("baseline kqa ask", baseline, ["--data", baselineStore, "ask", English], []));
             }
 
-            var times = cases.ToDictionary(c => c.Name, _ => new List<double>());
+            var times = cases.ToDictionary(c => c.Name, _ => new List<ChildRun>());
             for (var r = 0; r < runs; r++)
             {
                 foreach (var (name, program, args, environment) in cases)
                     times[name].Add(await RunKqaAsync(program, args, environment));
             }
 
-            var reference = Stats.Median(times["kqa ask (English)"]);
+            var reference = Stats.Median(times["kqa ask (English)"].Select(t => t.Wall));
+            var referenceCpu = Stats.Median(times["kqa ask (English)"].Select(t => t.Cpu));
             Console.WriteLine();
-            Console.WriteLine($"| command ({runs} cold processes each) | median wall | vs kqa ask | runs (s) |");
-            Console.WriteLine("| --- | --- | --- | --- |");
+            Console.WriteLine($"| command ({runs} cold processes each) | median wall | median CPU (user+sys) | wall vs kqa ask | CPU vs kqa ask | JIT ms (methods) | walls (s) | CPUs (s) |");
+            Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- |");
             foreach (var (name, _, _, _) in cases)
             {
-                var median = Stats.Median(times[name]);
-                Console.WriteLine($"| {name} | {median:0.000} s | {median / reference:0.00}x | " +
-                                  $"{string.Join(" ", times[name].Select(t => t.ToString("0.00", CultureInfo.InvariantCulture)))} |");
+                var wall = Stats.Median(times[name].Select(t => t.Wall));
+                var cpu = Stats.Median(times[name].Select(t => t.Cpu));
+                var jit = Stats.Median(times[name].Select(t => t.JitMs));
+                var methods = Stats.Median(times[name].Select(t => t.JitMethods));
+                Console.WriteLine($"| {name} | {wall:0.000} s | {cpu:0.000} s | {wall / reference:0.00}x | {cpu / referenceCpu:0.00}x | " +
+                                  $"{(double.IsNaN(jit) ? "" : $"{jit:0} ({methods:0})")} | " +
+                                  $"{string.Join(" ", times[name].Select(t => t.Wall.ToString("0.00", CultureInfo.InvariantCulture)))} | " +
+                                  $"{string.Join(" ", times[name].Select(t => t.Cpu.ToString("0.00", CultureInfo.InvariantCulture)))} |");
             }
+            Console.WriteLine($"load average after the cold processes: {LoadAverage.Read()}");
 
             await StartupProbe.ReportAsync(int8Store, runs, English);
         }
@@ -86,8 +100,11 @@ internal static class StartupBenchmark
         Console.WriteLine($"load average at end: {LoadAverage.Read()}");
     }
 
-    /// <summary>Runs kqa to its end and returns the wall time in seconds; a failure stops the benchmark.</summary>
-    internal static async Task<double> RunKqaAsync(string program, string[] args, Dictionary<string, string> environment)
+    /// <summary>One cold kqa process: wall seconds, the child's CPU seconds, and what it said of its JIT (NaN: not told).</summary>
+    internal readonly record struct ChildRun(double Wall, double Cpu, double JitMs, double JitMethods);
+
+    /// <summary>Runs kqa to its end and measures it; a failure stops the benchmark.</summary>
+    internal static async Task<ChildRun> RunKqaAsync(string program, string[] args, Dictionary<string, string> environment)
     {
         var start = program.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)
             ? new ProcessStartInfo("dotnet") { ArgumentList = { program } }
@@ -98,19 +115,29 @@ internal static class StartupBenchmark
         start.RedirectStandardError = true;
         foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("KQA__", StringComparison.Ordinal)).ToList())
             start.Environment.Remove(key);
+        start.Environment["KQA_STARTUP_TIMINGS"] = "1";
         foreach (var (key, value) in environment)
             start.Environment[key] = value;
 
+        var cpuBefore = ChildCpu.Seconds();
         var watch = Stopwatch.StartNew();
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
         watch.Stop();
+        var cpu = ChildCpu.Seconds() - cpuBefore;
         if (process.ExitCode != 0)
             throw new InvalidOperationException($"{program} {string.Join(' ', args)} exited {process.ExitCode}: {await stderr}{await stdout}");
-        return watch.Elapsed.TotalSeconds;
+        var timings = TimingsLine().Match(await stderr);
+        return new ChildRun(watch.Elapsed.TotalSeconds, cpu,
+            timings.Success ? double.Parse(timings.Groups["jit"].Value, CultureInfo.InvariantCulture) : double.NaN,
+            timings.Success ? double.Parse(timings.Groups["methods"].Value, CultureInfo.InvariantCulture) : double.NaN);
     }
+
+    // The line kqa prints with KQA_STARTUP_TIMINGS=1 (src/Cli/Infrastructure/StartupTimings.cs).
+    [System.Text.RegularExpressions.GeneratedRegex(@"kqa-timings: .*jit_ms=(?<jit>\d+) jit_methods=(?<methods>\d+)")]
+    private static partial System.Text.RegularExpressions.Regex TimingsLine();
 
     private static string FindKqa()
     {
@@ -223,6 +250,9 @@ internal static class StartupProbe
 
         Begin();
         var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection();
+        // Registered before AddKnowledgeQa (whose registrations are TryAdd): every embedding call is timed.
+        Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddSingleton<Microsoft.Extensions.AI.IEmbeddingGenerator<string, Microsoft.Extensions.AI.Embedding<float>>>(
+            services, sp => new TimedEmbeddings(Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<KnowledgeQa.Retrieval.Embeddings.OnnxEmbeddingGenerator>(sp)));
         KnowledgeQa.Plugins.Hosting.ServiceCollectionExtensions.AddKnowledgeQa(services, o =>
         {
             o.DataDirectory = store;
@@ -260,9 +290,19 @@ internal static class StartupProbe
         await knowledge.SearchAsync(new KnowledgeQa.Retrieval.Storage.StoreQuery { Vector = vector, Mode = KnowledgeQa.Retrieval.Storage.SearchMode.Dense, Top = 5 });
         End("dense index load and first search");
 
+        var timed = (TimedEmbeddings)Get<Microsoft.Extensions.AI.IEmbeddingGenerator<string, Microsoft.Extensions.AI.Embedding<float>>>();
+        var (textsBefore, embedBefore) = (timed.Texts, timed.Elapsed);
         Begin();
         await Get<KnowledgeQa.Agents.Answering.GroundedAnswerer>().AskAsync(question);
-        End("answer (hybrid search, extractive answer)");
+        watch.Stop();
+        var answerCpu = (Cpu() - cpu).TotalMilliseconds;
+        var answerJit = (System.Runtime.JitInfo.GetCompilationTime() - jit).TotalMilliseconds;
+        var embedMs = (timed.Elapsed - embedBefore).TotalMilliseconds;
+        stages.Add(new ProbeStage($"answer: embedding calls (the question, and {timed.Texts - textsBefore - 1} passage sentences for sentence-level evidence)",
+            embedMs, double.NaN, double.NaN));
+        stages.Add(new ProbeStage("answer: the rest (hybrid search, relevance, extractive answer); JIT and CPU columns: the whole answer",
+            watch.Elapsed.TotalMilliseconds - embedMs, answerJit, answerCpu));
+        stages.Add(new ProbeStage($"jieba dictionary loaded during the English ask: {(KnowledgeQa.Retrieval.Lexical.ChineseWordSegmenter.IsLoaded ? "yes" : "no")}", 0, 0, 0));
 
         Begin();
         Get<KnowledgeQa.Retrieval.Lexical.ILexicalEncoder>().Tokenize("電池充電");
@@ -274,4 +314,24 @@ internal static class StartupProbe
 
     /// <summary>A stage's wall time, the JIT time and CPU time of the whole process meanwhile (NaN: not measured apart).</summary>
     private sealed record ProbeStage(string Stage, double Ms, double JitMs, double CpuMs);
+}
+
+/// <summary>Times every embedding call of the probe, so the answer's own embedding work shows apart.</summary>
+internal sealed class TimedEmbeddings(Microsoft.Extensions.AI.IEmbeddingGenerator<string, Microsoft.Extensions.AI.Embedding<float>> inner)
+    : Microsoft.Extensions.AI.DelegatingEmbeddingGenerator<string, Microsoft.Extensions.AI.Embedding<float>>(inner)
+{
+    public int Texts { get; private set; }
+
+    public TimeSpan Elapsed { get; private set; }
+
+    public override async Task<Microsoft.Extensions.AI.GeneratedEmbeddings<Microsoft.Extensions.AI.Embedding<float>>> GenerateAsync(
+        IEnumerable<string> values, Microsoft.Extensions.AI.EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var texts = values as IReadOnlyList<string> ?? values.ToArray();
+        var started = Stopwatch.GetTimestamp();
+        var result = await base.GenerateAsync(texts, options, cancellationToken);
+        Elapsed += Stopwatch.GetElapsedTime(started);
+        Texts += texts.Count;
+        return result;
+    }
 }

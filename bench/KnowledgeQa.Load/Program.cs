@@ -2,13 +2,15 @@
 // mixed search and ask over the sample documents; prints requests/s, p50/p99 latency, errors and
 // the server's memory (resident set) at start, peak and end.
 // Run: dotnet run -c Release --project bench/KnowledgeQa.Load -- [--clients 16] [--seconds 10] [--ask-share 0.25]
+// The server's memory after large uploads: ... -- memory (see ServeMemoryCheck).
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Http.Headers;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using KnowledgeQa.Load;
+
+if (args.Length > 0 && args[0] == "memory")
+    return await ServeMemoryCheck.RunAsync(args[1..]);
 
 var clients = IntArg("--clients", 16);
 var seconds = IntArg("--seconds", 10);
@@ -21,139 +23,87 @@ string[] questions =
     "How do I reset the display?", "電池充滿電需要多久？", "台北旗艦店週一有營業嗎", "电池保固几年", "What voids the warranty?",
 ];
 
-var folder = Directory.CreateTempSubdirectory("kqa-load-");
-var port = FreePort();
-var key = Convert.ToHexString(Guid.NewGuid().ToByteArray());
-var start = new ProcessStartInfo("dotnet") { WorkingDirectory = folder.FullName, RedirectStandardOutput = true, RedirectStandardError = true };
-foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "kqa.dll"), "--data", Path.Combine(folder.FullName, "kb"), "serve", "--urls", $"http://127.0.0.1:{port}", "--api-key", key })
-    start.ArgumentList.Add(arg);
-using var server = Process.Start(start)!;
-server.OutputDataReceived += (_, _) => { };
-server.ErrorDataReceived += (_, e) => { if (e.Data is { } line && line.Contains("fail", StringComparison.OrdinalIgnoreCase)) Console.Error.WriteLine("server: " + line); };
-server.BeginOutputReadLine();
-server.BeginErrorReadLine();
+await using var server = await ServerProcess.StartAsync(maxConnections: clients * 2);
+var http = server.Http;
 
-try
+using (var form = new MultipartFormDataContent())
 {
-    using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients * 2 }) { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromMinutes(2) };
-    http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
-    await WaitForHealthAsync(http);
+    foreach (var file in Directory.EnumerateFiles(docs, "*", SearchOption.AllDirectories))
+        form.Add(new ByteArrayContent(await File.ReadAllBytesAsync(file)), "file", Path.GetFileName(file));
+    var upload = await http.PostAsync("/v1/documents", form);
+    Console.WriteLine($"upload: {(int)upload.StatusCode} {await upload.Content.ReadAsStringAsync()}");
+}
+// Warm-up: the first search loads the embedding model; it is not part of the measurement.
+foreach (var q in questions)
+    (await http.PostAsync("/v1/search", Json(new { query = q }))).EnsureSuccessStatusCode();
 
-    using (var form = new MultipartFormDataContent())
+var memoryStart = server.ResidentBytes();
+var memoryPeak = memoryStart;
+var latencies = new List<double>[clients];
+var errors = 0;
+var errorSamples = new List<string>();
+var clock = Stopwatch.StartNew();
+var deadline = TimeSpan.FromSeconds(seconds);
+using var sampling = new CancellationTokenSource();
+var sampler = Task.Run(async () =>
+{
+    while (!sampling.IsCancellationRequested)
     {
-        foreach (var file in Directory.EnumerateFiles(docs, "*", SearchOption.AllDirectories))
-            form.Add(new ByteArrayContent(await File.ReadAllBytesAsync(file)), "file", Path.GetFileName(file));
-        var upload = await http.PostAsync("/v1/documents", form);
-        Console.WriteLine($"upload: {(int)upload.StatusCode} {await upload.Content.ReadAsStringAsync()}");
+        memoryPeak = Math.Max(memoryPeak, server.ResidentBytes());
+        try { await Task.Delay(250, sampling.Token); } catch (OperationCanceledException) { }
     }
-    // Warm-up: the first search loads the embedding model; it is not part of the measurement.
-    foreach (var q in questions)
-        (await http.PostAsync("/v1/search", Json(new { query = q }))).EnsureSuccessStatusCode();
+});
 
-    var memoryStart = Rss(server);
-    var memoryPeak = memoryStart;
-    var latencies = new List<double>[clients];
-    var errors = 0;
-    var errorSamples = new List<string>();
-    var clock = Stopwatch.StartNew();
-    var deadline = TimeSpan.FromSeconds(seconds);
-    using var sampling = new CancellationTokenSource();
-    var sampler = Task.Run(async () =>
+var workers = Enumerable.Range(0, clients).Select(c => Task.Run(async () =>
+{
+    var random = new Random(c);
+    var mine = latencies[c] = [];
+    while (clock.Elapsed < deadline)
     {
-        while (!sampling.IsCancellationRequested)
+        var question = questions[random.Next(questions.Length)];
+        var ask = random.NextDouble() < askShare;
+        var began = Stopwatch.GetTimestamp();
+        try
         {
-            memoryPeak = Math.Max(memoryPeak, Rss(server));
-            try { await Task.Delay(250, sampling.Token); } catch (OperationCanceledException) { }
-        }
-    });
-
-    var workers = Enumerable.Range(0, clients).Select(c => Task.Run(async () =>
-    {
-        var random = new Random(c);
-        var mine = latencies[c] = [];
-        while (clock.Elapsed < deadline)
-        {
-            var question = questions[random.Next(questions.Length)];
-            var ask = random.NextDouble() < askShare;
-            var began = Stopwatch.GetTimestamp();
-            try
-            {
-                using var response = ask
-                    ? await http.PostAsync("/v1/ask", Json(new { question }))
-                    : await http.PostAsync("/v1/search", Json(new { query = question, top = 5 }));
-                var body = await response.Content.ReadAsStringAsync();
-                if (!response.IsSuccessStatusCode)
-                {
-                    Interlocked.Increment(ref errors);
-                    lock (errorSamples) if (errorSamples.Count < 5) errorSamples.Add($"{(int)response.StatusCode} {body}");
-                    continue;
-                }
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            using var response = ask
+                ? await http.PostAsync("/v1/ask", Json(new { question }))
+                : await http.PostAsync("/v1/search", Json(new { query = question, top = 5 }));
+            var body = await response.Content.ReadAsStringAsync();
+            if (!response.IsSuccessStatusCode)
             {
                 Interlocked.Increment(ref errors);
-                lock (errorSamples) if (errorSamples.Count < 5) errorSamples.Add(e.Message);
+                lock (errorSamples) if (errorSamples.Count < 5) errorSamples.Add($"{(int)response.StatusCode} {body}");
                 continue;
             }
-            mine.Add(Stopwatch.GetElapsedTime(began).TotalMilliseconds);
         }
-    })).ToArray();
-    await Task.WhenAll(workers);
-    var elapsed = clock.Elapsed.TotalSeconds;
-    await sampling.CancelAsync();
-    await sampler;
-    var memoryEnd = Rss(server);
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            Interlocked.Increment(ref errors);
+            lock (errorSamples) if (errorSamples.Count < 5) errorSamples.Add(e.Message);
+            continue;
+        }
+        mine.Add(Stopwatch.GetElapsedTime(began).TotalMilliseconds);
+    }
+})).ToArray();
+await Task.WhenAll(workers);
+var elapsed = clock.Elapsed.TotalSeconds;
+await sampling.CancelAsync();
+await sampler;
+var memoryEnd = server.ResidentBytes();
 
-    var all = latencies.SelectMany(l => l).Order().ToArray();
-    Console.WriteLine($"clients {clients}, {elapsed:0.0} s, ask share {askShare:0.00}, {Environment.ProcessorCount} cores");
-    Console.WriteLine($"requests {all.Length}, {all.Length / elapsed:0.0} req/s, errors {errors}");
-    if (all.Length > 0)
-        Console.WriteLine($"latency ms: p50 {Percentile(all, 0.50):0.0}, p90 {Percentile(all, 0.90):0.0}, p99 {Percentile(all, 0.99):0.0}, max {all[^1]:0.0}");
-    Console.WriteLine($"server RSS MB: start {memoryStart / 1048576.0:0}, peak {memoryPeak / 1048576.0:0}, end {memoryEnd / 1048576.0:0}");
-    foreach (var sample in errorSamples)
-        Console.WriteLine("error: " + sample);
-    return errors == 0 ? 0 : 1;
-}
-finally
-{
-    // SIGTERM-like stop: kill only the server this run started.
-    if (!server.HasExited)
-        server.Kill();
-    await server.WaitForExitAsync();
-    try { folder.Delete(recursive: true); } catch (IOException) { }
-}
+var all = latencies.SelectMany(l => l).Order().ToArray();
+Console.WriteLine($"clients {clients}, {elapsed:0.0} s, ask share {askShare:0.00}, {Environment.ProcessorCount} cores");
+Console.WriteLine($"requests {all.Length}, {all.Length / elapsed:0.0} req/s, errors {errors}");
+if (all.Length > 0)
+    Console.WriteLine($"latency ms: p50 {Percentile(all, 0.50):0.0}, p90 {Percentile(all, 0.90):0.0}, p99 {Percentile(all, 0.99):0.0}, max {all[^1]:0.0}");
+Console.WriteLine($"server RSS MB: start {memoryStart / 1048576.0:0}, peak {memoryPeak / 1048576.0:0}, end {memoryEnd / 1048576.0:0}");
+foreach (var sample in errorSamples)
+    Console.WriteLine("error: " + sample);
+return errors == 0 ? 0 : 1;
 
 static StringContent Json<T>(T value) => new(JsonSerializer.Serialize(value), Encoding.UTF8, "application/json");
 
 static double Percentile(double[] sorted, double p) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
-
-static long Rss(Process process)
-{
-    process.Refresh();
-    return process.WorkingSet64;
-}
-
-static int FreePort()
-{
-    using var listener = new TcpListener(IPAddress.Loopback, 0);
-    listener.Start();
-    return ((IPEndPoint)listener.LocalEndpoint).Port;
-}
-
-static async Task WaitForHealthAsync(HttpClient http)
-{
-    for (var attempt = 0; attempt < 300; attempt++)
-    {
-        try
-        {
-            if ((await http.GetAsync("/healthz")).IsSuccessStatusCode)
-                return;
-        }
-        catch (HttpRequestException) { }
-        await Task.Delay(100);
-    }
-    throw new TimeoutException("kqa serve did not answer /healthz within 30 s");
-}
 
 static string FindRepositoryRoot()
 {

@@ -22,4 +22,6 @@ root.Subcommands.Add(RepairCommand.Create());
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(McpCommand.Create());
 
-return await root.Parse(args).InvokeAsync();
+var exitCode = await root.Parse(args).InvokeAsync();
+StartupTimings.Report();
+return exitCode;

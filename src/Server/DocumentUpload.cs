@@ -19,8 +19,11 @@ namespace KnowledgeQa.Server;
 /// <c>replaceTags</c> and <c>overwrite</c> (true to write into a source that a folder sync owns).
 /// Document ids are <c>SOURCE/path</c>: two different files never share one silently (two parts
 /// with one path: the second is reported failed).
+/// Files are read where the form reader buffered them (on disk past 64 KB), never copied whole into
+/// memory; after a large upload the server gives the memory it needed back (<see cref="LargeRequestMemory"/>).
 /// </remarks>
-public sealed class DocumentUpload(DocumentReaderRegistry readers, IngestionPipeline pipeline, ServerSettings settings, IKnowledgeStore store)
+public sealed class DocumentUpload(DocumentReaderRegistry readers, IngestionPipeline pipeline, ServerSettings settings, IKnowledgeStore store,
+    LargeRequestMemory memory)
 {
     public const string DefaultSource = "upload";
 
@@ -33,6 +36,7 @@ public sealed class DocumentUpload(DocumentReaderRegistry readers, IngestionPipe
             throw new ApiInputException("no files in the upload: add one or more file parts (curl -F file=@guide.pdf).");
         if (form.Files.Count > settings.MaxUploadFiles)
             throw new ApiInputException($"{form.Files.Count} files in one upload; the limit is {settings.MaxUploadFiles}.");
+        memory.After(request.HttpContext.Response, form.Files.Sum(f => f.Length));
 
         var source = form["source"].FirstOrDefault() is { Length: > 0 } named ? named : DefaultSource;
         if (DocumentIds.ProblemWithSourceName(source) is { } problem)

@@ -33,6 +33,7 @@ public static class KnowledgeQaServerExtensions
         services.ConfigureHttpJsonOptions(json => ServerJson.Configure(json.SerializerOptions));
         services.AddSingleton<KnowledgeApi>();
         services.AddSingleton<DocumentUpload>();
+        services.AddSingleton<LargeRequestMemory>();
         services.AddSingleton<OpenAi.ChatCompletionsApi>();
         services.AddOpenApi();
         services.AddMcpServer(mcp => mcp.ServerInfo = new() { Name = "kqa", Version = typeof(KnowledgeQaServerExtensions).Assembly.GetName().Version?.ToString() ?? "1.0" })

@@ -45,6 +45,13 @@ public sealed class ServerSettings
     /// <summary>The largest upload request (all files together); default: one file at the reader limit plus room for the form.</summary>
     public long MaxUploadBytes { get; set; } = new ReaderOptions().MaxFileBytes + 1024 * 1024;
 
+    /// <summary>
+    /// After an upload of at least this many bytes, the server runs one compacting garbage collection
+    /// once it has answered, so that the memory the upload needed goes back to the system instead of
+    /// staying with an idle server (see <see cref="LargeRequestMemory"/>); 0 never does.
+    /// </summary>
+    public long CompactMemoryAfterBytes { get; set; } = 8L * 1024 * 1024;
+
     /// <summary>The largest JSON request body (search, ask, classify).</summary>
     public long MaxJsonBytes { get; set; } = RequestLimits.MaxMessageBytes;
 

@@ -79,7 +79,8 @@ public sealed record ExtractiveScoring
 public sealed partial class ExtractiveAnswerer(AnswerOptions options)
 {
     // A sentence that opens with a pronoun or a demonstrative refers back to the one before.
-    [GeneratedRegex(@"^(?:(?:he|she|it|they|his|her|its|their|this|these|those|there)\b|[他她它其该該此这這])", RegexOptions.IgnoreCase)]
+    // Chinese sentences that open with a consequence (所以, 因此...) lean on the one before just the same.
+    [GeneratedRegex(@"^(?:(?:he|she|it|they|his|her|its|their|this|these|those|there)\b|[他她它其该該此这這]|所以|因此|因而|于是|於是)", RegexOptions.IgnoreCase)]
     private static partial Regex StartsWithReference();
 
     /// <summary>

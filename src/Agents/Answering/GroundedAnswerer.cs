@@ -67,6 +67,9 @@ public sealed partial class GroundedAnswerer
         _logger = (ILogger?)logger ?? NullLogger.Instance;
     }
 
+    /// <summary>The options the answerer was made with.</summary>
+    internal AnswerOptions Options => _options;
+
     /// <summary>Whether answers are generated (a chat model is configured) or extractive.</summary>
     public AnswerMode DefaultMode => _chatClient is null ? AnswerMode.Extractive : AnswerMode.Generative;
 
@@ -98,14 +101,9 @@ public sealed partial class GroundedAnswerer
         // One search serves both: the top passages are the candidates, the rest only weigh the terms.
         var background = await _retriever.SearchAsync(
             question, retrieval with { Top = Math.Max(retrieval.Top, _options.BackgroundPassages) }, cancellationToken).ConfigureAwait(false);
-        var hits = background.Take(retrieval.Top).ToList();
-
-        var language = LanguageDetector.Detect(question, string.Concat(hits.Take(3).Select(h => h.Chunk.Text)));
+        var (hits, language, focus, evidence, sentenceEmbeddings, assessed) =
+            await AssessAsync(question, background, retrieval.Top, cancellationToken).ConfigureAwait(false);
         var texts = AnswerTexts.For(language);
-        var focus = _analyzer.Analyze(question, language);
-        var evidence = QuestionEvidence.Build(focus, hits, _terms, background.Count > hits.Count ? background : null);
-        var sentenceEmbeddings = await _similarity.ScoreAsync(evidence, cancellationToken).ConfigureAwait(false);
-        var assessed = evidence.Passages.Select(p => (Passage: p, Relevance: _relevance.Assess(evidence, p))).ToList();
         var relevant = assessed.Where(a => a.Relevance.IsRelevant).ToList();
         var mode = options.Extractive || _chatClient is null ? AnswerMode.Extractive : AnswerMode.Generative;
         LogQuestion(_logger, hits.Count, relevant.Count, focus.Kind, sentenceEmbeddings, mode);
@@ -162,6 +160,32 @@ public sealed partial class GroundedAnswerer
         }
 
         yield return Final(await FinishAsync(context, generated, inPrompt, [], cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>The question read against its retrieved passages, with each passage's relevance decision.</summary>
+    internal sealed record Assessment(
+        IReadOnlyList<SearchHit> Hits,
+        QuestionLanguage Language,
+        QuestionFocus Focus,
+        QuestionEvidence Evidence,
+        bool SentenceEmbeddings,
+        IReadOnlyList<(PassageEvidence Passage, PassageRelevance Relevance)> Assessed);
+
+    /// <summary>
+    /// Reads the question against the first <paramref name="top"/> of <paramref name="background"/>
+    /// (the rest only weigh its terms) and decides each passage's relevance: every step of an answer
+    /// before the answer itself. The relevance fitter calls it on hit lists it edits.
+    /// </summary>
+    internal async Task<Assessment> AssessAsync(string question, IReadOnlyList<SearchHit> background, int top, CancellationToken cancellationToken)
+    {
+        var hits = background.Take(top).ToList();
+        var language = LanguageDetector.Detect(question, string.Concat(hits.Take(3).Select(h => h.Chunk.Text)));
+        var focus = _analyzer.Analyze(question, language);
+        var evidence = QuestionEvidence.Build(focus, hits, _terms, background.Count > hits.Count ? background : null);
+        var sentenceEmbeddings = await _similarity.ScoreAsync(evidence, cancellationToken).ConfigureAwait(false);
+        var decisions = _relevance.AssessAll(evidence);
+        var assessed = evidence.Passages.Select((p, i) => (Passage: p, Relevance: decisions[i])).ToList();
+        return new Assessment(hits, language, focus, evidence, sentenceEmbeddings, assessed);
     }
 
     /// <summary>The complete answer (the stream of <see cref="AskStreamingAsync"/>, collected).</summary>

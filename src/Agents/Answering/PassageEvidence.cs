@@ -1,4 +1,5 @@
 using KnowledgeQa.Agents.Text;
+using KnowledgeQa.Retrieval.Lexical;
 using KnowledgeQa.Retrieval.Storage;
 
 namespace KnowledgeQa.Agents.Answering;
@@ -94,14 +95,57 @@ public sealed class QuestionEvidence
 {
     private readonly Dictionary<string, double> _weights;
 
-    private QuestionEvidence(QuestionFocus focus, IReadOnlyList<PassageEvidence> passages, Dictionary<string, double> weights)
+    private QuestionEvidence(QuestionFocus focus, IReadOnlyList<PassageEvidence> passages, Dictionary<string, double> weights, IReadOnlyList<PassageEvidence> weighing)
     {
         Focus = focus;
         Passages = passages;
         _weights = weights;
         TotalWeight = focus.Terms.Sum(Weight);
         QuestionText = PhraseText.Of(PhraseText.WithoutQuestionWords(focus.Question));
+        QuestionBigrams = HanBigrams(PhraseText.WithoutQuestionWords(focus.Question));
+        // Weighed like the terms: a pair in most retrieved sentences is the topic (the article's name), one in few tells.
+        var unitCount = weighing.Sum(p => p.Units.Count);
+        _bigramWeights = QuestionBigrams.ToDictionary(b => b, b =>
+            Math.Log(1 + (unitCount + 1) / (0.5 + Math.Max(1, weighing.Sum(p => p.UnitText.Count(t => t.Contains(b, StringComparison.Ordinal)))))),
+            StringComparer.Ordinal);
+        _bigramTotal = _bigramWeights.Values.Sum();
     }
+
+    private readonly Dictionary<string, double> _bigramWeights;
+    private readonly double _bigramTotal;
+
+    /// <summary>
+    /// Share of the question's character pairs, weighted by how telling each is among the retrieved
+    /// sentences, that stand in one unit's text; 0 when the question has none.
+    /// </summary>
+    public double WeightedBigramCoverage(PassageEvidence passage, int unit) =>
+        _bigramTotal <= 0 ? 0 : _bigramWeights.Where(b => passage.UnitText[unit].Contains(b.Key, StringComparison.Ordinal)).Sum(b => b.Value) / _bigramTotal;
+
+    /// <summary>The longest stretch of the question's wording in the unit, in characters (phrase matching's text).</summary>
+    public int PhraseLength(PassageEvidence passage, int unit) => PhraseText.LongestCommonRun(QuestionText, passage.UnitText[unit]);
+
+    /// <summary>
+    /// The question's Chinese character pairs (Simplified, question words left out), read from the
+    /// characters rather than from jieba's words: 電池要充多久 gives 电池, 池要, 要充 and 充多.
+    /// </summary>
+    internal IReadOnlySet<string> QuestionBigrams { get; }
+
+    private static HashSet<string> HanBigrams(string text)
+    {
+        var pairs = new HashSet<string>(StringComparer.Ordinal);
+        var folded = ChineseScriptFolding.ToSimplified(text);
+        for (var i = 0; i + 1 < folded.Length; i++)
+        {
+            if (ScriptDetector.IsCjk(folded[i]) && ScriptDetector.IsCjk(folded[i + 1]))
+                pairs.Add(folded.Substring(i, 2));
+        }
+
+        return pairs;
+    }
+
+    /// <summary>Share of the question's character pairs that stand in one unit's text; 0 when the question has none.</summary>
+    public double BigramCoverage(PassageEvidence passage, int unit) =>
+        QuestionBigrams.Count == 0 ? 0 : QuestionBigrams.Count(b => passage.UnitText[unit].Contains(b, StringComparison.Ordinal)) / (double)QuestionBigrams.Count;
 
     /// <summary>The question as phrase matching reads it, without its question words.</summary>
     internal string QuestionText { get; }
@@ -125,7 +169,12 @@ public sealed class QuestionEvidence
 
         // Inverse unit frequency over every unit retrieved: a term in every sentence is the topic,
         // not what tells the answer apart. A term that no passage has at all weighs most.
-        var weighing = background is null ? passages : [.. passages, .. background.Skip(hits.Count).Select((h, i) => Take(hits.Count + i, h, terms))];
+        // Background passages only weigh the question's terms. When no question term holds a Han character,
+        // no Han text of theirs can match one, so it is left out of their terms: an English question on a
+        // bilingual knowledge base then does not load jieba's dictionary (over a second of CPU, most of a cold
+        // `kqa ask`) for the Chinese passages dense search brings along.
+        var withoutHan = !focus.Terms.Any(HanText.Holds);
+        var weighing = background is null ? passages : [.. passages, .. background.Skip(hits.Count).Select((h, i) => Take(hits.Count + i, h, terms, withoutHan))];
         var unitCount = weighing.Sum(p => p.Units.Count);
         var weights = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (var term in focus.Terms)
@@ -138,14 +187,15 @@ public sealed class QuestionEvidence
             weights[term] = ContentTerms.IsBigram(term) || IsSingleCjk(term) ? weight * 0.5 : weight;
         }
 
-        return new QuestionEvidence(focus, passages, weights);
+        return new QuestionEvidence(focus, passages, weights, weighing);
     }
 
-    private static PassageEvidence Take(int rank, SearchHit hit, ContentTerms terms)
+    private static PassageEvidence Take(int rank, SearchHit hit, ContentTerms terms, bool withoutHan = false)
     {
         var units = PassageSegmenter.Segment(hit.Chunk.Text, [.. hit.Chunk.Headings, .. hit.Title is null ? Array.Empty<string>() : [hit.Title]]);
-        var unitTerms = units.Select(u => terms.AllOf(u.MatchText)).ToList();
-        var context = terms.AllOf(string.Join('\n', [hit.Title ?? "", .. hit.Chunk.Headings]));
+        Func<string, string> text = withoutHan ? HanText.Blank : t => t;
+        var unitTerms = units.Select(u => terms.AllOf(text(u.MatchText))).ToList();
+        var context = terms.AllOf(text(string.Join('\n', [hit.Title ?? "", .. hit.Chunk.Headings])));
         return new PassageEvidence(rank, hit, units, unitTerms, context);
     }
 

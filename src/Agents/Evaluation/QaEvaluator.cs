@@ -32,7 +32,13 @@ public sealed record QaQuestionResult(
     bool GoldInPassages,
     bool GoldInAnswer,
     bool Refused,
-    string Answer);
+    string Answer)
+{
+    /// <summary>The question as asked.</summary>
+    public string Question { get; init; } = "";
+    /// <summary>Its gold answers (empty for an unanswerable one).</summary>
+    public IReadOnlyList<string> Gold { get; init; } = [];
+}
 
 /// <summary>
 /// Scores of a reading-comprehension run. Shares are over answerable questions unless named
@@ -107,7 +113,7 @@ public sealed class QaEvaluator(IKnowledgeRetriever retriever, GroundedAnswerer 
                 GoldInPassages: question.IsAnswerable && hits.Any(h => AnswerNormalizer.ContainsAny(h.Chunk.Text, question.Answers)),
                 GoldInAnswer: question.IsAnswerable && !answer.Refused && AnswerNormalizer.ContainsAny(answer.Text, question.Answers),
                 answer.Refused,
-                answer.Text));
+                answer.Text) { Question = question.Question, Gold = question.Answers });
             progress?.Report(results.Count);
         }
 

@@ -9,6 +9,8 @@ public enum AnswerKind
     Unknown,
     /// <summary>How many, how much, what percentage, how far...</summary>
     Number,
+    /// <summary>How heavy, how much does it weigh: a number with a unit of weight.</summary>
+    Weight,
     /// <summary>How long (in time): hours, days, years.</summary>
     Duration,
     /// <summary>When, what year, what date.</summary>
@@ -43,6 +45,9 @@ public static partial class AnswerKinds
     [GeneratedRegex(@"\bwhen\b|\bwhat (year|date|time|day|month|century|decade|period|era)\b|\bwhich (year|date|day|month|century|decade)\b|\bin what year\b|何时|何時|什么时候|什麼時候|甚麼時候|哪一年|哪年|哪一天|哪天|何年|几月|幾月|几号|幾號|哪个年代|哪個年代|哪个世纪|哪個世紀|什么年代|什麼年代|何日", Options)]
     private static partial Regex AsksDate();
 
+    [GeneratedRegex(@"\bhow heavy\b|\bhow much (does|do|did|would|will) .{1,60}\bweigh\b|\bwhat (is|was|are|were) the weight\b|\bweigh (in|at) how\b|多重|有多重|重量是|重量为|重量為|几公斤|幾公斤|多少公斤|多少千克|多少克|多少斤", Options)]
+    private static partial Regex AsksWeight();
+
     [GeneratedRegex(@"\bhow (many|much|far|big|tall|large|high|old|fast|heavy|wide|deep|long)\b|\bwhat (percentage|percent|number|amount|size|weight|price|cost|speed|distance|temperature|population|proportion|fraction|share)\b|多少|多大|多高|多重|多远|多遠|多长|多長|多快|多深|多宽|多寬|百分之几|百分之幾|第几|第幾|几(个|個|次|人|位|种|種|座|名|条|條|项|項|家|所|倍|岁|歲|公里|米)|幾(个|個|次|人|位|种|種|座|名|条|條|项|項|家|所|倍|岁|歲|公里|米)", Options)]
     private static partial Regex AsksNumber();
 
@@ -75,6 +80,8 @@ public static partial class AnswerKinds
             return AnswerKind.Duration;
         if (AsksDate().IsMatch(question))
             return AnswerKind.Date;
+        if (AsksWeight().IsMatch(question))
+            return AnswerKind.Weight;
         if (AsksNumber().IsMatch(question))
             return AnswerKind.Number;
         if (AsksPerson().IsMatch(question))
@@ -97,6 +104,9 @@ public static partial class AnswerKinds
 
     [GeneratedRegex(@"\d|[零〇一二三四五六七八九十百千万萬亿億两兩半][个個次年月日天人元块塊公里米歲岁%％倍分秒小时時度座名位家项項种種条條件辆輛台臺届屆场場册冊頁页所]|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozen|half|several)\b|百分之", Options)]
     private static partial Regex HasNumber();
+
+    [GeneratedRegex(@"\d[\d.,]*\s*(kg|kilograms?|g|grams?|lbs?|pounds?|tons?|tonnes?|ounces?|oz)\b|\b(weighs?|weighed|weighing|weight of)\b|[\d零一二三四五六七八九十百千万萬两兩半]+\s*(公斤|千克|公克|克|噸|吨|磅|斤)|重達|重达|重量", Options)]
+    private static partial Regex HasWeight();
 
     [GeneratedRegex(@"(\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|a few|several|half an?|an?)\b)[\s\-]*(hours?|minutes?|seconds?|days?|weeks?|months?|years?|decades?|centuries|century|hrs?|mins?|h\b)|[\d零一二三四五六七八九十百千万萬两兩半]+\s*(个|個)?半?\s*(小时|小時|分钟|分鐘|秒|天|日|周|週|星期|个月|個月|月|年)|半(小时|小時|天|年)|\b(overnight|all day|for life|lifetime)\b", Options)]
     private static partial Regex HasDuration();
@@ -126,6 +136,7 @@ public static partial class AnswerKinds
     public static bool? Holds(AnswerKind kind, string text) => kind switch
     {
         AnswerKind.Number => HasNumber().IsMatch(text),
+        AnswerKind.Weight => HasWeight().IsMatch(text),
         AnswerKind.Duration => HasDuration().IsMatch(text),
         AnswerKind.Date => HasDate().IsMatch(text),
         AnswerKind.Person => HasPerson().IsMatch(text),

@@ -1,13 +1,20 @@
 using System.CommandLine;
+using System.Text.Json;
 using KnowledgeQa.Agents.Answering;
 using KnowledgeQa.Agents.Evaluation;
+using KnowledgeQa.Agents.Classification;
 using KnowledgeQa.Cli.Infrastructure;
 using KnowledgeQa.Plugins.Hosting;
 using KnowledgeQa.Retrieval.Evaluation;
 using KnowledgeQa.Retrieval.Ingestion;
 using KnowledgeQa.Retrieval.Search;
 using KnowledgeQa.Retrieval.Storage;
+using KnowledgeQa.Retrieval;
+using KnowledgeQa.Retrieval.Lexical;
+using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace KnowledgeQa.Cli.Commands;
 
@@ -19,6 +26,111 @@ public static class EvalCommand
         var command = new Command("eval", "Measure retrieval and answer quality on a data set");
         command.Subcommands.Add(CreateRetrieval());
         command.Subcommands.Add(CreateQa());
+        command.Subcommands.Add(CreateFitRelevance());
+        return command;
+    }
+
+    /// <summary>The store a reading-comprehension set is ingested into for eval qa and fit-relevance (under the current folder).</summary>
+    private static string QaStore(string stores, string set, int every) => Path.Combine(stores, $"{set}-qa-holdout{every}");
+
+    /// <summary>
+    /// An extractive answerer over the command's services whose sentence embeddings are remembered for
+    /// the run: questions of a set share their contexts, so most sentences come back many times.
+    /// </summary>
+    private static GroundedAnswerer CachedExtractiveAnswerer(IServiceProvider services, MemoryCachedEmbeddingGenerator embeddings) => new(
+        services.GetRequiredService<IKnowledgeRetriever>(),
+        chatClient: null,
+        services.GetRequiredService<ILexicalEncoder>(),
+        services.GetRequiredService<IOptions<KnowledgeQaOptions>>().Value.Answer,
+        services.GetService<ILogger<GroundedAnswerer>>(),
+        embeddings);
+
+    private static Command CreateFitRelevance()
+    {
+        var datasets = new Option<string[]>("--dataset")
+        {
+            Description = "Folder with contexts.jsonl + questions.jsonl (repeatable; development halves only)", Required = true,
+        };
+        var limit = new Option<int?>("--limit") { Description = "Use only the first N questions of each set" };
+        var top = new Option<int>("--top") { Description = "Passages per question (k)", DefaultValueFactory = _ => 5 };
+        var heldOut = new Option<int>("--hold-out-every")
+        {
+            Description = "The store eval qa uses: every Nth context left out (its questions give negatives only)", DefaultValueFactory = _ => 10,
+        };
+        var target = new Option<double>("--false-refusals")
+        {
+            Description = "Highest share of false refusals per set the threshold may give", DefaultValueFactory = _ => 0.025,
+        };
+        var stores = new Option<string>("--stores") { Description = "Folder of the per-set stores", DefaultValueFactory = _ => ".kqa-eval" };
+        var reuse = new Option<bool>("--reuse-samples") { Description = "Fit on the samples saved by an earlier run (STORES/relevance-samples/SET.jsonl) instead of searching again" };
+        var write = new Option<string?>("--write-source")
+        {
+            Description = "Replace the fitted block of this file (src/Agents/Answering/RelevanceFilter.cs) with the new models",
+        };
+        var command = new Command("fit-relevance",
+            "Fit the answer relevance models (dense and lexical-only) on reading-comprehension sets and print their coefficients and refusal trade-off")
+        {
+            datasets, limit, top, heldOut, target, stores, reuse, write,
+        };
+        command.SetCommandAction(async (parse, cancellationToken) =>
+        {
+            var every = parse.GetValue(heldOut);
+            var folder = parse.GetValue(stores)!;
+            var all = new List<RelevanceSample>();
+            foreach (var path in parse.GetValue(datasets)!)
+            {
+                var data = QaDataset.Load(path);
+                var samplesFile = Path.Combine(folder, "relevance-samples", data.Name + ".jsonl");
+                if (parse.GetValue(reuse) && File.Exists(samplesFile))
+                {
+                    all.AddRange(RelevanceFitter.Load(samplesFile));
+                    Console.Error.WriteLine($"{data.Name}: {all.Count(s => s.Dataset == data.Name)} saved samples from {samplesFile}");
+                    continue;
+                }
+
+                var notInStore = every >= 2 ? data.SelectHeldOutContexts(every) : new HashSet<string>();
+                await using var services = CliServices.Build(parse, (options, _) => options.DataDirectory = QaStore(folder, data.Name, every));
+                var documents = data.ToDocuments(notInStore).ToList();
+                Console.Error.WriteLine($"{data.Name}: ingesting {documents.Count} contexts ({notInStore.Count} held out)...");
+                await services.GetRequiredService<IngestionPipeline>().IngestDocumentsAsync(documents, cancellationToken: cancellationToken);
+                using var cache = new MemoryCachedEmbeddingGenerator(services.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>());
+                var fitter = new RelevanceFitter(services.GetRequiredService<IKnowledgeRetriever>(), CachedExtractiveAnswerer(services, cache));
+                var progress = new Progress<int>(n =>
+                {
+                    if (n % 100 == 0)
+                        Console.Error.WriteLine($"{data.Name}: {n} questions");
+                });
+                var samples = await fitter.CollectAsync(data, notInStore, parse.GetValue(top), parse.GetValue(limit), progress, cancellationToken);
+                RelevanceFitter.Save(samplesFile, samples);
+                all.AddRange(samples);
+            }
+
+            var fitted = new List<FittedRelevance>();
+            foreach (var (name, group) in new[] { ("WithDense", all.Where(s => s.Dense).ToList()), ("LexicalOnly", all.Where(s => !s.Dense).ToList()) })
+            {
+                if (group.Count == 0)
+                {
+                    Console.Error.WriteLine($"{name}: no questions of this kind; the model is not refitted");
+                    continue;
+                }
+
+                var model = RelevanceFitter.Fit(name, group, parse.GetValue(target));
+                fitted.Add(model);
+                Console.WriteLine(RelevanceFitter.Describe(model));
+            }
+
+            var block = string.Join("\n", fitted.Select(f => f.Model.ToCSharp(f.Name)));
+            Console.WriteLine(block);
+            if (parse.GetValue(write) is { } source)
+            {
+                if (fitted.Count < 2)
+                    throw new InvalidOptionException("--write-source needs both models fitted: give an English set and a Chinese set.");
+                RelevanceFitter.WriteSource(source, block);
+                Console.Error.WriteLine($"wrote the fitted models into {source}");
+            }
+
+            return 0;
+        });
         return command;
     }
 
@@ -32,10 +144,11 @@ public static class EvalCommand
             Description = "Leave every Nth context out of the knowledge base so its questions become unanswerable (measures refusals); 0 = none",
             DefaultValueFactory = _ => 10,
         };
+        var results = new Option<string?>("--results") { Description = "Also write each question's result (question, gold, answer, refused) to this JSON Lines file" };
         var chat = new ChatModelFlags();
         var command = new Command("qa", "Share of questions whose gold answer is in the answer and in the top-k passages, and of unanswerable ones refused")
         {
-            dataset, limit, top, heldOut,
+            dataset, limit, top, heldOut, results,
         };
         chat.AddTo(command);
         command.SetCommandAction(async (parse, cancellationToken) =>
@@ -49,22 +162,32 @@ public static class EvalCommand
             {
                 chat.Apply(options, p);
                 if (p.GetValue(GlobalOptions.Data) is null)
-                    options.DataDirectory = Path.Combine(".kqa-eval", $"{data.Name}-qa-holdout{every}");
+                    options.DataDirectory = QaStore(".kqa-eval", data.Name, every);
             });
             var log = json ? Console.Error : Console.Out;
             var documents = data.ToDocuments(heldOutContexts).ToList();
             log.WriteLine($"{data.Name}: ingesting {documents.Count} contexts ({heldOutContexts.Count} held out)...");
             await services.GetRequiredService<IngestionPipeline>().IngestDocumentsAsync(documents, cancellationToken: cancellationToken);
 
-            var evaluator = new QaEvaluator(services.GetRequiredService<IKnowledgeRetriever>(), services.GetRequiredService<GroundedAnswerer>());
+            var extractive = parse.GetValue(chat.Extractive) || !services.GetRequiredService<ChatModel>().IsConfigured;
+            using var cache = new MemoryCachedEmbeddingGenerator(services.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>());
+            var answerer = extractive ? CachedExtractiveAnswerer(services, cache) : services.GetRequiredService<GroundedAnswerer>();
+            var evaluator = new QaEvaluator(services.GetRequiredService<IKnowledgeRetriever>(), answerer);
+            var progress = new Progress<int>(n =>
+            {
+                if (n % 200 == 0)
+                    Console.Error.WriteLine($"{data.Name}: {n} questions");
+            });
             var report = await evaluator.EvaluateAsync(data, new QaEvaluationOptions
             {
                 Limit = parse.GetValue(limit),
                 Top = parse.GetValue(top),
-                Extractive = parse.GetValue(chat.Extractive) || !services.GetRequiredService<ChatModel>().IsConfigured,
+                Extractive = extractive,
                 HeldOutContexts = heldOutContexts,
-            }, cancellationToken: cancellationToken);
+            }, progress, cancellationToken);
 
+            if (parse.GetValue(results) is { } resultsFile)
+                await File.WriteAllLinesAsync(resultsFile, report.Results.Select(r => JsonSerializer.Serialize(r, ResultJson)), cancellationToken);
             if (json)
                 CliJson.Write(report with { Results = [] });
             else
@@ -73,6 +196,11 @@ public static class EvalCommand
         });
         return command;
     }
+
+    private static readonly JsonSerializerOptions ResultJson = new(JsonSerializerDefaults.Web)
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     private static Command CreateRetrieval()
     {

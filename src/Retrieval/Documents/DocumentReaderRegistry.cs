@@ -63,29 +63,50 @@ public sealed class DocumentReaderRegistry
     public async Task<Document> ReadFileAsync(string path, string documentId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var bytes = await LoadFileAsync(path, cancellationToken).ConfigureAwait(false);
-        return await ReadBytesAsync(bytes, Path.GetFileName(path), documentId, path, cancellationToken).ConfigureAwait(false);
+        var fullPath = CheckFile(path);
+        try
+        {
+            // The readers read the file where it lies: text is decoded as it streams by, a .docx
+            // inflates only the parts it reads; nothing but a PDF is loaded whole.
+            await using var stream = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete,
+                bufferSize: 16 * 1024, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            return await ReadStreamAsync(stream, Path.GetFileName(path), documentId, path, cancellationToken).ConfigureAwait(false);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new DocumentReadException(path, "permission denied: make the file readable by the user running the ingest", e);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new DocumentReadException(path, "not found (it disappeared while being read)", e);
+        }
+        catch (IOException e)
+        {
+            throw new DocumentReadException(path, $"read failed: {e.Message}", e);
+        }
     }
 
-    /// <summary>Reads an upload or any other stream; <paramref name="source"/> names it in errors and citations.</summary>
+    /// <summary>
+    /// Reads an upload or any other stream; <paramref name="source"/> names it in errors and citations.
+    /// A seekable stream (a file, an upload buffered on disk) is read in place and never copied whole;
+    /// another is buffered, at most <see cref="ReaderOptions.MaxFileBytes"/> of it.
+    /// </summary>
     public async Task<Document> ReadAsync(Stream content, string fileName, string documentId, string source, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(content);
         ArgumentNullException.ThrowIfNull(fileName);
         ArgumentNullException.ThrowIfNull(source);
-        byte[] bytes;
         try
         {
-            bytes = await ReadBoundedAsync(content, source, cancellationToken).ConfigureAwait(false);
+            return await ReadStreamAsync(content, fileName, documentId, source, cancellationToken).ConfigureAwait(false);
         }
         catch (IOException e)
         {
             throw new DocumentReadException(source, $"read failed: {e.Message}", e);
         }
-        return await ReadBytesAsync(bytes, fileName, documentId, source, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<byte[]> LoadFileAsync(string path, CancellationToken cancellationToken)
+    private static string CheckFile(string path)
     {
         string fullPath;
         try
@@ -104,35 +125,29 @@ public sealed class DocumentReaderRegistry
             throw new DocumentReadException(path, "not found");
         if (UnixFileKind.DescribeSpecialFile(fullPath) is { } special)
             throw new DocumentReadException(path, $"not a regular file ({special}): nothing to read");
+        return fullPath;
+    }
 
-        try
+    private async Task<Document> ReadStreamAsync(Stream content, string fileName, string documentId, string source, CancellationToken cancellationToken)
+    {
+        // A stream that knows its length is judged by it before a byte is read. One that does not, or
+        // says 0 (files in /proc do), or is not at its start, is copied first, within the limit.
+        if (content.CanSeek && content.Position == 0 && content.Length > 0)
         {
-            await using var stream = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete,
-                bufferSize: 0, FileOptions.Asynchronous | FileOptions.SequentialScan);
-            if (stream.CanSeek && stream.Length > Options.MaxFileBytes)
-                throw OverLimit(path, stream.Length);
-            return await ReadBoundedAsync(stream, path, cancellationToken).ConfigureAwait(false);
+            if (content.Length > Options.MaxFileBytes)
+                throw OverLimit(source, content.Length);
+            return await ReadSeekableAsync(content, fileName, documentId, source, cancellationToken).ConfigureAwait(false);
         }
-        catch (UnauthorizedAccessException e)
-        {
-            throw new DocumentReadException(path, "permission denied: make the file readable by the user running the ingest", e);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw new DocumentReadException(path, "not found (it disappeared while being read)", e);
-        }
-        catch (IOException e)
-        {
-            throw new DocumentReadException(path, $"read failed: {e.Message}", e);
-        }
+        await using var buffered = await ReadBoundedAsync(content, source, cancellationToken).ConfigureAwait(false);
+        return await ReadSeekableAsync(buffered, fileName, documentId, source, cancellationToken).ConfigureAwait(false);
     }
 
     // Reads at most MaxFileBytes + 1 bytes: a stream that lies about (or does not know) its length
     // still cannot make us buffer more than the limit.
-    private async Task<byte[]> ReadBoundedAsync(Stream stream, string source, CancellationToken cancellationToken)
+    private async Task<MemoryStream> ReadBoundedAsync(Stream stream, string source, CancellationToken cancellationToken)
     {
         var limit = Options.MaxFileBytes;
-        using var buffer = new MemoryStream();
+        var buffer = new MemoryStream();
         var chunk = new byte[81920];
         while (true)
         {
@@ -143,30 +158,38 @@ public sealed class DocumentReaderRegistry
                 throw OverLimit(source, stream.CanSeek ? stream.Length : buffer.Length + read);
             buffer.Write(chunk, 0, read);
         }
-        return buffer.ToArray();
+        buffer.Position = 0;
+        return buffer;
     }
 
     private DocumentReadException OverLimit(string source, long size) =>
         new(source, $"file is {FormatBytes(size)}{(size > Options.MaxFileBytes ? "" : " or more")}, over the limit of " +
             $"{FormatBytes(Options.MaxFileBytes)} (ReaderOptions.MaxFileBytes): split it or raise the limit");
 
-    private async Task<Document> ReadBytesAsync(byte[] bytes, string fileName, string documentId, string source, CancellationToken cancellationToken)
+    /// <summary>Picks the reader by the first bytes and reads; <paramref name="content"/> is seekable and at its start.</summary>
+    private async Task<Document> ReadSeekableAsync(Stream content, string fileName, string documentId, string source, CancellationToken cancellationToken)
     {
-        if (bytes.Length == 0)
+        if (content.Length == 0)
             throw new DocumentReadException(source, "no text: the file is empty (0 bytes)");
-        var head = bytes.AsSpan(0, Math.Min(bytes.Length, ContentSniffer.HeadLength));
+        var headBytes = new byte[(int)Math.Min(content.Length, ContentSniffer.HeadLength)];
+        var headLength = await content.ReadAtLeastAsync(headBytes, headBytes.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+        content.Position = 0;
+        var head = headBytes.AsSpan(0, headLength);
         var reader = Find(fileName, head) ?? throw new DocumentReadException(source, WhyNoReader(fileName, head));
         var context = new DocumentReadContext(documentId, source, fileName) { EncodingName = Options.EncodingName };
 
         Document document;
         try
         {
-            using var content = new MemoryStream(bytes, writable: false);
             document = await reader.ReadAsync(content, context, cancellationToken).ConfigureAwait(false);
         }
         catch (DocumentReadException)
         {
             throw;
+        }
+        catch (IOException e)
+        {
+            throw new DocumentReadException(source, $"read failed: {e.Message}", e);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

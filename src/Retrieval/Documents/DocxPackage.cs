@@ -37,12 +37,13 @@ internal sealed class DocxPackage : IDisposable
     /// <summary>Path of the core properties part (title), if any.</summary>
     public string? CorePropertiesPart { get; private set; }
 
-    public static DocxPackage Open(byte[] bytes, ReaderOptions options, string source)
+    /// <param name="content">A seekable stream positioned at the zip's start; it stays open.</param>
+    public static DocxPackage Open(Stream content, ReaderOptions options, string source)
     {
         ZipArchive zip;
         try
         {
-            zip = new ZipArchive(new MemoryStream(bytes, writable: false), ZipArchiveMode.Read);
+            zip = new ZipArchive(content, ZipArchiveMode.Read, leaveOpen: true);
         }
         catch (InvalidDataException e)
         {

@@ -26,10 +26,11 @@ public sealed class DocxReader(ReaderOptions options) : IDocumentReader
 
     public async Task<Document> ReadAsync(Stream content, DocumentReadContext context, CancellationToken cancellationToken = default)
     {
-        var bytes = await ReaderSupport.ReadAllBytesAsync(content, cancellationToken).ConfigureAwait(false);
+        // The zip is read where it lies (a file, an upload buffered on disk): only the parts read are inflated.
+        var zip = await ReaderSupport.SeekableAsync(content, cancellationToken).ConfigureAwait(false);
         try
         {
-            using var package = DocxPackage.Open(bytes, options, context.Source);
+            using var package = DocxPackage.Open(zip, options, context.Source);
             return Read(package, context, new DocxLimits(options, context.Source, cancellationToken));
         }
         catch (XmlException e)
@@ -39,6 +40,11 @@ public sealed class DocxReader(ReaderOptions options) : IDocumentReader
         catch (InvalidDataException e)
         {
             throw new DocumentReadException(context.Source, $"damaged .docx: a part cannot be unpacked ({e.Message})", e);
+        }
+        finally
+        {
+            if (!ReferenceEquals(zip, content))
+                await zip.DisposeAsync().ConfigureAwait(false);
         }
     }
 

@@ -43,12 +43,12 @@ internal sealed class DocxStoryWalker(DocxStyles styles, DocxLimits limits)
     public int Pictures { get; private set; }
 
     /// <summary>Footnote ids in the order the body first refers to them (their numbers are the positions + 1).</summary>
-    public List<string> Footnotes { get; } = [];
+    public OrderedIds Footnotes { get; } = new();
 
-    public List<string> Endnotes { get; } = [];
+    public OrderedIds Endnotes { get; } = new();
 
     /// <summary>Comment ids in the order the body anchors or refers to them.</summary>
-    public List<string> Comments { get; } = [];
+    public OrderedIds Comments { get; } = new();
 
     /// <summary>The text each comment is anchored to (cut short).</summary>
     public Dictionary<string, StringBuilder> CommentedText { get; } = new(StringComparer.Ordinal);
@@ -165,15 +165,15 @@ internal sealed class DocxStoryWalker(DocxStyles styles, DocxLimits limits)
                 Append(paragraph, "-");
                 break;
             case "footnoteReference" when paragraph is { RunHidden: false }:
-                Append(paragraph, $"[{Number(Footnotes, reader) + 1}]");
+                Append(paragraph, $"[{Footnotes.Number(DocxXml.Attribute(reader, "id")) + 1}]");
                 break;
             case "endnoteReference" when paragraph is { RunHidden: false }:
-                Append(paragraph, $"[{Roman(Number(Endnotes, reader) + 1)}]");
+                Append(paragraph, $"[{Roman(Endnotes.Number(DocxXml.Attribute(reader, "id")) + 1)}]");
                 break;
             case "commentRangeStart":
                 if (DocxXml.Attribute(reader, "id") is { } opened)
                 {
-                    Number(Comments, reader);
+                    Comments.Number(opened);
                     _openRanges[opened] = CommentedText.TryGetValue(opened, out var quoted) ? quoted : CommentedText[opened] = new StringBuilder();
                 }
                 break;
@@ -182,7 +182,7 @@ internal sealed class DocxStoryWalker(DocxStyles styles, DocxLimits limits)
                     _openRanges.Remove(closed);
                 break;
             case "commentReference":
-                Number(Comments, reader);
+                Comments.Number(DocxXml.Attribute(reader, "id"));
                 break;
             case "tbl" when isWord:
                 _frames.Add(new TableFrame(depth));
@@ -299,33 +299,33 @@ internal sealed class DocxStoryWalker(DocxStyles styles, DocxLimits limits)
             limits.CancellationToken.ThrowIfCancellationRequested();
             limits.Take(read);
             paragraph.Text.Append(_buffer, 0, read);
-            foreach (var range in _openRanges.Values)
-            {
-                if (range.Length < MaxQuotedCharacters)
-                    range.Append(_buffer, 0, Math.Min(read, MaxQuotedCharacters - range.Length));
-            }
+            Quote(_buffer.AsSpan(0, read));
         }
     }
 
     private void Append(ParagraphFrame paragraph, string text)
     {
         paragraph.Text.Append(text);
-        foreach (var range in _openRanges.Values)
-        {
-            if (range.Length < MaxQuotedCharacters)
-                range.Append(text.AsSpan(0, Math.Min(text.Length, MaxQuotedCharacters - range.Length)));
-        }
+        Quote(text);
     }
 
-    /// <summary>The 0-based position of the element's w:id in <paramref name="order"/>, added if new.</summary>
-    private static int Number(List<string> order, XmlReader reader)
+    /// <summary>
+    /// Adds text to the open comment ranges; a range that has its fill leaves the open set, so that
+    /// thousands of ranges never closed cost each piece of text nothing once they are full.
+    /// </summary>
+    private void Quote(ReadOnlySpan<char> text)
     {
-        var id = DocxXml.Attribute(reader, "id") ?? "";
-        var index = order.IndexOf(id);
-        if (index >= 0)
-            return index;
-        order.Add(id);
-        return order.Count - 1;
+        if (_openRanges.Count == 0)
+            return;
+        List<string>? full = null;
+        foreach (var (id, range) in _openRanges)
+        {
+            range.Append(text[..Math.Min(text.Length, Math.Max(0, MaxQuotedCharacters - range.Length))]);
+            if (range.Length >= MaxQuotedCharacters)
+                (full ??= []).Add(id);
+        }
+        foreach (var id in full ?? [])
+            _openRanges.Remove(id);
     }
 
     /// <summary>Word numbers endnotes i, ii, iii by default.</summary>
@@ -363,6 +363,32 @@ internal sealed class DocxStoryWalker(DocxStyles styles, DocxLimits limits)
             }
         }
         return null;
+    }
+
+    /// <summary>Ids in first-seen order, each numbered by its position in constant time (a list's IndexOf made thousands of notes quadratic).</summary>
+    internal sealed class OrderedIds : IReadOnlyList<string>
+    {
+        private readonly List<string> _ids = [];
+        private readonly Dictionary<string, int> _positions = new(StringComparer.Ordinal);
+
+        public int Count => _ids.Count;
+
+        public string this[int index] => _ids[index];
+
+        /// <summary>The 0-based position of <paramref name="id"/> (missing: ""), added if new.</summary>
+        public int Number(string? id)
+        {
+            id ??= "";
+            if (_positions.TryGetValue(id, out var position))
+                return position;
+            _ids.Add(id);
+            _positions.Add(id, _ids.Count - 1);
+            return _ids.Count - 1;
+        }
+
+        public IEnumerator<string> GetEnumerator() => _ids.GetEnumerator();
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
     private abstract class Frame(int depth)

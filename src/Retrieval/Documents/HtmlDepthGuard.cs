@@ -24,11 +24,13 @@ internal static class HtmlDepthGuard
     };
 
     /// <summary>The deepest nesting seen, stopping early once it passes <paramref name="limit"/>.</summary>
-    public static int MeasureDepth(string html, int limit)
+    public static int MeasureDepth(string html, int limit, CancellationToken cancellationToken = default)
     {
-        int depth = 0, deepest = 0, i = 0;
+        int depth = 0, deepest = 0, i = 0, tags = 0;
         while (i < html.Length && deepest <= limit)
         {
+            if (++tags % 65536 == 0)
+                cancellationToken.ThrowIfCancellationRequested();
             int open = html.IndexOf('<', i);
             if (open < 0 || open + 1 >= html.Length)
                 break;

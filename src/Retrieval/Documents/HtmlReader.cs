@@ -55,10 +55,9 @@ public sealed partial class HtmlReader(ReaderOptions options) : IDocumentReader
 
     public async Task<Document> ReadAsync(Stream content, DocumentReadContext context, CancellationToken cancellationToken = default)
     {
-        var bytes = await ReaderSupport.ReadAllBytesAsync(content, cancellationToken).ConfigureAwait(false);
-        var html = Decode(bytes, context);
+        var html = await DecodeAsync(content, context, cancellationToken).ConfigureAwait(false);
 
-        int depth = HtmlDepthGuard.MeasureDepth(html, options.MaxHtmlDepth);
+        int depth = HtmlDepthGuard.MeasureDepth(html, options.MaxHtmlDepth, cancellationToken);
         if (depth > options.MaxHtmlDepth)
         {
             throw new DocumentReadException(context.Source,
@@ -109,24 +108,32 @@ public sealed partial class HtmlReader(ReaderOptions options) : IDocumentReader
     private static partial Regex MetaCharset();
 
     /// <summary>Forced encoding, else BOM, else a meta charset, else the plain-text detection.</summary>
-    private static string Decode(byte[] bytes, DocumentReadContext context)
+    private static async Task<string> DecodeAsync(Stream content, DocumentReadContext context, CancellationToken cancellationToken)
     {
-        if (context.EncodingName is null && TextDecoder.DetectBom(bytes) is null)
+        var stream = await ReaderSupport.SeekableAsync(content, cancellationToken).ConfigureAwait(false);
+        var start = stream.Position;
+        if (context.EncodingName is null)
         {
-            var head = Encoding.ASCII.GetString(bytes, 0, Math.Min(bytes.Length, 2048));
-            if (MetaCharset().Match(head) is { Success: true } match)
+            var head = new byte[2048];
+            var read = await stream.ReadAtLeastAsync(head, head.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+            stream.Position = start;
+            if (TextDecoder.DetectBom(head.AsSpan(0, read)) is null
+                && MetaCharset().Match(Encoding.ASCII.GetString(head, 0, read)) is { Success: true } match)
             {
+                var sink = new DecodedTextSink(clean: false);
                 try
                 {
-                    return ReaderSupport.NormalizeNewlines(TextDecoder.Decode(bytes, match.Groups[1].Value).Text);
+                    await TextDecoder.DecodeAsync(stream, match.Groups[1].Value, sink, cancellationToken).ConfigureAwait(false);
+                    return sink.ToString();
                 }
                 catch (Exception e) when (e is TextDecodingException or InvalidOptionException)
                 {
                     // A wrong or unknown label is common: fall back to detection.
+                    stream.Position = start;
                 }
             }
         }
-        return ReaderSupport.NormalizeNewlines(ReaderSupport.DecodeText(bytes, context).Text);
+        return (await ReaderSupport.ReadTextAsync(stream, context, new DecodedTextSink(clean: false), cancellationToken).ConfigureAwait(false)).Text;
     }
 
     internal static string CollapseWhitespace(string text)

@@ -41,8 +41,7 @@ public sealed partial class MarkdownReader(ReaderOptions options) : IDocumentRea
 
     public async Task<Document> ReadAsync(Stream content, DocumentReadContext context, CancellationToken cancellationToken = default)
     {
-        var bytes = await ReaderSupport.ReadAllBytesAsync(content, cancellationToken).ConfigureAwait(false);
-        var markdown = ReaderSupport.NormalizeNewlines(ReaderSupport.DecodeText(bytes, context).Text);
+        var markdown = (await ReaderSupport.ReadTextAsync(content, context, new DecodedTextSink(clean: false), cancellationToken).ConfigureAwait(false)).Text;
 
         var depth = MarkdownDepthGuard.MeasureDepth(markdown, options.MaxMarkdownDepth, cancellationToken);
         if (depth > options.MaxMarkdownDepth)

@@ -92,6 +92,7 @@ public sealed class PdfReader(ReaderOptions options) : IDocumentReader
             string? firstHeading = null;
             foreach (var block in allBlocks)
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 var text = JoinLines(block.Lines);
                 if (headingLevels.TryGetValue(block, out var level))
                 {

@@ -25,10 +25,10 @@ public sealed class PlainTextReader(ReaderOptions options) : IDocumentReader
 
     public async Task<Document> ReadAsync(Stream content, DocumentReadContext context, CancellationToken cancellationToken = default)
     {
-        var bytes = await ReaderSupport.ReadAllBytesAsync(content, cancellationToken).ConfigureAwait(false);
-        var text = TextSanitizer.Clean(ReaderSupport.NormalizeNewlines(ReaderSupport.DecodeText(bytes, context).Text));
-        if (text.Length > options.MaxTextCharacters)
-            throw new TextLimitExceededException(options.MaxTextCharacters);
+        // Cleaned as it is decoded: a file over the text limit is refused after reading just past the
+        // limit, never held whole (a 49 MB upload once cost the server 350 MB it kept).
+        var sink = new DecodedTextSink(clean: true, options.MaxTextCharacters);
+        var text = (await ReaderSupport.ReadTextAsync(content, context, sink, cancellationToken).ConfigureAwait(false)).Text;
         return new Document(context.DocumentId, context.Source, text, SplitParagraphs(text)) { MediaType = MediaType };
     }
 

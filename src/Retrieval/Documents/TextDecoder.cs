@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Frozen;
 using System.Text;
 
@@ -10,7 +11,7 @@ internal sealed record Bom(Encoding Encoding, int Length);
 internal sealed record DecodedText(string Text, string EncodingName);
 
 /// <summary>Bytes that are not text in any encoding we accept; the message is the reason.</summary>
-internal sealed class TextDecodingException(string reason) : Exception(reason);
+internal class TextDecodingException(string reason) : Exception(reason);
 
 /// <summary>
 /// Turns bytes into text without mojibake: a BOM wins, then strict UTF-8, then the legacy Chinese
@@ -77,98 +78,198 @@ internal static class TextDecoder
         return null;
     }
 
-    public static DecodedText Decode(ReadOnlySpan<byte> bytes, string? forcedEncodingName)
+    /// <summary>
+    /// Decodes a seekable stream from its position into <paramref name="sink"/>, piece by piece: the
+    /// text is never held twice and the sink can stop a text that passes its limit after reading little
+    /// more than that. Detection: a BOM, then UTF-16 without one (judged by the first 64 KB), strict
+    /// UTF-8, then (rereading the stream, never holding it whole) a Big5 / GB18030 vote. Returns the
+    /// encoding's name.
+    /// </summary>
+    /// <exception cref="TextDecodingException">The bytes are not text in any accepted encoding.</exception>
+    public static async Task<string> DecodeAsync(Stream stream, string? forcedEncodingName, TextSink sink, CancellationToken cancellationToken)
     {
+        var start = stream.Position;
         if (forcedEncodingName is not null)
-            return DecodeForced(bytes, forcedEncodingName);
+        {
+            var forced = ResolveEncoding(forcedEncodingName);
+            var preamble = forced.Preamble.ToArray();
+            var head = await ReadHeadAsync(stream, start, preamble.Length, cancellationToken).ConfigureAwait(false);
+            stream.Position = start + (preamble.Length > 0 && head.AsSpan().StartsWith(preamble) ? preamble.Length : 0);
+            await StrictAsync(stream, forced, forcedEncodingName, sink, cancellationToken).ConfigureAwait(false);
+            return forcedEncodingName;
+        }
 
-        if (DetectBom(bytes) is { } bom)
-            return Strict(bytes[bom.Length..], bom.Encoding, bom.Encoding.WebName);
-        if (LooksLikeUtf16WithoutBom(bytes) is { } utf16)
-            return Strict(bytes, utf16, utf16.WebName);
+        if (DetectBom(await ReadHeadAsync(stream, start, 4, cancellationToken).ConfigureAwait(false)) is { } bom)
+        {
+            stream.Position = start + bom.Length;
+            await StrictAsync(stream, bom.Encoding, bom.Encoding.WebName, sink, cancellationToken).ConfigureAwait(false);
+            return bom.Encoding.WebName;
+        }
+        // UTF-16 is judged by the first 64 KB, so that a long file over the text limit is refused
+        // after reading about as much as the limit, not all of it.
+        if (LooksLikeUtf16WithoutBom(await ReadHeadAsync(stream, start, PieceBytes, cancellationToken).ConfigureAwait(false)) is { } utf16)
+        {
+            await StrictAsync(stream, utf16, utf16.WebName, sink, cancellationToken).ConfigureAwait(false);
+            return utf16.WebName;
+        }
 
-        int badUtf8At;
+        long badUtf8At;
         try
         {
-            return new DecodedText(StrictUtf8.GetString(bytes), "utf-8");
+            await StrictAsync(stream, StrictUtf8, "utf-8", sink, cancellationToken).ConfigureAwait(false);
+            return "utf-8";
         }
-        catch (DecoderFallbackException e)
+        catch (BadBytesException e)
         {
-            badUtf8At = e.Index;
+            badUtf8At = e.Offset;
         }
 
-        if (bytes.IndexOf((byte)0) >= 0)
+        sink.Clear();
+        stream.Position = start;
+        if (await ContainsZeroAsync(stream, cancellationToken).ConfigureAwait(false))
             throw new TextDecodingException("binary content (NUL bytes), not text");
-        return DecodeLegacyChinese(bytes) ?? throw new TextDecodingException(
-            $"not valid UTF-8 (bad byte at offset {Math.Max(0, badUtf8At)}) and not recognisably Big5 or GB18030: " +
+        stream.Position = start;
+        if (await VoteLegacyChineseAsync(stream, cancellationToken).ConfigureAwait(false) is { } legacy)
+        {
+            stream.Position = start;
+            await StrictAsync(stream, ResolveEncoding(legacy), legacy, sink, cancellationToken).ConfigureAwait(false);
+            return legacy;
+        }
+        throw new TextDecodingException(
+            $"not valid UTF-8 (bad byte at offset {badUtf8At}) and not recognisably Big5 or GB18030: " +
             "convert the file to UTF-8, or name its encoding (ReaderOptions.EncodingName)");
     }
 
-    private static DecodedText DecodeForced(ReadOnlySpan<byte> bytes, string name)
+    private const int PieceBytes = 64 * 1024;
+
+    private static async Task<byte[]> ReadHeadAsync(Stream stream, long start, int count, CancellationToken cancellationToken)
     {
-        var encoding = ResolveEncoding(name);
-        var preamble = encoding.Preamble;
-        if (!preamble.IsEmpty && bytes.StartsWith(preamble))
-            bytes = bytes[preamble.Length..];
-        return Strict(bytes, encoding, name);
+        var head = new byte[count];
+        stream.Position = start;
+        var read = await stream.ReadAtLeastAsync(head, count, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+        stream.Position = start;
+        return head[..read];
     }
 
-    private static DecodedText Strict(ReadOnlySpan<byte> bytes, Encoding encoding, string name)
+    private static async Task<bool> ContainsZeroAsync(Stream stream, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(PieceBytes);
+        try
+        {
+            int read;
+            while ((read = await stream.ReadAsync(buffer.AsMemory(0, PieceBytes), cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                if (buffer.AsSpan(0, read).Contains((byte)0))
+                    return true;
+            }
+            return false;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Decodes the rest of the stream with <paramref name="encoding"/>, refusing any byte it cannot decode.</summary>
+    private static async Task StrictAsync(Stream stream, Encoding encoding, string name, TextSink sink, CancellationToken cancellationToken)
     {
         var strict = (Encoding)encoding.Clone();
         strict.DecoderFallback = DecoderFallback.ExceptionFallback;
+        var decoder = strict.GetDecoder();
+        var bytes = ArrayPool<byte>.Shared.Rent(PieceBytes);
+        var chars = ArrayPool<char>.Shared.Rent(strict.GetMaxCharCount(PieceBytes));
+        long offset = 0;
         try
         {
-            return new DecodedText(strict.GetString(bytes), name);
+            while (true)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var read = await stream.ReadAtLeastAsync(bytes.AsMemory(0, PieceBytes), PieceBytes, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+                int decoded;
+                try
+                {
+                    decoded = decoder.GetChars(bytes, 0, read, chars, 0, flush: read == 0);
+                }
+                catch (DecoderFallbackException e)
+                {
+                    throw new BadBytesException(name, Math.Max(0, offset + e.Index));
+                }
+                sink.Append(chars.AsSpan(0, decoded));
+                if (read == 0)
+                    break;
+                offset += read;
+            }
+            sink.Complete();
         }
-        catch (DecoderFallbackException e)
+        finally
         {
-            throw new TextDecodingException(
-                $"not valid {name} (bad bytes at offset {Math.Max(0, e.Index)}): check the file's encoding (ReaderOptions.EncodingName)");
+            ArrayPool<byte>.Shared.Return(bytes);
+            ArrayPool<char>.Shared.Return(chars);
         }
     }
 
-    private static DecodedText? DecodeLegacyChinese(ReadOnlySpan<byte> bytes)
+    /// <summary>GB18030 or Big5, when the stream decodes in it to common Chinese clearly better than in the other.</summary>
+    private static async Task<string?> VoteLegacyChineseAsync(Stream stream, CancellationToken cancellationToken)
     {
-        var gb = TryStrict(bytes, "gb18030");
-        var big5 = TryStrict(bytes, "big5");
-        double gbScore = gb is null ? 0 : CommonShare(gb);
-        double big5Score = big5 is null ? 0 : CommonShare(big5);
+        var start = stream.Position;
+        var gb = new CommonChineseShare();
+        var big5 = new CommonChineseShare();
+        double gbScore = await ScoreAsync("gb18030", gb).ConfigureAwait(false);
+        stream.Position = start;
+        double big5Score = await ScoreAsync("big5", big5).ConfigureAwait(false);
         // Real text scores near 1 in its own encoding; the wrong decoding of the same bytes
         // lands well below. Demand both a high score and a clear margin before trusting it.
         const double minScore = 0.8, minMargin = 0.15;
         if (gbScore >= minScore && gbScore - big5Score >= minMargin)
-            return new DecodedText(gb!, "gb18030");
+            return "gb18030";
         if (big5Score >= minScore && big5Score - gbScore >= minMargin)
-            return new DecodedText(big5!, "big5");
+            return "big5";
         return null;
+
+        async Task<double> ScoreAsync(string name, CommonChineseShare share)
+        {
+            try
+            {
+                await StrictAsync(stream, ResolveEncoding(name), name, share, cancellationToken).ConfigureAwait(false);
+                return share.Score;
+            }
+            catch (BadBytesException)
+            {
+                return 0;
+            }
+        }
     }
 
-    private static string? TryStrict(ReadOnlySpan<byte> bytes, string name)
+    /// <summary>A byte the encoding cannot decode, at an offset from where decoding began.</summary>
+    private sealed class BadBytesException(string encodingName, long offset) : TextDecodingException(
+        $"not valid {encodingName} (bad bytes at offset {offset}): check the file's encoding (ReaderOptions.EncodingName)")
     {
-        try
-        {
-            return Encoding.GetEncoding(name, EncoderFallback.ExceptionFallback, DecoderFallback.ExceptionFallback).GetString(bytes);
-        }
-        catch (DecoderFallbackException)
-        {
-            return null;
-        }
+        public long Offset { get; } = offset;
     }
 
-    private static double CommonShare(string text)
+    /// <summary>The share of common hanzi and CJK punctuation among the non-ASCII characters of a text.</summary>
+    private sealed class CommonChineseShare : TextSink
     {
-        var common = CommonChinese.Value;
-        int nonAscii = 0, good = 0;
-        foreach (var c in text)
+        private long _nonAscii, _good;
+
+        public double Score => _nonAscii == 0 ? 0 : (double)_good / _nonAscii;
+
+        public override void Append(ReadOnlySpan<char> chars)
         {
-            if (c < 0x80)
-                continue;
-            nonAscii++;
-            if (common.Contains(c) || IsCjkPunctuation(c))
-                good++;
+            var common = CommonChinese.Value;
+            foreach (var c in chars)
+            {
+                if (c < 0x80)
+                    continue;
+                _nonAscii++;
+                if (common.Contains(c) || IsCjkPunctuation(c))
+                    _good++;
+            }
         }
-        return nonAscii == 0 ? 0 : (double)good / nonAscii;
+
+        public override void Clear() => (_nonAscii, _good) = (0, 0);
+
+        public override string ToString() => Score.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private static bool IsCjkPunctuation(char c) =>

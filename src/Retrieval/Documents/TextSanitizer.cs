@@ -52,48 +52,90 @@ public static class TextSanitizer
         if (IsClean(text))
             return text;
         var result = new StringBuilder(text.Length);
-        var removed = false;
-        for (var i = 0; i < text.Length; i++)
+        var cleaner = new Cleaner(result);
+        cleaner.Append(text);
+        cleaner.Complete();
+        return result.ToString();
+    }
+
+    /// <summary>
+    /// <see cref="Clean"/> for text that arrives in pieces (a file decoded as it is read): the pieces
+    /// cleaned one after another give what <see cref="Clean"/> gives for the whole, whatever the
+    /// boundaries split ("\r" | "\n", a surrogate pair, a removed character before a space).
+    /// </summary>
+    internal sealed class Cleaner(StringBuilder output)
+    {
+        private bool _removed;
+        private bool _afterCarriageReturn;
+        private char _pendingHighSurrogate;
+
+        public void Append(ReadOnlySpan<char> piece)
         {
-            var c = text[i];
-            if (c == '\r')
+            if (!_removed && !_afterCarriageReturn && _pendingHighSurrogate == '\0' && IsClean(piece))
             {
-                result.Append('\n');
-                if (i + 1 < text.Length && text[i + 1] == '\n')
-                    i++;
-                removed = false;
-                continue;
+                output.Append(piece); // the common case: one vectorised scan, then a copy
+                return;
             }
-            if (IsLineSeparator(c))
+            foreach (var c in piece)
+                Append(c);
+        }
+
+        /// <summary>The end of the text: a high surrogate still waiting for its pair is a lone one.</summary>
+        public void Complete()
+        {
+            if (_pendingHighSurrogate != '\0')
+                output.Append('\uFFFD');
+            _pendingHighSurrogate = '\0';
+        }
+
+        private void Append(char c)
+        {
+            if (_pendingHighSurrogate != '\0')
             {
-                result.Append('\n');
-                removed = false;
-                continue;
+                var high = _pendingHighSurrogate;
+                _pendingHighSurrogate = '\0';
+                _removed = false;
+                if (char.IsLowSurrogate(c))
+                {
+                    output.Append(high).Append(c);
+                    return;
+                }
+                output.Append('\uFFFD');
             }
-            if (char.IsSurrogate(c))
+            if (_afterCarriageReturn)
             {
-                if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
-                {
-                    result.Append(c).Append(text[++i]);
-                }
-                else
-                {
-                    result.Append('\uFFFD');
-                }
-                removed = false;
-                continue;
+                _afterCarriageReturn = false;
+                if (c == '\n')
+                    return; // "\r\n" is one line break
+            }
+            if (c == '\r' || IsLineSeparator(c))
+            {
+                output.Append('\n');
+                _afterCarriageReturn = c == '\r';
+                _removed = false;
+                return;
+            }
+            if (char.IsHighSurrogate(c))
+            {
+                _pendingHighSurrogate = c;
+                return;
+            }
+            if (char.IsLowSurrogate(c))
+            {
+                output.Append('\uFFFD');
+                _removed = false;
+                return;
             }
             if (IsRemoved(c))
             {
-                removed = true;
-                continue;
+                _removed = true;
+                return;
             }
-            if (c == ' ' && removed && result.Length > 0 && result[^1] is ' ' or '\t' or '\n')
-                continue;
-            result.Append(c);
-            removed = false;
+            if (c == ' ' && _removed && output.Length > 0 && output[^1] is ' ' or '\t' or '\n')
+                return;
+            output.Append(c);
+            _removed = false;
         }
-        return result.ToString();
     }
 
     /// <summary>

@@ -47,6 +47,14 @@ public sealed class EmbeddingOptions
     /// <summary>ONNX Runtime intra-op threads; 0 lets ONNX Runtime choose (one per core).</summary>
     public int IntraOpThreads { get; set; }
 
+    /// <summary>
+    /// Let ONNX Runtime's intra-op threads spin while they wait for work between operators. Off (the default),
+    /// a waiting thread sleeps: on a machine whose cores are shared (a laptop, a container, a CI runner) spinning
+    /// burns CPU other work needs, and a one-question command gains nothing from it (bench `ingest` and
+    /// `startup` measure both). On for a dedicated machine that embeds without pause.
+    /// </summary>
+    public bool AllowThreadSpinning { get; set; }
+
     public PoolingMode Pooling { get; set; } = PoolingMode.Auto;
 
     /// <summary>Float32 or Int8 (CPU only: faster ingest and start-up); Auto is Int8 on the CPU and Float32 on CUDA, or an existing store's precision.</summary>

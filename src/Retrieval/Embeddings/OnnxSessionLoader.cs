@@ -72,6 +72,8 @@ internal static class OnnxSessionLoader
         {
             sessionOptions.IntraOpNumThreads = options.IntraOpThreads;
         }
+        // ONNX Runtime's own switch for its intra-op thread pool (onnxruntime_session_options_config_keys.h).
+        sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", options.AllowThreadSpinning ? "1" : "0");
         if (provider == Cuda)
         {
             try

@@ -18,6 +18,9 @@ internal static class ChineseWordSegmenter
     private static readonly Lock Gate = new();
     private static JiebaSegmenter? _segmenter;
 
+    /// <summary>Whether jieba's dictionary is in memory: only once Chinese text was segmented (the start-up benchmark checks an English question never loads it).</summary>
+    internal static bool IsLoaded => Volatile.Read(ref _segmenter) is not null;
+
     /// <summary>jieba's words of a run of Han characters (no search-mode sub-words, HMM for unknown words).</summary>
     public static IEnumerable<string> Cut(string hanRun, string? dictionaryDirectory) =>
         GetSegmenter(dictionaryDirectory).Cut(hanRun, cutAll: false, hmm: true);

@@ -1,5 +1,5 @@
+using KnowledgeQa.Agents.Tests.Fakes;
 using KnowledgeQa.Agents.Text;
-using KnowledgeQa.Retrieval.Lexical;
 
 namespace KnowledgeQa.Agents.Tests.Text;
 
@@ -9,7 +9,7 @@ public sealed class ContentTermsTests
     public void English_text_never_sends_Chinese_to_the_encoder()
     {
         // Segmenting Chinese loads jieba's dictionary, most of a second of every English `kqa ask`.
-        var encoder = new RecordingEncoder();
+        var encoder = new RecordingLexicalEncoder();
         var terms = new ContentTerms(encoder);
 
         var content = terms.Of("How long does a full charge of the battery take?");
@@ -21,7 +21,7 @@ public sealed class ContentTermsTests
     [Fact]
     public void Chinese_stop_words_are_still_removed_once_Chinese_text_comes()
     {
-        var encoder = new RecordingEncoder();
+        var encoder = new RecordingLexicalEncoder();
         var terms = new ContentTerms(encoder);
 
         var content = terms.Of("电池的保固是多少年");
@@ -30,23 +30,5 @@ public sealed class ContentTermsTests
         Assert.DoesNotContain("的", content);
         Assert.DoesNotContain("多少", content);
         Assert.Contains(encoder.Texts, text => text == "什么"); // the Chinese stop list went through the encoder
-    }
-
-    /// <summary>The real BM25 encoder, recording what it was asked to tokenize.</summary>
-    private sealed class RecordingEncoder : ILexicalEncoder
-    {
-        private readonly Bm25SparseEncoder _inner = new();
-
-        public List<string> Texts { get; } = [];
-
-        public IReadOnlyList<string> Tokenize(string text)
-        {
-            Texts.Add(text);
-            return _inner.Tokenize(text);
-        }
-
-        public SparseVector EncodeDocument(string text) => _inner.EncodeDocument(text);
-
-        public SparseVector EncodeQuery(string text) => _inner.EncodeQuery(text);
     }
 }

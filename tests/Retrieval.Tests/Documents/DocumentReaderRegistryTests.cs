@@ -103,6 +103,27 @@ public sealed class DocumentReaderRegistryTests : IDisposable
         Assert.Contains("over the limit", error.Reason);
     }
 
+    [Theory]
+    [InlineData("utf-8.txt")]
+    [InlineData("utf-16.txt")]
+    public async Task A_text_over_the_text_limit_is_refused_after_reading_little_more_than_the_limit(string name)
+    {
+        // 4 MB of lines against a limit of 100,000 characters: the reader must stop near the limit, not
+        // hold the file (a 49 MB upload once kept the server at 2.3 times its idle memory).
+        const int limit = 100_000;
+        var registry = DocumentReaderRegistry.CreateDefault(new ReaderOptions { MaxTextCharacters = limit });
+        var line = (name == "utf-16.txt" ? Encoding.Unicode : Encoding.UTF8).GetBytes("a line of a long log file\n");
+        var bytes = Enumerable.Repeat(line, 4 * 1024 * 1024 / line.Length).SelectMany(b => b).ToArray();
+        using var stream = new CountingStream(bytes);
+
+        var error = await Assert.ThrowsAsync<DocumentReadException>(
+            () => registry.ReadAsync(stream, name, name, name, TestContext.Current.CancellationToken));
+
+        Assert.Contains("MaxTextCharacters", error.Reason);
+        Assert.InRange(stream.BytesRead, limit, 4 * limit);
+        Assert.InRange(stream.LargestRead, 1, 128 * 1024);
+    }
+
     [Fact]
     public async Task A_file_that_cannot_be_read_is_refused_with_the_read_error()
     {
@@ -171,6 +192,38 @@ public sealed class DocumentReaderRegistryTests : IDisposable
             using var reader = new StreamReader(content);
             var text = (await reader.ReadToEndAsync(cancellationToken)).Replace(',', '|');
             return new Document(context.DocumentId, context.Source, text) { MediaType = "text/csv" };
+        }
+    }
+
+    /// <summary>A seekable stream (as an upload buffered on disk is) that counts what is read from it.</summary>
+    private sealed class CountingStream(byte[] bytes) : MemoryStream(bytes, writable: false)
+    {
+        public long BytesRead { get; private set; }
+        public int LargestRead { get; private set; }
+
+        // Every read goes through the array overload, so that nothing is counted twice (Stream's span
+        // overloads call it too).
+        public override int Read(byte[] buffer, int offset, int count) => Counted(base.Read(buffer, offset, count), count);
+
+        public override int Read(Span<byte> buffer)
+        {
+            var array = new byte[buffer.Length];
+            var read = Read(array, 0, array.Length);
+            array.AsSpan(0, read).CopyTo(buffer);
+            return read;
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            Task.FromResult(Read(buffer, offset, count));
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            ValueTask.FromResult(Read(buffer.Span));
+
+        private int Counted(int read, int asked)
+        {
+            BytesRead += read;
+            LargestRead = Math.Max(LargestRead, asked);
+            return read;
         }
     }
 

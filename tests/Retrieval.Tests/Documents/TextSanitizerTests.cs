@@ -20,6 +20,29 @@ public class TextSanitizerTests
         Assert.True(TextSanitizer.IsClean(TextSanitizer.Clean(input)));
     }
 
+    [Theory]
+    [InlineData("line\r\nnext\rlast")]
+    [InlineData("a \u0012 \u0013 b\u00AD \tc")]
+    [InlineData("pair 😀 lone \uD800 low \uDC00 end\uD83D")]
+    [InlineData("\uFEFF \u202E text\u2028 \r\n\r")]
+    public void Text_cleaned_in_pieces_is_the_text_cleaned_whole_wherever_it_is_split(string text)
+    {
+        var whole = TextSanitizer.Clean(text);
+        for (var split = 0; split <= text.Length; split++)
+        {
+            for (var second = split; second <= text.Length; second++)
+            {
+                var output = new StringBuilder();
+                var cleaner = new TextSanitizer.Cleaner(output);
+                cleaner.Append(text.AsSpan(0, split));
+                cleaner.Append(text.AsSpan(split, second - split));
+                cleaner.Append(text.AsSpan(second));
+                cleaner.Complete();
+                Assert.Equal(whole, output.ToString());
+            }
+        }
+    }
+
     [Fact]
     public void A_lone_surrogate_becomes_the_replacement_character()
     {

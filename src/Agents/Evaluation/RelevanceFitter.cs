@@ -1,0 +1,293 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using KnowledgeQa.Agents.Answering;
+using KnowledgeQa.Retrieval.Search;
+using KnowledgeQa.Retrieval.Storage;
+
+namespace KnowledgeQa.Agents.Evaluation;
+
+/// <summary>A retrieved passage's features and whether it holds the question's answer.</summary>
+public sealed record LabelledPassage(bool Answers, RelevanceFeatures Features);
+
+/// <summary>
+/// One question's training evidence: its passages as retrieved from the store (when its context is
+/// in the store) and as retrieved with its own context taken out (as if the knowledge base never
+/// had it).
+/// </summary>
+public sealed record RelevanceSample(string Dataset, string QuestionId, bool ContextInStore, IReadOnlyList<LabelledPassage> Own, IReadOnlyList<RelevanceFeatures> Without)
+{
+    /// <summary>Whether the question's passages carry dense evidence (so the dense model decides them).</summary>
+    public bool Dense => Own.Any(p => HasDense(p.Features)) || Without.Any(HasDense);
+
+    private static bool HasDense(RelevanceFeatures f) => f.Dense is not null || f.BestUnitDense is not null;
+}
+
+/// <summary>One point of the trade-off between false refusals and refusing questions whose context is missing.</summary>
+public sealed record RefusalPoint(double Threshold, double FalseRefusals, double HeldOutRefused);
+
+/// <summary>A fitted model and what its threshold gives on each data set it was fitted on.</summary>
+public sealed record FittedRelevance(string Name, RelevanceModel Model, int Positives, int Negatives,
+    IReadOnlyDictionary<string, IReadOnlyList<RefusalPoint>> Curves, IReadOnlyDictionary<string, RefusalPoint> Chosen);
+
+/// <summary>
+/// Fits the relevance models (<see cref="RelevanceModel.WithDense"/>, <see cref="RelevanceModel.LexicalOnly"/>)
+/// on reading-comprehension sets, the way the answerer uses them. For every question: its search's
+/// passages, decided exactly as an answer would (<see cref="GroundedAnswerer"/>), are positives where
+/// they are its own context and hold its gold answer; the same search with its own context taken out
+/// gives the negatives (every passage then retrieved: the knowledge base does not have the answer).
+/// A logistic regression (L2, Newton steps on standardised inputs) is fitted per model; the threshold
+/// is the highest one whose question-level false refusals stay within the target on every set.
+/// </summary>
+public sealed class RelevanceFitter(IKnowledgeRetriever retriever, GroundedAnswerer answerer)
+{
+    // Strong enough to keep overlapping inputs (coverage of the sentence and of the sentence alone, pairs
+    // and weighted pairs) from growing large opposite weights that only cancel on the training data; on
+    // the development halves 300 gave the Chinese sets 1-4 points more refusals at the same false refusals than 1.
+    public const double DefaultL2 = 300;
+
+    // Hits searched beyond the answerer's depth, so the list still holds that many once the question's own context is taken out.
+    private const int Spare = 10;
+
+    public async Task<IReadOnlyList<RelevanceSample>> CollectAsync(
+        QaDataset dataset, IReadOnlySet<string> contextsNotInStore, int top, int? limit = null, IProgress<int>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        ArgumentNullException.ThrowIfNull(contextsNotInStore);
+        var depth = Math.Max(top, answerer.Options.BackgroundPassages);
+        var retrieval = new RetrievalOptions { Top = depth + Spare, Mode = answerer.Options.Mode, Filter = answerer.Options.Filter };
+        var samples = new List<RelevanceSample>();
+        foreach (var question in limit is int n ? dataset.Questions.Take(n) : dataset.Questions)
+        {
+            var hits = await retriever.SearchAsync(question.Question, retrieval, cancellationToken).ConfigureAwait(false);
+            var inStore = !contextsNotInStore.Contains(question.ContextId);
+            var own = new List<LabelledPassage>();
+            if (inStore)
+            {
+                var assessed = await answerer.AssessAsync(question.Question, hits.Take(depth).ToList(), top, cancellationToken).ConfigureAwait(false);
+                own.AddRange(assessed.Assessed.Select(a => new LabelledPassage(
+                    a.Passage.Hit.Chunk.DocumentId == question.ContextId && AnswerNormalizer.ContainsAny(a.Passage.Hit.Chunk.Text, question.Answers),
+                    a.Relevance.Features)));
+            }
+
+            var without = hits.Where(h => h.Chunk.DocumentId != question.ContextId).Take(depth).ToList();
+            var outside = await answerer.AssessAsync(question.Question, without, top, cancellationToken).ConfigureAwait(false);
+            samples.Add(new RelevanceSample(dataset.Name, question.Id, inStore, own, outside.Assessed.Select(a => a.Relevance.Features).ToList()));
+            progress?.Report(samples.Count);
+        }
+
+        return samples;
+    }
+
+    /// <summary>Fits one model on the samples and sets its threshold for at most <paramref name="targetFalseRefusals"/> on every set.</summary>
+    public static FittedRelevance Fit(string name, IReadOnlyList<RelevanceSample> samples, double targetFalseRefusals, double l2 = DefaultL2)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        var rows = new List<(double[] X, bool Y)>();
+        foreach (var sample in samples)
+        {
+            rows.AddRange(sample.Own.Where(p => p.Answers && p.Features.BestUnit >= 0).Select(p => (RelevanceModel.Inputs(p.Features), true)));
+            rows.AddRange(sample.Without.Where(f => f.BestUnit >= 0).Select(f => (RelevanceModel.Inputs(f), false)));
+        }
+
+        if (rows.Count(r => r.Y) == 0 || rows.Count(r => !r.Y) == 0)
+            throw new EvaluationDataException($"{name}: fitting needs both passages that answer and passages that do not; got {rows.Count} passages.");
+        var (weights, bias) = Logistic(rows, l2);
+        var model = RelevanceModel.FromWeights(weights, bias, 0.5);
+
+        var curves = new Dictionary<string, IReadOnlyList<RefusalPoint>>(StringComparer.Ordinal);
+        var perSet = samples.GroupBy(s => s.Dataset).ToDictionary(g => g.Key, g => Best(model, g.ToList()), StringComparer.Ordinal);
+        // The highest threshold that keeps every set's false refusals within the target.
+        var candidates = perSet.Values.SelectMany(v => v.Own).Distinct().Order().ToList();
+        var threshold = candidates.Where(t => perSet.Values.All(v => Point(v, t).FalseRefusals <= targetFalseRefusals)).DefaultIfEmpty(0).Max();
+        model = model with { Threshold = Math.Round(threshold, 3, MidpointRounding.ToZero) };
+        foreach (var (set, best) in perSet)
+            curves[set] = Curve(best);
+        var chosen = perSet.ToDictionary(p => p.Key, p => Point(p.Value, model.Threshold), StringComparer.Ordinal);
+        return new FittedRelevance(name, model, rows.Count(r => r.Y), rows.Count(r => !r.Y), curves, chosen);
+    }
+
+    /// <summary>Per question, the best probability among its passages that can answer: with its context (in store only) and without.</summary>
+    private sealed record BestScores(List<double> Own, List<double> Without);
+
+    private static BestScores Best(RelevanceModel model, IReadOnlyList<RelevanceSample> samples)
+    {
+        static double Max(IEnumerable<RelevanceFeatures> passages, RelevanceModel m) =>
+            passages.Where(f => f.BestUnit >= 0).Select(m.Probability).DefaultIfEmpty(0).Max();
+        return new BestScores(
+            samples.Where(s => s.ContextInStore).Select(s => Max(s.Own.Select(p => p.Features), model)).ToList(),
+            samples.Select(s => Max(s.Without, model)).ToList());
+    }
+
+    private static RefusalPoint Point(BestScores best, double threshold) => new(
+        threshold,
+        best.Own.Count == 0 ? 0 : best.Own.Count(p => p < threshold) / (double)best.Own.Count,
+        best.Without.Count == 0 ? 0 : best.Without.Count(p => p < threshold) / (double)best.Without.Count);
+
+    /// <summary>The thresholds at which false refusals reach 0.5%, 1%, ... 10%.</summary>
+    private static IReadOnlyList<RefusalPoint> Curve(BestScores best)
+    {
+        var sorted = best.Own.Order().ToList();
+        var points = new List<RefusalPoint>();
+        foreach (var share in new[] { 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.075, 0.10 })
+        {
+            var index = (int)Math.Floor(share * sorted.Count);
+            if (index < sorted.Count)
+                points.Add(Point(best, sorted[index]));
+        }
+
+        return points;
+    }
+
+    /// <summary>L2-regularised logistic regression by Newton's method on standardised inputs; weights returned on the raw scale.</summary>
+    private static (double[] Weights, double Bias) Logistic(IReadOnlyList<(double[] X, bool Y)> rows, double l2)
+    {
+        var d = rows[0].X.Length;
+        var mean = new double[d];
+        var scale = new double[d];
+        for (var j = 0; j < d; j++)
+        {
+            mean[j] = rows.Average(r => r.X[j]);
+            var variance = rows.Average(r => (r.X[j] - mean[j]) * (r.X[j] - mean[j]));
+            scale[j] = variance > 1e-12 ? Math.Sqrt(variance) : 0;
+        }
+
+        // Parameter 0 is the bias; inputs that never vary (dense for the lexical model) keep weight 0.
+        var w = new double[d + 1];
+        for (var iteration = 0; iteration < 50; iteration++)
+        {
+            var gradient = new double[d + 1];
+            var hessian = new double[d + 1, d + 1];
+            var z = new double[d + 1];
+            foreach (var (x, y) in rows)
+            {
+                z[0] = 1;
+                for (var j = 0; j < d; j++)
+                    z[j + 1] = scale[j] > 0 ? (x[j] - mean[j]) / scale[j] : 0;
+                var dot = 0.0;
+                for (var j = 0; j <= d; j++)
+                    dot += w[j] * z[j];
+                var p = 1 / (1 + Math.Exp(-dot));
+                var error = p - (y ? 1 : 0);
+                var curvature = Math.Max(p * (1 - p), 1e-9);
+                for (var a = 0; a <= d; a++)
+                {
+                    gradient[a] += error * z[a];
+                    for (var b = 0; b <= d; b++)
+                        hessian[a, b] += curvature * z[a] * z[b];
+                }
+            }
+
+            for (var a = 1; a <= d; a++)
+            {
+                gradient[a] += l2 * w[a];
+                hessian[a, a] += scale[a - 1] > 0 ? l2 : 1;
+            }
+
+            hessian[0, 0] += 1e-9;
+            var step = Solve(hessian, gradient);
+            var change = 0.0;
+            for (var a = 0; a <= d; a++)
+            {
+                w[a] -= step[a];
+                change = Math.Max(change, Math.Abs(step[a]));
+            }
+
+            if (change < 1e-8)
+                break;
+        }
+
+        var weights = new double[d];
+        var bias = w[0];
+        for (var j = 0; j < d; j++)
+        {
+            weights[j] = scale[j] > 0 ? w[j + 1] / scale[j] : 0;
+            bias -= weights[j] * mean[j];
+        }
+
+        return (weights, bias);
+    }
+
+    /// <summary>Gaussian elimination with partial pivoting (the system is small and positive definite).</summary>
+    private static double[] Solve(double[,] a, double[] b)
+    {
+        var n = b.Length;
+        var m = (double[,])a.Clone();
+        var x = (double[])b.Clone();
+        for (var c = 0; c < n; c++)
+        {
+            var pivot = c;
+            for (var r = c + 1; r < n; r++)
+            {
+                if (Math.Abs(m[r, c]) > Math.Abs(m[pivot, c]))
+                    pivot = r;
+            }
+
+            for (var k = 0; k < n; k++)
+                (m[c, k], m[pivot, k]) = (m[pivot, k], m[c, k]);
+            (x[c], x[pivot]) = (x[pivot], x[c]);
+            for (var r = c + 1; r < n; r++)
+            {
+                var f = m[r, c] / m[c, c];
+                for (var k = c; k < n; k++)
+                    m[r, k] -= f * m[c, k];
+                x[r] -= f * x[c];
+            }
+        }
+
+        for (var r = n - 1; r >= 0; r--)
+        {
+            for (var k = r + 1; k < n; k++)
+                x[r] -= m[r, k] * x[k];
+            x[r] /= m[r, r];
+        }
+
+        return x;
+    }
+
+    /// <summary>The trade-off curves and chosen points as Markdown.</summary>
+    public static string Describe(FittedRelevance fitted)
+    {
+        ArgumentNullException.ThrowIfNull(fitted);
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture,
+            $"{fitted.Name}: {fitted.Positives} answering passages, {fitted.Negatives} others; threshold {fitted.Model.Threshold:0.###}\n");
+        text.Append("| set | threshold | false refusals | context-missing refused |\n| --- | ---: | ---: | ---: |\n");
+        foreach (var (set, curve) in fitted.Curves)
+        {
+            foreach (var point in curve)
+                text.Append(CultureInfo.InvariantCulture, $"| {set} | {point.Threshold:0.000} | {point.FalseRefusals:P1} | {point.HeldOutRefused:P1} |\n");
+            var chosen = fitted.Chosen[set];
+            text.Append(CultureInfo.InvariantCulture, $"| {set}, chosen | {chosen.Threshold:0.000} | {chosen.FalseRefusals:P1} | {chosen.HeldOutRefused:P1} |\n");
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>Replaces the fitted block (between the FITTED-BEGIN and FITTED-END markers) of the file that defines the models.</summary>
+    public static void WriteSource(string path, string fittedBlock)
+    {
+        var source = File.ReadAllText(path);
+        const string begin = "// FITTED-BEGIN\n", end = "    // FITTED-END";
+        var start = source.IndexOf(begin, StringComparison.Ordinal);
+        var stop = source.IndexOf(end, StringComparison.Ordinal);
+        if (start < 0 || stop < start)
+            throw new EvaluationDataException($"{path} has no // FITTED-BEGIN ... // FITTED-END block to replace.");
+        File.WriteAllText(path, source[..(start + begin.Length)] + fittedBlock + source[stop..]);
+    }
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>Saves collected samples (one JSON line each), so fitting can be repeated without searching again.</summary>
+    public static void Save(string path, IEnumerable<RelevanceSample> samples)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        File.WriteAllLines(path, samples.Select(s => JsonSerializer.Serialize(s, Json)));
+    }
+
+    public static IReadOnlyList<RelevanceSample> Load(string path) =>
+        File.ReadLines(path).Where(l => l.Length > 0)
+            .Select(l => JsonSerializer.Deserialize<RelevanceSample>(l, Json) ?? throw new EvaluationDataException($"{path}: empty sample line."))
+            .ToList();
+}

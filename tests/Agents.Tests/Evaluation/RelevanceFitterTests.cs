@@ -1,0 +1,91 @@
+using KnowledgeQa.Agents.Answering;
+using KnowledgeQa.Agents.Evaluation;
+using KnowledgeQa.Agents.Tests.Chat;
+using KnowledgeQa.Agents.Tests.Fakes;
+
+namespace KnowledgeQa.Agents.Tests.Evaluation;
+
+public class RelevanceFitterTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static RelevanceFeatures Passage(double coverage, bool? kind = null) =>
+        new(coverage, coverage, 1, kind, null, null, BestUnit: 0, coverage, coverage / 2, TermCount: 3, IsTop: false);
+
+    [Fact]
+    public void The_fitted_model_weighs_coverage_up_and_its_threshold_keeps_false_refusals_within_the_target()
+    {
+        var random = new Random(7);
+        var samples = Enumerable.Range(0, 400).Select(i =>
+        {
+            var answering = Passage(0.55 + 0.45 * random.NextDouble(), kind: random.NextDouble() < 0.8);
+            var others = Enumerable.Range(0, 5).Select(_ => Passage(0.6 * random.NextDouble(), kind: random.NextDouble() < 0.3)).ToList();
+            return new RelevanceSample(i % 2 == 0 ? "a" : "b", $"q{i}", ContextInStore: true, [new LabelledPassage(true, answering)], others);
+        }).ToList();
+
+        var fitted = RelevanceFitter.Fit("LexicalOnly", samples, targetFalseRefusals: 0.03);
+
+        Assert.True(fitted.Model.Coverage + fitted.Model.BestUnitCoverage > 0);
+        Assert.True(fitted.Model.KindFound > fitted.Model.KindMissing);
+        Assert.Equal(0, fitted.Model.Dense);
+        Assert.All(fitted.Chosen.Values, p => Assert.InRange(p.FalseRefusals, 0, 0.03));
+        // Well-separated data: most questions without their context are refused at that threshold.
+        Assert.All(fitted.Chosen.Values, p => Assert.True(p.HeldOutRefused > 0.5, $"refused {p.HeldOutRefused:P0}"));
+        Assert.Contains("| a, chosen |", RelevanceFitter.Describe(fitted));
+    }
+
+    [Fact]
+    public void A_model_round_trips_through_its_weights_and_its_printed_form_names_every_weight()
+    {
+        var model = RelevanceModel.LexicalOnly;
+        var copy = RelevanceModel.FromWeights(model.Weights, model.Bias, model.Threshold);
+        var features = Passage(0.7, kind: true) with { BigramCoverage = 0.5, Lead = 0.2 };
+
+        Assert.Equal(model.Probability(features), copy.Probability(features), 12);
+        Assert.Equal(RelevanceModel.WeightNames.Count, RelevanceModel.Inputs(features).Length);
+        var code = model.ToCSharp("LexicalOnly");
+        Assert.All(RelevanceModel.WeightNames, name => Assert.Contains(name + " = ", code));
+        Assert.Contains("Threshold = ", code);
+    }
+
+    [Fact]
+    public void Fitting_without_any_answering_passage_is_a_clear_error()
+    {
+        var samples = new[] { new RelevanceSample("a", "q1", true, [], [Passage(0.2)]) };
+
+        var error = Assert.Throws<EvaluationDataException>(() => RelevanceFitter.Fit("LexicalOnly", samples, 0.03));
+
+        Assert.Contains("passages that answer", error.Message);
+    }
+
+    [Fact]
+    public async Task Samples_label_the_own_context_passage_that_holds_the_answer_and_leave_it_out_of_the_negatives()
+    {
+        using var temp = new TempDirectory();
+        File.WriteAllLines(Path.Combine(temp.Path, "contexts.jsonl"),
+        [
+            """{"id": "tower#0", "title": "Eiffel Tower", "text": "The Eiffel Tower stands in Paris. It was completed in 1889 for the World's Fair."}""",
+            """{"id": "bridge#0", "title": "Golden Gate", "text": "The Golden Gate Bridge spans the strait. The bridge opened to traffic in 1937."}""",
+        ]);
+        File.WriteAllLines(Path.Combine(temp.Path, "questions.jsonl"),
+        [
+            """{"id": "q1", "question": "When was the Eiffel Tower completed?", "context_id": "tower#0", "answers": [{"text": "1889", "answer_start": 0}]}""",
+            """{"id": "q2", "question": "Did the Golden Gate Bridge open before the tower in Paris?", "context_id": "bridge#0", "answers": [{"text": "1937", "answer_start": 0}]}""",
+        ]);
+        var dataset = QaDataset.Load(temp.Path);
+        var notInStore = new HashSet<string> { "bridge#0" };
+        var retriever = new OverlapRetriever(dataset.ToDocuments(notInStore));
+        var fitter = new RelevanceFitter(retriever, new GroundedAnswerer(retriever, null, new SimpleLexicalEncoder()));
+
+        var samples = await fitter.CollectAsync(dataset, notInStore, top: 5, cancellationToken: Ct);
+
+        var tower = samples.Single(s => s.QuestionId == "q1");
+        Assert.True(tower.ContextInStore);
+        Assert.Contains(tower.Own, p => p.Answers);
+        Assert.Empty(tower.Without);
+        var bridge = samples.Single(s => s.QuestionId == "q2");
+        Assert.False(bridge.ContextInStore);
+        Assert.Empty(bridge.Own);
+        Assert.NotEmpty(bridge.Without);
+    }
+}
