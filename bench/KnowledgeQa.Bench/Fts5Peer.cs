@@ -33,6 +33,11 @@ internal sealed class Fts5Peer : IAsyncDisposable
             }
             await BuildAsync(temporary, corpus, smaller.Size, size);
             File.Move(temporary, path);
+            if (smaller.File is not null)
+            {
+                // Only the largest size is needed again; at a million chunks each copy is gigabytes.
+                File.Delete(smaller.File);
+            }
         }
         var connection = new SqliteConnection($"Data Source={path};Mode=ReadOnly;Pooling=False");
         await connection.OpenAsync();

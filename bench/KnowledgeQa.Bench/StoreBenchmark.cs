@@ -19,7 +19,9 @@ namespace KnowledgeQa.Bench;
 /// bm25), as ratios; at the largest size, deleting and replacing 1% of the documents and checking
 /// every answer again. Latencies are medians over --runs runs of every query.
 /// Options: --data DIR (required: the shared evaluation data)  --sizes 10000,100000,1000000
-///          --runs 3  --queries 200 (per language)  --cache DIR  --no-quality  --keep
+///          --runs 3  --queries 200 (per language)  --cache DIR  --no-quality  --keep  --peer-queries N (peers on fewer queries)  --runs-at-largest N
+///          --real-passages N (embed N of the real passages, not all)
+///          --profile (first: dense recall vs probe settings, where hybrid time goes, slowest lexical queries)
 /// </summary>
 internal static class StoreBenchmark
 {
@@ -38,12 +40,22 @@ internal static class StoreBenchmark
         // bench/KnowledgeQa.Bench/.cache (git-ignored) keeps the corpus between runs.
         var cache = BenchArgs.String(options, "--cache") ?? Path.Combine(StartupBenchmark.RepositoryRoot(), "bench", "KnowledgeQa.Bench", ".cache", "store");
         var runs = BenchArgs.Int(options, "--runs", 3);
+        // A million chunks takes minutes per run of every query set on a shared machine.
+        var runsAtLargest = BenchArgs.Int(options, "--runs-at-largest", runs);
+        // Embedding all ~15,000 real passages takes 20 CPU-minutes; fewer seeds make a corpus of tighter clusters (its own cache folder).
+        var realPassages = BenchArgs.Int(options, "--real-passages", 0);
+        if (realPassages > 0)
+        {
+            cache = Path.Combine(cache, $"real-{realPassages}");
+        }
         var perLanguage = BenchArgs.Int(options, "--queries", 200);
+        // FTS5 takes seconds per query at a million chunks: the peers may run on fewer queries (half of each language).
+        var peerQueries = BenchArgs.Int(options, "--peer-queries", 2 * perLanguage);
         Console.WriteLine($"   load average at start: {LoadAverage.Read()} ({Environment.ProcessorCount} cores)");
 
         var largest = sizes[^1];
         // 2% more than the largest size: documents for the one-document writes and the replacements.
-        var corpus = await StoreCorpus.LoadOrBuildAsync(data, cache, largest + largest / 50);
+        var corpus = await StoreCorpus.LoadOrBuildAsync(data, cache, largest + largest / 50, realPassages);
         var queries = StoreQueries.From(corpus.Queries, perLanguage);
         var folder = Path.Combine(cache, "run");
         if (Directory.Exists(folder))
@@ -72,7 +84,11 @@ internal static class StoreBenchmark
             Console.WriteLine($"   index build (first search of a fresh process): {build}");
             Console.WriteLine($"   reopened (fresh process): {open}");
 
-            var result = await MeasureAsync(path, cache, corpus, queries, reference, size, runs);
+            if (options.Contains("--profile"))
+            {
+                await StoreProfile.RunAsync(path, queries, reference, size);
+            }
+            var result = await MeasureAsync(path, cache, corpus, queries, reference, size, size == largest ? runsAtLargest : runs, peerQueries);
             result.Write = write.ChunksPerSecond;
             result.Build = build;
             result.Open = open;
@@ -167,6 +183,8 @@ internal static class StoreBenchmark
         public string Build = "";
         public string Open = "";
         public readonly Dictionary<string, (double P50, double P99)> Latency = [];
+        /// <summary>Process CPU time per query: what the search costs, without the time spent waiting for a core on a loaded machine.</summary>
+        public readonly Dictionary<string, (double P50, double P99)> Cpu = [];
         public double RecallEnglish;
         public double RecallChinese;
         public double IdenticalEnglish;
@@ -175,8 +193,9 @@ internal static class StoreBenchmark
         public double FilteredIdentical;
     }
 
-    private static async Task<SizeResult> MeasureAsync(string path, string cache, StoreCorpus corpus, StoreQueries queries, StoreReference reference, int size, int runs)
+    private static async Task<SizeResult> MeasureAsync(string path, string cache, StoreCorpus corpus, StoreQueries queries, StoreReference reference, int size, int runs, int peerQueries)
     {
+        IReadOnlyList<StoreQueries.Query> peerSet = [.. queries.English.Take(peerQueries / 2), .. queries.Chinese.Take(peerQueries - peerQueries / 2)];
         var result = new SizeResult { Size = size };
         await using var store = await OpenAsync(path);
         await using var fts = await Fts5Peer.OpenOrBuildAsync(cache, corpus, size);
@@ -209,35 +228,45 @@ internal static class StoreBenchmark
             }
         }
         var perRun = cases.ToDictionary(c => c.Name, _ => new List<(double, double)>());
+        var cpuPerRun = cases.ToDictionary(c => c.Name, _ => new List<(double, double)>());
         var exactScan = new List<(double, double)>();
         var ftsRuns = new List<(double, double)>();
+        var ftsCpuRuns = new List<(double, double)>();
         for (var run = 0; run < runs; run++)
         {
             foreach (var (name, build, list) in cases)
             {
                 var latencies = new List<double>(list.Count);
+                var cpu = new List<double>(list.Count);
                 foreach (var query in list)
                 {
-                    var start = Stopwatch.GetTimestamp();
+                    var (start, cpuStart) = (Stopwatch.GetTimestamp(), CpuClock.ProcessMilliseconds());
                     await store.SearchAsync(build(query));
                     latencies.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                    cpu.Add(CpuClock.ProcessMilliseconds() - cpuStart);
                 }
                 perRun[name].Add(Percentiles(latencies));
+                cpuPerRun[name].Add(Percentiles(cpu));
             }
-            exactScan.Add(Percentiles(queries.All.Select(q => Time(() => reference.Dense(q.Normalized, Top, null)))));
+            exactScan.Add(Percentiles(peerSet.Select(q => Time(() => reference.Dense(q.Normalized, Top, null)))));
             var ftsLatencies = new List<double>();
-            foreach (var query in queries.All)
+            var ftsCpu = new List<double>();
+            foreach (var query in peerSet)
             {
-                var start = Stopwatch.GetTimestamp();
+                var (start, cpuStart) = (Stopwatch.GetTimestamp(), CpuClock.ProcessMilliseconds());
                 await fts.SearchAsync(query.Text, Top);
                 ftsLatencies.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                ftsCpu.Add(CpuClock.ProcessMilliseconds() - cpuStart);
             }
             ftsRuns.Add(Percentiles(ftsLatencies));
+            ftsCpuRuns.Add(Percentiles(ftsCpu));
         }
         foreach (var (name, values) in perRun)
         {
             result.Latency[name] = Median(values);
+            result.Cpu[name] = Median(cpuPerRun[name]);
         }
+        result.Cpu["FTS5 bm25 (peer)"] = Median(ftsCpuRuns);
         result.Latency["exact float32 scan (peer)"] = Median(exactScan);
         result.Latency["FTS5 bm25 (peer)"] = Median(ftsRuns);
 
@@ -248,7 +277,8 @@ internal static class StoreBenchmark
 
         foreach (var (name, (p50, p99)) in result.Latency)
         {
-            Console.WriteLine($"   {name,-26} p50 {p50,8:F2} ms   p99 {p99,8:F2} ms");
+            var cpu = result.Cpu.TryGetValue(name, out var c) ? $"   CPU per query p50 {c.P50,7:F2} ms   p99 {c.P99,7:F2} ms" : "";
+            Console.WriteLine($"   {name,-26} p50 {p50,8:F2} ms   p99 {p99,8:F2} ms{cpu}");
         }
         var dense = result.Latency["dense"];
         var scan = result.Latency["exact float32 scan (peer)"];
@@ -294,7 +324,7 @@ internal static class StoreBenchmark
     }
 
     /// <summary>The corpus number of a hit's chunk: its document's content and its index (replaced documents take their content from the spare part).</summary>
-    private static int ChunkNumber(SearchHit hit) =>
+    internal static int ChunkNumber(SearchHit hit) =>
         ContentOf.TryGetValue(hit.Chunk.DocumentId, out var content)
             ? content * StoreCorpus.ChunksPerDocument + hit.Chunk.Index
             : int.Parse(hit.Chunk.DocumentId[3..], CultureInfo.InvariantCulture) * StoreCorpus.ChunksPerDocument + hit.Chunk.Index;
@@ -424,6 +454,13 @@ internal static class StoreBenchmark
                               $"{L("lexical en")} | {L("lexical zh")} | {r.IdenticalEnglish:P0} en, {r.IdenticalChinese:P0} zh | {L("FTS5 bm25 (peer)")} ({fts.P50 / lexical.P50:F1}x) | " +
                               $"{L("hybrid en")} | {L("hybrid zh")} | {L("hybrid, 1% tag")} | {L("dense, 1% tag")} | {L("lexical, 1% tag")} |");
         }
+        Console.WriteLine("-- CPU per query (process CPU time, p50 / p99 ms)");
+        Console.WriteLine("| chunks | " + string.Join(" | ", results[0].Cpu.Keys) + " |");
+        Console.WriteLine("| --- | " + string.Join(" | ", results[0].Cpu.Keys.Select(_ => "---")) + " |");
+        foreach (var r in results)
+        {
+            Console.WriteLine($"| {r.Size:N0} | " + string.Join(" | ", r.Cpu.Values.Select(c => $"{c.P50:F2} / {c.P99:F2}")) + " |");
+        }
         foreach (var r in results)
         {
             Console.WriteLine($"   {r.Size:N0}: build {r.Build}; reopen {r.Open}");
@@ -437,7 +474,7 @@ internal static class StoreBenchmark
         return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
     }
 
-    private static (double P50, double P99) Percentiles(IEnumerable<double> values)
+    internal static (double P50, double P99) Percentiles(IEnumerable<double> values)
     {
         var sorted = values.Order().ToArray();
         double At(double p) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
@@ -473,4 +510,32 @@ internal sealed class StoreQueries
         IReadOnlyList<Query> chinese = [.. all.Where(q => q.Chinese).Take(perLanguage)];
         return new StoreQueries { English = english, Chinese = chinese, All = [.. english, .. chinese] };
     }
+}
+
+/// <summary>The process's CPU clock (all threads), to the nanosecond: per-query CPU time where wall time mostly measures the machine's load.</summary>
+internal static class CpuClock
+{
+    private const int ProcessCpuTimeClock = 2; // CLOCK_PROCESS_CPUTIME_ID
+
+    public static double ProcessMilliseconds()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return Process.GetCurrentProcess().TotalProcessorTime.TotalMilliseconds;
+        }
+        ClockGetTime(ProcessCpuTimeClock, out var time);
+        return time.Seconds * 1e3 + time.Nanoseconds / 1e6;
+    }
+
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
+    private struct TimeSpec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
+#pragma warning disable SYSLIB1054 // LibraryImport needs unsafe code in the bench project; this one blittable call does not.
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "clock_gettime")]
+    private static extern int ClockGetTime(int clock, out TimeSpec time);
+#pragma warning restore SYSLIB1054
 }

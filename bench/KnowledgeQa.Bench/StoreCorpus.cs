@@ -50,10 +50,11 @@ internal sealed class StoreCorpus
     public static string DocumentId(int documentNumber) => $"doc{documentNumber:D6}";
 
     /// <summary>Reads the corpus (building and caching it first if needed).</summary>
-    public static async Task<StoreCorpus> LoadOrBuildAsync(string data, string cache, int count)
+    /// <param name="realPassages">Embed only this many of the real passages, spread evenly over the sets (0: all of them, about 15,000 chunks).</param>
+    public static async Task<StoreCorpus> LoadOrBuildAsync(string data, string cache, int count, int realPassages = 0)
     {
         Directory.CreateDirectory(cache);
-        var real = await LoadRealAsync(data, Path.Combine(cache, "real.bin"), queries: false);
+        var real = await LoadRealAsync(data, Path.Combine(cache, "real.bin"), queries: false, realPassages);
         var queries = await LoadRealAsync(data, Path.Combine(cache, "queries.bin"), queries: true);
         // Chunks are generated one by one from their own seeds, so any cached corpus is the beginning of a larger one.
         var cached = Directory.GetFiles(cache, "corpus-*.bin")
@@ -144,7 +145,7 @@ internal sealed class StoreCorpus
 
     // ---- building ----
 
-    private static async Task<List<RealText>> LoadRealAsync(string data, string cacheFile, bool queries)
+    private static async Task<List<RealText>> LoadRealAsync(string data, string cacheFile, bool queries, int realPassages = 0)
     {
         if (File.Exists(cacheFile))
         {
@@ -160,7 +161,7 @@ internal sealed class StoreCorpus
         }
 
         using var generator = new OnnxEmbeddingGenerator(new EmbeddingOptions());
-        var texts = queries ? ReadQuestions(data) : ReadPassages(data, generator);
+        var texts = queries ? ReadQuestions(data) : ReadPassages(data, generator, realPassages);
         Console.WriteLine($"   embedding {texts.Count:N0} real {(queries ? "questions" : "passages")} once (cached in {cacheFile})");
         var result = new List<RealText>(texts.Count);
         for (var i = 0; i < texts.Count; i += 32)
@@ -184,7 +185,7 @@ internal sealed class StoreCorpus
     }
 
     /// <summary>Real passages, chunked with the ingestion chunker and its defaults (256 tokens).</summary>
-    private static List<(string Text, bool Chinese)> ReadPassages(string data, OnnxEmbeddingGenerator generator)
+    private static List<(string Text, bool Chinese)> ReadPassages(string data, OnnxEmbeddingGenerator generator, int limit)
     {
         var chunker = new TextChunker(generator.TokenCounter, new ChunkingOptions());
         var passages = new List<(string Id, string Text, bool Chinese)>();
@@ -194,6 +195,12 @@ internal sealed class StoreCorpus
         {
             passages.AddRange(ReadJsonLines(Path.Combine(data, set, "contexts.jsonl"))
                 .Select(e => ($"{set}-{e.GetProperty("id").GetString()}", e.GetProperty("text").GetString()!, chinese)));
+        }
+        if (limit > 0 && limit < passages.Count)
+        {
+            // Every (count / limit)-th passage, so each set keeps its share.
+            var count = passages.Count;
+            passages = passages.Where((_, i) => (long)i * limit % count < limit).ToList();
         }
         return passages
             .SelectMany(p => chunker.Split(new Document(p.Id, p.Id, p.Text)).Select(c => (c.Text, p.Chinese)))

@@ -221,7 +221,7 @@ public sealed partial class EmbeddedKnowledgeStore : IKnowledgeStore
             DenseIndex.Normalize(query.Vector.Span, normalizedQuery);
             using (RetrievalTelemetry.Storage.StartActivity("search.dense")?.SetTag("kqa.candidates", depth))
             {
-                var candidates = _search.Read(index => index.SearchDense(normalizedQuery, depth, allowed));
+                var candidates = _search.Read(index => index.SearchDense(normalizedQuery, depth, query.Top, allowed));
                 dense = await ExactVectors.RescoreAsync(connection, candidates, normalizedQuery, depth, cancellationToken).ConfigureAwait(false);
             }
         }

@@ -94,7 +94,9 @@ internal sealed class SearchIndex : IDisposable
     /// <summary>Whether the chunk is among those held in the file (and not deleted since).</summary>
     public bool IsInFile(long chunkRowId) => FileRow(chunkRowId) is var row && row >= 0 && !_deleted.Contains(row);
 
-    public DenseCandidates SearchDense(ReadOnlySpan<float> normalizedQuery, int depth, IReadOnlySet<long>? allowedDocuments)
+    /// <param name="depth">How many hits the caller ranks (a hybrid search's candidates).</param>
+    /// <param name="shown">How many of them the caller returns: the rescoring margin is sized by these, whose order must be exact.</param>
+    public DenseCandidates SearchDense(ReadOnlySpan<float> normalizedQuery, int depth, int shown, IReadOnlySet<long>? allowedDocuments)
     {
         var exact = _recentVectors.Search(normalizedQuery, depth, allowedDocuments);
         if (_vectors is null || FileRows == _deleted.Count)
@@ -107,7 +109,7 @@ internal sealed class SearchIndex : IDisposable
             return new DenseCandidates(exact, []);
         }
         var plan = new ProbePlan(
-            Math.Max(depth * _options.RescoreFactor, depth + _options.RescoreExtra),
+            depth + Math.Max(_options.RescoreExtra, Math.Min(shown, depth) * (_options.RescoreFactor - 1)),
             Math.Max(_options.MinimumRowsToScan, (int)(_options.FractionToScan * (FileRows - _deleted.Count))));
         var rows = _vectors.Search(normalizedQuery, plan, filter, eligible);
         var chunkRowIds = _file!.Span<long>(IndexSection.ChunkRowIds, 0, FileRows);
@@ -218,6 +220,9 @@ internal sealed class SearchIndex : IDisposable
 
     public void Dispose() => _file?.Dispose();
 
+    /// <summary>How many live chunks hold the term (diagnostics).</summary>
+    public int DocumentFrequencyOf(uint term) => DocumentFrequency(term);
+
     private int DocumentFrequency(uint term)
     {
         var inFile = 0;
@@ -275,17 +280,28 @@ internal sealed class SearchIndexOptions
     /// <summary>…and this many.</summary>
     public int RebuildMinimumRows { get; init; } = 20_000;
 
-    /// <summary>Dense candidates rescored exactly: this many times the depth asked…</summary>
+    /// <summary>Dense candidates rescored exactly: the depth asked plus this many times less one the results shown…</summary>
+    /// <remarks>
+    /// Each candidate's float32 vector is read from SQLite, the larger part of a dense search's time.
+    /// More candidates bought no recall (bench: store --profile, 100,000 chunks: 0.844 with 2x and with
+    /// 10x at the same scan share): the int8 codes rank the rows the lists reach well enough.
+    /// </remarks>
     public int RescoreFactor { get; init; } = 2;
 
-    /// <summary>…or the depth plus this many, whichever is more.</summary>
+    /// <summary>…or plus this many, whichever is more (a hybrid search ranks 50 dense hits to show 10: they need no wider margin than 10 would).</summary>
     public int RescoreExtra { get; init; } = 40;
 
     /// <summary>Dense search scans the nearest lists until it has scored this share of the file's rows…</summary>
-    public double FractionToScan { get; init; } = 0.03;
+    /// <remarks>
+    /// A share, so the work grows with the store and recall stays put as the lists multiply. Questions
+    /// lie farther from their passages than passages from each other, so a query's nearest centroids
+    /// miss lists its best rows are in: recall@10 on English questions at 100,000 chunks was 0.844
+    /// scanning 3%, 0.893 at 8%, 0.945 at 10% and 0.993 at 20% (Chinese: 0.979 to 1.000).
+    /// </remarks>
+    public double FractionToScan { get; init; } = 0.2;
 
     /// <summary>…and at least this many.</summary>
-    public int MinimumRowsToScan { get; init; } = 4_096;
+    public int MinimumRowsToScan { get; init; } = 16_384;
 
     /// <summary>Rebuild in the background (false: on the search that finds it needed, for tests).</summary>
     public bool RebuildInBackground { get; init; } = true;

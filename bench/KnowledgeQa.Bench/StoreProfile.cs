@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using KnowledgeQa.Retrieval.Diagnostics;
+using KnowledgeQa.Retrieval.Storage;
+using KnowledgeQa.Retrieval.Storage.Embedded;
+using KnowledgeQa.Retrieval.Storage.Embedded.Index;
+
+namespace KnowledgeQa.Bench;
+
+/// <summary>
+/// The store benchmark's diagnostics (--profile): dense recall against latency for several probe
+/// and rescore settings, where a hybrid search spends its time (from the store's own spans), and
+/// the slowest lexical queries with their terms' document frequencies.
+/// </summary>
+internal static class StoreProfile
+{
+    private const int Top = 10;
+
+    public static async Task RunAsync(string path, StoreQueries queries, StoreReference reference, int size)
+    {
+        await SweepDenseAsync(path, queries, reference);
+        await using var store = await StoreBenchmark.OpenAsync(path);
+        await HybridBreakdownAsync(store, queries.English, "hybrid en");
+        await HybridBreakdownAsync(store, queries.Chinese, "hybrid zh");
+        await SlowestLexicalAsync(store, queries.All, size);
+    }
+
+    /// <summary>Recall@10 (en / zh) and dense p50 for a grid of scan shares and rescore counts.</summary>
+    private static async Task SweepDenseAsync(string path, StoreQueries queries, StoreReference reference)
+    {
+        var defaults = new SearchIndexOptions();
+        var grid = new List<(double Fraction, int MinimumRows, int Factor, int Extra)>
+        {
+            (0.03, 4_096, 2, 40),
+            (0.03, 4_096, 10, 100),
+            (0.10, 16_384, 2, 40),
+            (defaults.FractionToScan, defaults.MinimumRowsToScan, defaults.RescoreFactor, defaults.RescoreExtra),
+            (0.10, 16_384, 10, 100),
+            (0.20, 32_768, 10, 100),
+        };
+        Console.WriteLine("   dense sweep: scan share (min rows), rescore factor (extra) -> recall@10 en / zh, p50 / p99 ms");
+        foreach (var (fraction, minimumRows, factor, extra) in grid.Distinct())
+        {
+            var options = new SearchIndexOptions { FractionToScan = fraction, MinimumRowsToScan = minimumRows, RescoreFactor = factor, RescoreExtra = extra, RebuildInBackground = false };
+            await using var store = new EmbeddedKnowledgeStore(new EmbeddedStoreOptions { Path = path }, options);
+            await store.InitializeAsync(StoreCorpus.Dimensions, "all-MiniLM-L6-v2");
+            var recall = new double[2];
+            var latencies = new List<double>();
+            foreach (var (list, slot) in new[] { (queries.English, 0), (queries.Chinese, 1) })
+            {
+                double found = 0, wanted = 0;
+                foreach (var query in list)
+                {
+                    var exact = reference.Dense(query.Normalized, Top, null).Select(h => h.Chunk).ToHashSet();
+                    var start = Stopwatch.GetTimestamp();
+                    var hits = await store.SearchAsync(query.As(SearchMode.Dense, Top));
+                    latencies.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                    found += hits.Count(h => exact.Contains(StoreBenchmark.ChunkNumber(h)));
+                    wanted += exact.Count;
+                }
+                recall[slot] = found / wanted;
+            }
+            // The first pass warmed up; time a second.
+            latencies.Clear();
+            foreach (var query in queries.All)
+            {
+                var start = Stopwatch.GetTimestamp();
+                await store.SearchAsync(query.As(SearchMode.Dense, Top));
+                latencies.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            }
+            var (p50, p99) = StoreBenchmark.Percentiles(latencies);
+            Console.WriteLine($"     {fraction:P0} ({minimumRows:N0}), x{factor} (+{extra}) -> {recall[0]:F3} / {recall[1]:F3}, {p50:F2} / {p99:F2} ms");
+        }
+    }
+
+    /// <summary>Mean time per hybrid query in each of the store's spans, and the rest (connection, filter, scores of fused hits, loading hits).</summary>
+    private static async Task HybridBreakdownAsync(IKnowledgeStore store, IReadOnlyList<StoreQueries.Query> queries, string name)
+    {
+        var spans = new Dictionary<string, double>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == RetrievalTelemetry.StorageSourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
+            ActivityStopped = activity =>
+            {
+                lock (spans)
+                {
+                    spans[activity.OperationName] = spans.GetValueOrDefault(activity.OperationName) + activity.Duration.TotalMilliseconds;
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
+        var total = 0.0;
+        foreach (var query in queries)
+        {
+            var start = Stopwatch.GetTimestamp();
+            await store.SearchAsync(query.As(SearchMode.Hybrid, Top));
+            total += Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        }
+        var inSpans = spans.Values.Sum();
+        Console.WriteLine($"   {name} breakdown, mean ms per query: total {total / queries.Count:F2}; " +
+                          string.Join("; ", spans.OrderBy(s => s.Key).Select(s => $"{s.Key} {s.Value / queries.Count:F2}")) +
+                          $"; outside the spans {(total - inSpans) / queries.Count:F2}");
+    }
+
+    /// <summary>The five slowest lexical queries: their time, term count and the largest document frequencies.</summary>
+    private static async Task SlowestLexicalAsync(EmbeddedKnowledgeStore store, IReadOnlyList<StoreQueries.Query> queries, int size)
+    {
+        var timed = new List<(double Ms, StoreQueries.Query Query)>();
+        foreach (var query in queries)
+        {
+            var best = double.MaxValue;
+            for (var run = 0; run < 2; run++)
+            {
+                var start = Stopwatch.GetTimestamp();
+                await store.SearchAsync(query.As(SearchMode.Lexical, Top));
+                best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            }
+            timed.Add((best, query));
+        }
+        Console.WriteLine($"   slowest lexical queries at {size:N0} chunks (best of 2 runs):");
+        foreach (var (ms, query) in timed.OrderByDescending(t => t.Ms).Take(5))
+        {
+            var weighed = store.SearchIndex.Read(index => index.Weigh(query.Sparse));
+            var frequencies = store.SearchIndex.Read(index => weighed.Terms.Select(t => index.DocumentFrequencyOf(t.Term)).OrderDescending().Take(5).ToList());
+            Console.WriteLine($"     {ms,7:F2} ms  {weighed.Terms.Count} terms, largest df {string.Join(", ", frequencies)}: {Shorten(query.Text)}");
+        }
+    }
+
+    private static string Shorten(string text) => text.Length <= 60 ? text : text[..60] + "…";
+}
