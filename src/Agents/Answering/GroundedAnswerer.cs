@@ -247,38 +247,34 @@ public sealed partial class GroundedAnswerer
     private KnowledgeAnswer Generated(AnswerContext context, string text, IReadOnlyList<(PassageEvidence Passage, PassageRelevance Relevance)> inPrompt)
     {
         var numbers = CitationParser.Parse(text, inPrompt.Count);
+        var uncited = new KnowledgeAnswer
+        {
+            Question = context.Question,
+            Text = text,
+            Mode = AnswerMode.Generative,
+            Grounded = false,
+            Passages = inPrompt.Select(p => p.Passage.Hit).ToList(),
+            Language = context.Language,
+        };
         if (numbers.Count == 0 && !_options.RequireCitations)
         {
-            return new KnowledgeAnswer
-            {
-                Question = context.Question,
-                Text = text,
-                Mode = AnswerMode.Generative,
-                Grounded = false,
-                Passages = inPrompt.Select(p => p.Passage.Hit).ToList(),
-                Language = context.Language,
-            };
+            return uncited;
         }
         if (numbers.Count == 0)
         {
             // The model answered from anywhere but the passages, or a document talked it into saying something: not the knowledge base's answer.
             return Refusal(context, RefusalReason.UncitedModelAnswer) with
             {
-                Passages = inPrompt.Select(p => p.Passage.Hit).ToList(),
+                Passages = uncited.Passages,
                 UncitedText = context.Options.KeepUncitedText ? text : null,
             };
         }
 
         var highlights = _highlighter.Highlight(text, inPrompt.Select(p => p.Passage).ToList());
-        return new KnowledgeAnswer
+        return uncited with
         {
-            Question = context.Question,
-            Text = text,
-            Mode = AnswerMode.Generative,
             Grounded = true,
-            Passages = inPrompt.Select(p => p.Passage.Hit).ToList(),
             Citations = numbers.Order().Select(n => Citation.FromHit(n, inPrompt[n - 1].Passage.Hit, highlights.GetValueOrDefault(n))).ToList(),
-            Language = context.Language,
         };
     }
 

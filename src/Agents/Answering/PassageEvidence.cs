@@ -95,24 +95,25 @@ public sealed class QuestionEvidence
 {
     private readonly Dictionary<string, double> _weights;
 
-    private QuestionEvidence(QuestionFocus focus, IReadOnlyList<PassageEvidence> passages, Dictionary<string, double> weights, IReadOnlyList<PassageEvidence> weighing)
+    private readonly Dictionary<string, double> _bigramWeights;
+    private readonly double _bigramTotal;
+
+    private QuestionEvidence(QuestionFocus focus, IReadOnlyList<PassageEvidence> passages, Dictionary<string, double> weights,
+        IReadOnlyList<PassageEvidence> weighing, int unitCount)
     {
         Focus = focus;
         Passages = passages;
         _weights = weights;
         TotalWeight = focus.Terms.Sum(Weight);
-        QuestionText = PhraseText.Of(PhraseText.WithoutQuestionWords(focus.Question));
-        QuestionBigrams = HanBigrams(PhraseText.WithoutQuestionWords(focus.Question));
+        var asked = PhraseText.WithoutQuestionWords(focus.Question);
+        QuestionText = PhraseText.Of(asked);
+        QuestionBigrams = HanBigrams(asked);
         // Weighed like the terms: a pair in most retrieved sentences is the topic (the article's name), one in few tells.
-        var unitCount = weighing.Sum(p => p.Units.Count);
         _bigramWeights = QuestionBigrams.ToDictionary(b => b, b =>
             Math.Log(1 + (unitCount + 1) / (0.5 + Math.Max(1, weighing.Sum(p => p.UnitText.Count(t => t.Contains(b, StringComparison.Ordinal)))))),
             StringComparer.Ordinal);
         _bigramTotal = _bigramWeights.Values.Sum();
     }
-
-    private readonly Dictionary<string, double> _bigramWeights;
-    private readonly double _bigramTotal;
 
     /// <summary>
     /// Share of the question's character pairs, weighted by how telling each is among the retrieved
@@ -187,7 +188,7 @@ public sealed class QuestionEvidence
             weights[term] = ContentTerms.IsBigram(term) || IsSingleCjk(term) ? weight * 0.5 : weight;
         }
 
-        return new QuestionEvidence(focus, passages, weights, weighing);
+        return new QuestionEvidence(focus, passages, weights, weighing, unitCount);
     }
 
     private static PassageEvidence Take(int rank, SearchHit hit, ContentTerms terms, bool withoutHan = false)
