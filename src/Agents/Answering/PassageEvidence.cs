@@ -68,7 +68,40 @@ public sealed class PassageEvidence
     private static bool InText(string text, string term)
     {
         var chars = ContentTerms.Display(term);
-        return chars.Length > 0 && ScriptDetector.IsCjk(chars[0]) && text.Contains(chars, StringComparison.Ordinal);
+        return chars.Length > 0 && ScriptDetector.IsCjk(chars[0])
+            && (text.Contains(chars, StringComparison.Ordinal) || Spread(text, chars));
+    }
+
+    // Most characters one Chinese word may be spread over, beyond its own.
+    private const int MaxSpread = 2;
+
+    /// <summary>
+    /// Whether a Chinese word of two to four characters stands in the text with its characters in
+    /// order and at most <see cref="MaxSpread"/> others between them: a paraphrase keeps the word's
+    /// characters but splits them (充滿 in 充到全滿, 充電 in 充好電), and jieba's word alone would miss it.
+    /// </summary>
+    private static bool Spread(string text, string chars)
+    {
+        if (chars.Length is < 2 or > 4)
+            return false;
+        for (var start = text.IndexOf(chars[0], StringComparison.Ordinal); start >= 0; start = text.IndexOf(chars[0], start + 1))
+        {
+            var at = start;
+            var gaps = 0;
+            var k = 1;
+            for (; k < chars.Length; k++)
+            {
+                var next = text.IndexOf(chars[k], at + 1);
+                if (next < 0 || (gaps += next - at - 1) > MaxSpread)
+                    break;
+                at = next;
+            }
+
+            if (k == chars.Length)
+                return true;
+        }
+
+        return false;
     }
 
     /// <summary>0-based rank in the retrieved list.</summary>
@@ -113,7 +146,20 @@ public sealed class QuestionEvidence
             Math.Log(1 + (unitCount + 1) / (0.5 + Math.Max(1, weighing.Sum(p => p.UnitText.Count(t => t.Contains(b, StringComparison.Ordinal)))))),
             StringComparer.Ordinal);
         _bigramTotal = _bigramWeights.Values.Sum();
+        AbsentTerms = TotalWeight <= 0 ? 0 : focus.Terms.Where(t => !weighing.Any(p => p.Has(t))).Sum(Weight) / TotalWeight;
+        AbsentBigrams = QuestionBigrams.Count == 0 ? 0
+            : QuestionBigrams.Count(b => !weighing.Any(p => p.UnitText.Any(t => t.Contains(b, StringComparison.Ordinal)))) / (double)QuestionBigrams.Count;
     }
+
+    /// <summary>Share of the question (weighted) that no retrieved passage holds, background ones included.</summary>
+    public double AbsentTerms { get; }
+
+    /// <summary>Share of the question's character pairs that no retrieved sentence holds; 0 when it has none.</summary>
+    public double AbsentBigrams { get; }
+
+    /// <summary>The weighted share of the most telling question term the passage lacks; 0 when it lacks none.</summary>
+    public double MissingFocus(PassageEvidence passage) =>
+        TotalWeight <= 0 ? 0 : Focus.Terms.Where(t => !passage.Has(t)).Select(Weight).DefaultIfEmpty(0).Max() / TotalWeight;
 
     /// <summary>
     /// Share of the question's character pairs, weighted by how telling each is among the retrieved

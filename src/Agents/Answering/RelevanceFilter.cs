@@ -34,10 +34,23 @@ namespace KnowledgeQa.Agents.Answering;
 /// the pairs of the topic (an article's name) are in all of them and tell nothing.
 /// </param>
 /// <param name="PhraseLength">The longest stretch of the question's wording in one sentence, in characters.</param>
+/// <param name="AbsentTerms">
+/// Share of the question (weighted) that no retrieved passage holds, not even the background ones:
+/// the same for every passage of a question. When the knowledge base lacks the answer, the question's
+/// focus (the place, the name, the asked-for property) is usually nowhere in it, while passages that
+/// share its topic still cover the rest.
+/// </param>
+/// <param name="AbsentBigrams">The share of the question's Chinese character pairs that no retrieved sentence holds; 0 without Chinese.</param>
+/// <param name="MissingFocus">The weighted share of the single most telling question term the passage lacks (0 when it has them all).</param>
+/// <param name="KindNowhere">
+/// Whether no sentence of the passage holds the asked-for kind of fact (no weight anywhere for "how
+/// much does it weigh"); only for the kinds written with numbers or units, false for the others.
+/// </param>
 public sealed record RelevanceFeatures(
     double Coverage, double BestUnitCoverage, double NamedCoverage, bool? KindFound, double? Dense, double? BestUnitDense, int BestUnit,
     double BestUnitStrict, double Phrase, int TermCount, bool IsTop, double BigramCoverage = 0, double Lead = 0,
-    double WeightedBigramCoverage = 0, int PhraseLength = 0);
+    double WeightedBigramCoverage = 0, int PhraseLength = 0, double AbsentTerms = 0, double AbsentBigrams = 0, double MissingFocus = 0,
+    bool KindNowhere = false);
 
 /// <summary>A passage's relevance decision and the reason, in words.</summary>
 public sealed record PassageRelevance(RelevanceFeatures Features, double Score, bool IsRelevant, string Reason, IReadOnlyList<string> MissingTerms);
@@ -70,6 +83,20 @@ public sealed record RelevanceModel
     public double WeightedBigramCoverage { get; init; }
     /// <summary>Applied to min(phrase length, 12) / 12: beyond a dozen characters a copied stretch tells no more.</summary>
     public double PhraseLength { get; init; }
+    /// <summary>Applied to <see cref="RelevanceFeatures.AbsentTerms"/> when the asked-for kind of fact is not found near the best sentence.</summary>
+    public double AbsentTerms { get; init; }
+    /// <summary>
+    /// Applied to <see cref="RelevanceFeatures.AbsentTerms"/> when the asked-for kind of fact is found: words
+    /// nowhere in the knowledge base next to a duration for "how long" are more often a paraphrase
+    /// (充滿電 for 從沒電充到全滿) than a focus the knowledge base lacks.
+    /// </summary>
+    public double AbsentTermsKindFound { get; init; }
+    /// <summary>Applied to <see cref="RelevanceFeatures.AbsentBigrams"/> when the kind is not found near the best sentence.</summary>
+    public double AbsentBigrams { get; init; }
+    /// <summary>Applied to <see cref="RelevanceFeatures.AbsentBigrams"/> when it is.</summary>
+    public double AbsentBigramsKindFound { get; init; }
+    public double MissingFocus { get; init; }
+    public double KindNowhere { get; init; }
 
     /// <summary>A passage is relevant when the model's probability reaches this.</summary>
     public double Threshold { get; init; } = 0.5;
@@ -103,7 +130,8 @@ public sealed record RelevanceModel
     [
         nameof(Coverage), nameof(BestUnitCoverage), nameof(NamedMissing), nameof(KindFound), nameof(KindMissing), nameof(Dense),
         nameof(BestUnitDense), nameof(BestUnitStrict), nameof(Phrase), nameof(TermCount), nameof(IsTop), nameof(BigramCoverage),
-        nameof(WeightedBigramCoverage), nameof(PhraseLength),
+        nameof(WeightedBigramCoverage), nameof(PhraseLength), nameof(AbsentTerms), nameof(AbsentTermsKindFound), nameof(AbsentBigrams),
+        nameof(AbsentBigramsKindFound), nameof(MissingFocus), nameof(KindNowhere),
     ];
 
     /// <summary>The model's inputs for a passage, in the order of <see cref="WeightNames"/>.</summary>
@@ -111,14 +139,17 @@ public sealed record RelevanceModel
     [
         f.Coverage, f.BestUnitCoverage, 1 - f.NamedCoverage, f.KindFound == true ? 1 : 0, f.KindFound == false ? 1 : 0, f.Dense ?? 0,
         f.BestUnitDense ?? 0, f.BestUnitStrict, f.Phrase, Math.Log(1 + f.TermCount), f.IsTop ? 1 : 0, f.BigramCoverage,
-        f.WeightedBigramCoverage, Math.Min(f.PhraseLength, 12) / 12.0,
+        f.WeightedBigramCoverage, Math.Min(f.PhraseLength, 12) / 12.0, f.KindFound == true ? 0 : f.AbsentTerms,
+        f.KindFound == true ? f.AbsentTerms : 0, f.KindFound == true ? 0 : f.AbsentBigrams, f.KindFound == true ? f.AbsentBigrams : 0, f.MissingFocus,
+        f.KindNowhere ? 1 : 0,
     ];
 
     /// <summary>The weights, in the order of <see cref="WeightNames"/>.</summary>
     public double[] Weights =>
         [
             Coverage, BestUnitCoverage, NamedMissing, KindFound, KindMissing, Dense, BestUnitDense, BestUnitStrict, Phrase, TermCount, IsTop,
-            BigramCoverage, WeightedBigramCoverage, PhraseLength,
+            BigramCoverage, WeightedBigramCoverage, PhraseLength, AbsentTerms, AbsentTermsKindFound, AbsentBigrams, AbsentBigramsKindFound, MissingFocus,
+            KindNowhere,
         ];
 
     /// <summary>A model from weights in the order of <see cref="WeightNames"/>.</summary>
@@ -130,7 +161,10 @@ public sealed record RelevanceModel
         {
             Coverage = w[0], BestUnitCoverage = w[1], NamedMissing = w[2], KindFound = w[3], KindMissing = w[4], Dense = w[5],
             BestUnitDense = w[6], BestUnitStrict = w[7], Phrase = w[8], TermCount = w[9], IsTop = w[10], BigramCoverage = w[11],
-            WeightedBigramCoverage = w[12], PhraseLength = w[13], Bias = bias, Threshold = threshold,
+            WeightedBigramCoverage = w[12], PhraseLength = w[13], AbsentTerms = w[14], AbsentTermsKindFound = w[15], AbsentBigrams = w[16],
+            AbsentBigramsKindFound = w[17], MissingFocus = w[18], KindNowhere = w[19],
+            Bias = bias,
+            Threshold = threshold,
         };
     }
 
@@ -256,8 +290,18 @@ public sealed class RelevanceFilter(AnswerOptions options)
             evidence.PassageCoverage(passage), bestCoverage, namedCoverage, kindFound,
             denseCounts ? passage.Hit.DenseScore : null, denseCounts ? bestDense : null, best,
             best >= 0 ? evidence.StrictUnitCoverage(passage, best) : 0, bestPhrase, evidence.Focus.Terms.Count, passage.Rank == 0,
-            bestBigrams, WeightedBigramCoverage: bestWeightedBigrams, PhraseLength: bestPhraseLength);
+            bestBigrams, WeightedBigramCoverage: bestWeightedBigrams, PhraseLength: bestPhraseLength,
+            AbsentTerms: evidence.AbsentTerms, AbsentBigrams: evidence.AbsentBigrams, MissingFocus: evidence.MissingFocus(passage),
+            KindNowhere: kindFound is not null && IsMeasured(evidence.Focus.Kind)
+                && !passage.Units.Any(u => AnswerKinds.Holds(evidence.Focus.Kind, u.MatchText) == true));
     }
+
+    /// <summary>
+    /// Kinds of fact written with numbers or units, which the sentence detectors find reliably: a
+    /// passage with no number, weight, duration or date anywhere cannot give one. Reasons, places
+    /// and definitions are worded too freely for their absence to tell.
+    /// </summary>
+    private static bool IsMeasured(AnswerKind kind) => kind is AnswerKind.Number or AnswerKind.Weight or AnswerKind.Duration or AnswerKind.Date;
 
     private static string Reason(
         QuestionEvidence evidence, PassageEvidence passage, RelevanceFeatures f, double score, double threshold, bool relevant, IReadOnlyList<string> missing)
@@ -271,6 +315,10 @@ public sealed class RelevanceFilter(AnswerOptions options)
             text.Append(kind ? $", holds a {Describe(evidence.Focus.Kind)}" : $", no {Describe(evidence.Focus.Kind)} near the best sentence");
         if (evidence.QuestionBigrams.Count > 0)
             text.Append(CultureInfo.InvariantCulture, $", character pairs {f.BigramCoverage:P0}");
+        if (f.KindNowhere)
+            text.Append($", no {Describe(evidence.Focus.Kind)} anywhere in the passage");
+        if (f.AbsentTerms > 0)
+            text.Append(CultureInfo.InvariantCulture, $", {f.AbsentTerms:P0} of the question in no retrieved passage");
         if (f.Lead != 0)
             text.Append(CultureInfo.InvariantCulture, $", {(f.Lead > 0 ? "ahead of" : "behind")} the next passage by {Math.Abs(f.Lead):P0}");
         if (f.Dense is double dense)

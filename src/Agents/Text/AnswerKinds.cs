@@ -105,7 +105,7 @@ public static partial class AnswerKinds
     [GeneratedRegex(@"\d|[零〇一二三四五六七八九十百千万萬亿億两兩半][个個次年月日天人元块塊公里米歲岁%％倍分秒小时時度座名位家项項种種条條件辆輛台臺届屆场場册冊頁页所]|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozen|half|several)\b|百分之", Options)]
     private static partial Regex HasNumber();
 
-    [GeneratedRegex(@"\d[\d.,]*\s*(kg|kilograms?|g|grams?|lbs?|pounds?|tons?|tonnes?|ounces?|oz)\b|\b(weighs?|weighed|weighing|weight of)\b|[\d零一二三四五六七八九十百千万萬两兩半]+\s*(公斤|千克|公克|克|噸|吨|磅|斤)|重達|重达|重量", Options)]
+    [GeneratedRegex(@"\d[\d.,]*\s*(kg|kilos?|kilogram(me)?s?|g|grams?|lbs?|pounds?|stones?|tons?|tonnes?|ounces?|oz)\b|\b(weighs?|weighed|weighing|weight of|heavy)\b|[\d零一二三四五六七八九十百千万萬两兩半]+\s*(公斤|千克|公克|克|噸|吨|磅|斤)|重達|重达|重量", Options)]
     private static partial Regex HasWeight();
 
     [GeneratedRegex(@"(\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|a few|several|half an?|an?)\b)[\s\-]*(hours?|minutes?|seconds?|days?|weeks?|months?|years?|decades?|centuries|century|hrs?|mins?|h\b)|[\d零一二三四五六七八九十百千万萬两兩半]+\s*(个|個)?半?\s*(小时|小時|分钟|分鐘|秒|天|日|周|週|星期|个月|個月|月|年)|半(小时|小時|天|年)|\b(overnight|all day|for life|lifetime)\b", Options)]

@@ -67,10 +67,15 @@ public static class EvalCommand
         {
             Description = "Replace the fitted block of this file (src/Agents/Answering/RelevanceFilter.cs) with the new models",
         };
+        var answerSet = new Option<string>("--answer-set")
+        {
+            Description = "The sample knowledge base the answer set is asked over (README examples); a refit that fails it is not written",
+            DefaultValueFactory = _ => Path.Combine("samples", "docs"),
+        };
         var command = new Command("fit-relevance",
             "Fit the answer relevance models (dense and lexical-only) on reading-comprehension sets and print their coefficients and refusal trade-off")
         {
-            datasets, limit, top, heldOut, target, stores, reuse, write,
+            datasets, limit, top, heldOut, target, stores, reuse, write, answerSet,
         };
         command.SetCommandAction(async (parse, cancellationToken) =>
         {
@@ -121,10 +126,27 @@ public static class EvalCommand
 
             var block = string.Join("\n", fitted.Select(f => f.Model.ToCSharp(f.Name)));
             Console.WriteLine(block);
-            if (parse.GetValue(write) is { } source)
+            var source = parse.GetValue(write);
+            if (source is not null && fitted.Count < 2)
+                throw new InvalidOptionException("--write-source needs both models fitted: give an English set and a Chinese set.");
+            var sampleDocs = parse.GetValue(answerSet)!;
+            if (!Directory.Exists(sampleDocs))
             {
-                if (fitted.Count < 2)
-                    throw new InvalidOptionException("--write-source needs both models fitted: give an English set and a Chinese set.");
+                if (source is not null)
+                    throw new InvalidOptionException($"--answer-set '{sampleDocs}' is not a folder: a refit is written only once it passes the sample answer set.");
+                Console.Error.WriteLine($"answer set: {sampleDocs} is not a folder; not checked");
+                return 0;
+            }
+
+            var failures = await CheckAnswerSetAsync(parse, sampleDocs, Path.Combine(folder, "answer-set"), fitted, cancellationToken);
+            Console.WriteLine($"answer set over {sampleDocs}: {SampleAnswerSet.Answerable.Count + SampleAnswerSet.Unanswerable.Count - failures.Count} of " +
+                              $"{SampleAnswerSet.Answerable.Count + SampleAnswerSet.Unanswerable.Count} as expected");
+            foreach (var failure in failures)
+                Console.WriteLine($"  FAILED {failure.Question}: expected {failure.Expected}, got {failure.Got}");
+            if (source is not null)
+            {
+                if (failures.Count > 0)
+                    throw new EvaluationDataException($"the refit fails {failures.Count} question(s) of the answer set over {sampleDocs}; {source} was not written.");
                 RelevanceFitter.WriteSource(source, block);
                 Console.Error.WriteLine($"wrote the fitted models into {source}");
             }
@@ -132,6 +154,24 @@ public static class EvalCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Asks the sample answer set over <paramref name="samples"/> (ingested into <paramref name="store"/>) with the fitted models.</summary>
+    private static async Task<IReadOnlyList<SampleAnswerFailure>> CheckAnswerSetAsync(
+        ParseResult parse, string samples, string store, IReadOnlyList<FittedRelevance> fitted, CancellationToken cancellationToken)
+    {
+        await using var services = CliServices.Build(parse, (options, _) =>
+        {
+            options.DataDirectory = store;
+            foreach (var model in fitted)
+            {
+                options.Answer = model.Name == "WithDense"
+                    ? options.Answer with { DenseRelevance = model.Model }
+                    : options.Answer with { LexicalRelevance = model.Model };
+            }
+        });
+        await services.GetRequiredService<IngestionPipeline>().IngestAsync([samples], cancellationToken: cancellationToken);
+        return await SampleAnswerSet.CheckAsync(services.GetRequiredService<GroundedAnswerer>(), cancellationToken);
     }
 
     private static Command CreateQa()

@@ -61,29 +61,9 @@ public sealed class SampleAnswerSetTests(SampleAnswerSetTests.SampleKnowledgeBas
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     /// <summary>Question, then the text the answer must hold (any of them, after normalising case, width and punctuation).</summary>
-    public static TheoryData<string, string[]> Answerable => new()
-    {
-        // README: the top command, `kqa ask "What does error E07 mean?"`, `kqa ask "电池保固几年"`, the HTTP example.
-        { "How long does a full charge take?", ["4.5 hours"] },
-        { "What does error E07 mean?", ["E07: Motor overheated"] },
-        { "电池保固几年", ["電池保固兩年"] },
-        { "電池充滿電需要多久？", ["四個半小時"] },
-        // Its Simplified form, a paraphrase of "從沒電充到全滿".
-        { "电池充满电需要多久？", ["四個半小時"] },
-        { "What is the battery warranty?", ["800 full charge cycles"] },
-        { "When should brake pads be replaced?", ["thinner than 1.5 mm"] },
-        { "What tyre pressure should I use?", ["3.5 bar"] },
-        { "台北旗艦店的營業時間？", ["上午十一點到晚上八點"] },
-        { "长期存放电池应该充到多少？", ["50% 到 70%"] },
-    };
+    public static TheoryData<string, string[]> Answerable => new(SampleAnswerSet.Answerable.Select(q => (q.Question, q.Expected.ToArray())));
 
-    public static TheoryData<string> Unanswerable => new()
-    {
-        "Django 如何配置 MySQL 数据库连接？",
-        "Who won the 2018 World Cup?",
-        "How do I install Python on Windows?",
-        "如何申請信用卡？",
-    };
+    public static TheoryData<string> Unanswerable => new(SampleAnswerSet.Unanswerable);
 
     [Theory]
     [MemberData(nameof(Answerable))]
