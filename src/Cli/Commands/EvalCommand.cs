@@ -127,8 +127,6 @@ public static class EvalCommand
             var block = string.Join("\n", fitted.Select(f => f.Model.ToCSharp(f.Name)));
             Console.WriteLine(block);
             var source = parse.GetValue(write);
-            if (source is not null && fitted.Count < 2)
-                throw new InvalidOptionException("--write-source needs both models fitted: give an English set and a Chinese set.");
             var sampleDocs = parse.GetValue(answerSet)!;
             if (!Directory.Exists(sampleDocs))
             {
@@ -147,7 +145,7 @@ public static class EvalCommand
             {
                 if (failures.Count > 0)
                     throw new EvaluationDataException($"the refit fails {failures.Count} question(s) of the answer set over {sampleDocs}; {source} was not written.");
-                RelevanceFitter.WriteSource(source, block);
+                RelevanceFitter.WriteSource(source, fitted);
                 Console.Error.WriteLine($"wrote the fitted models into {source}");
             }
 

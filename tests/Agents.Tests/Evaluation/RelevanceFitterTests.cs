@@ -49,6 +49,32 @@ public class RelevanceFitterTests
     }
 
     [Fact]
+    public void Writing_one_refitted_model_replaces_its_initialiser_and_keeps_the_other()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"kqa-fitted-{Guid.NewGuid():N}.cs");
+        var source = "class X\n{\n    // FITTED-BEGIN\n" + RelevanceModel.WithDense.ToCSharp("WithDense") + "\n"
+                     + RelevanceModel.LexicalOnly.ToCSharp("LexicalOnly") + "    // FITTED-END\n}\n";
+        File.WriteAllText(path, source);
+        try
+        {
+            var refit = RelevanceModel.LexicalOnly with { Bias = -1.234, Threshold = 0.123 };
+            var fitted = new FittedRelevance("LexicalOnly", refit, 1, 1, new Dictionary<string, IReadOnlyList<RefusalPoint>>(), new Dictionary<string, RefusalPoint>());
+
+            RelevanceFitter.WriteSource(path, [fitted]);
+
+            var written = File.ReadAllText(path);
+            Assert.Contains(RelevanceModel.WithDense.ToCSharp("WithDense"), written);
+            Assert.Contains(refit.ToCSharp("LexicalOnly"), written);
+            Assert.DoesNotContain(RelevanceModel.LexicalOnly.ToCSharp("LexicalOnly"), written);
+            Assert.EndsWith("    // FITTED-END\n}\n", written);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void Fitting_without_any_answering_passage_is_a_clear_error()
     {
         var samples = new[] { new RelevanceSample("a", "q1", true, [], [Passage(0.2)]) };
