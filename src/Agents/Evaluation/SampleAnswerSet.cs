@@ -31,6 +31,8 @@ public static class SampleAnswerSet
         new("What tyre pressure should I use?", ["3.5 bar"]),
         new("台北旗艦店的營業時間？", ["上午十一點到晚上八點"]),
         new("长期存放电池应该充到多少？", ["50% 到 70%"]),
+        // Asked as 台中有門市嗎 below, about a place the documents do name.
+        new("台北有門市嗎？", ["台北旗艦店"]),
     ];
 
     public static IReadOnlyList<string> Unanswerable { get; } =
@@ -41,7 +43,7 @@ public static class SampleAnswerSet
         "如何申請信用卡？",
         // The documents describe the bike and give numbers, but never its weight.
         "How much does the Aurora A1 weigh?",
-        // The stores are in 台北 and 高雄; 台中 is never mentioned.
+        // The only store is in 台北; 台中 is never mentioned.
         "台中有門市嗎？",
     ];
 
