@@ -4,6 +4,7 @@ using KnowledgeQa.Plugins.Hosting;
 using KnowledgeQa.Plugins.Results;
 using KnowledgeQa.Retrieval.Ingestion;
 using KnowledgeQa.Retrieval.Lexical;
+using KnowledgeQa.Retrieval.Search;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace KnowledgeQa.Plugins.Tests.Answers;
@@ -86,6 +87,24 @@ public sealed class SampleAnswerSetTests(SampleAnswerSetTests.SampleKnowledgeBas
         Assert.True(answer.Refused, $"{question} → {answer.Text}");
         Assert.Equal(RefusalReason.NoRelevantPassage, answer.RefusalReason);
         Assert.Empty(answer.Citations);
+    }
+
+    [Fact]
+    public async Task The_check_fit_relevance_runs_before_writing_passes_the_shipped_models_and_catches_a_model_that_refuses_everything()
+    {
+        Assert.Empty(await SampleAnswerSet.CheckAsync(kb.Answerer, Ct));
+
+        var options = new AnswerOptions
+        {
+            DenseRelevance = RelevanceModel.WithDense with { Threshold = 1.01 },
+            LexicalRelevance = RelevanceModel.LexicalOnly with { Threshold = 1.01 },
+        };
+        var refusing = new GroundedAnswerer(
+            kb.Services.GetRequiredService<IKnowledgeRetriever>(), chatClient: null, kb.Services.GetRequiredService<ILexicalEncoder>(), options);
+        var failures = await SampleAnswerSet.CheckAsync(refusing, Ct);
+
+        Assert.Equal(SampleAnswerSet.Answerable.Select(q => q.Question), failures.Select(f => f.Question));
+        Assert.All(failures, f => Assert.Equal("(refused)", f.Got));
     }
 
     [Fact]
