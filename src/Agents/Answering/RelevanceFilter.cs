@@ -98,8 +98,24 @@ public sealed record RelevanceModel
     public double MissingFocus { get; init; }
     public double KindNowhere { get; init; }
 
-    /// <summary>A passage is relevant when the model's probability reaches this.</summary>
+    /// <summary>A passage is relevant when the model's probability reaches this (for a Simplified Chinese question, see <see cref="SimplifiedThreshold"/>).</summary>
     public double Threshold { get; init; } = 0.5;
+
+    /// <summary>
+    /// The threshold for questions written in Simplified Chinese, when it differs from <see cref="Threshold"/>.
+    /// The same weights give the two scripts' sets different score spreads (CMRC 2018's answering
+    /// passages score higher than DRCD's), so one threshold held to the false-refusal target on both
+    /// is set by the Traditional set and leaves the Simplified one refusing too little. A question
+    /// whose characters do not tell its script (none telling, or as many of each) keeps
+    /// <see cref="Threshold"/>: it is the one that stays within the target on every set.
+    /// </summary>
+    public double? SimplifiedThreshold { get; init; }
+
+    /// <summary>The threshold for a question, by the Chinese script its characters are written in.</summary>
+    public double ThresholdFor(ChineseScript script) => script == ChineseScript.Simplified && SimplifiedThreshold is double simplified ? simplified : Threshold;
+
+    /// <summary>The threshold for a question, by the Chinese script its characters are written in.</summary>
+    public double ThresholdFor(string question) => ThresholdFor(LanguageDetector.DetectChineseScript(question));
 
     // WithDense is still the fit made on float32 embeddings before `kqa eval fit-relevance` existed (its
     // weights of the later features are 0): refits under int8 refused fewer English questions without
@@ -175,7 +191,8 @@ public sealed record RelevanceModel
     {
         var parts = WeightNames.Zip(Weights, (n, w) => string.Create(CultureInfo.InvariantCulture, $"{n} = {w:0.###}"))
             .Append(string.Create(CultureInfo.InvariantCulture, $"Bias = {Bias:0.###}"))
-            .Append(string.Create(CultureInfo.InvariantCulture, $"Threshold = {Threshold:0.###}"));
+            .Append(string.Create(CultureInfo.InvariantCulture, $"Threshold = {Threshold:0.###}"))
+            .Concat(SimplifiedThreshold is double simplified ? new[] { string.Create(CultureInfo.InvariantCulture, $"SimplifiedThreshold = {simplified:0.###}") } : []);
         var text = new StringBuilder($"    public static RelevanceModel {name} {{ get; }} = new()\n    {{\n");
         var line = new StringBuilder("       ");
         foreach (var part in parts)
@@ -241,9 +258,10 @@ public sealed class RelevanceFilter(AnswerOptions options)
     {
         var model = features.BestUnitDense is not null || features.Dense is not null ? options.DenseRelevance : options.LexicalRelevance;
         var score = model.Probability(features);
-        var relevant = score >= model.Threshold && features.BestUnit >= 0 && !LacksRequiredKind(evidence.Focus, features);
+        var threshold = model.ThresholdFor(evidence.Focus.Question);
+        var relevant = score >= threshold && features.BestUnit >= 0 && !LacksRequiredKind(evidence.Focus, features);
         var missing = evidence.MissingTerms(passage);
-        return new PassageRelevance(features, score, relevant, Reason(evidence, passage, features, score, model.Threshold, relevant, missing), missing);
+        return new PassageRelevance(features, score, relevant, Reason(evidence, passage, features, score, threshold, relevant, missing), missing);
     }
 
     /// <summary>Whether the passage's dense score means anything for this question.</summary>

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using KnowledgeQa.Agents.Answering;
+using KnowledgeQa.Agents.Text;
 using KnowledgeQa.Retrieval.Search;
 using KnowledgeQa.Retrieval.Storage;
 
@@ -13,9 +14,10 @@ public sealed record LabelledPassage(bool Answers, RelevanceFeatures Features);
 /// <summary>
 /// One question's training evidence: its passages as retrieved from the store (when its context is
 /// in the store) and as retrieved with its own context taken out (as if the knowledge base never
-/// had it).
+/// had it). <paramref name="Script"/> is the question's Chinese script, which picks its threshold.
 /// </summary>
-public sealed record RelevanceSample(string Dataset, string QuestionId, bool ContextInStore, IReadOnlyList<LabelledPassage> Own, IReadOnlyList<RelevanceFeatures> Without)
+public sealed record RelevanceSample(string Dataset, string QuestionId, bool ContextInStore, IReadOnlyList<LabelledPassage> Own, IReadOnlyList<RelevanceFeatures> Without,
+    ChineseScript Script = ChineseScript.Unknown)
 {
     /// <summary>Whether the question's passages carry dense evidence (so the dense model decides them).</summary>
     public bool Dense => Own.Any(p => HasDense(p.Features)) || Without.Any(HasDense);
@@ -73,7 +75,8 @@ public sealed class RelevanceFitter(IKnowledgeRetriever retriever, GroundedAnswe
 
             var without = hits.Where(h => h.Chunk.DocumentId != question.ContextId).Take(depth).ToList();
             var outside = await answerer.AssessAsync(question.Question, without, top, cancellationToken).ConfigureAwait(false);
-            samples.Add(new RelevanceSample(dataset.Name, question.Id, inStore, own, outside.Assessed.Select(a => a.Relevance.Features).ToList()));
+            samples.Add(new RelevanceSample(dataset.Name, question.Id, inStore, own, outside.Assessed.Select(a => a.Relevance.Features).ToList(),
+                LanguageDetector.DetectChineseScript(question.Question)));
             progress?.Report(samples.Count);
         }
 
@@ -114,8 +117,39 @@ public sealed class RelevanceFitter(IKnowledgeRetriever retriever, GroundedAnswe
         model = model with { Threshold = Math.Round(threshold, 3, MidpointRounding.ToZero) };
         foreach (var (set, best) in perSet)
             curves[set] = Curve(best);
-        var chosen = perSet.ToDictionary(p => p.Key, p => Point(p.Value, model.Threshold), StringComparer.Ordinal);
+        // Simplified Chinese questions get a threshold of their own, held to the same target on them
+        // alone: the Traditional set binds the shared one, which leaves the Simplified set well under it.
+        var simplified = samples.Where(s => s.Script == ChineseScript.Simplified).ToList();
+        if (simplified.Count(s => s.ContextInStore) >= MinimumScriptQuestions)
+        {
+            var best = Best(model, simplified);
+            var own = best.Own.Distinct().Where(t => Point(best, t).FalseRefusals <= targetFalseRefusals).DefaultIfEmpty(0).Max();
+            model = model with { SimplifiedThreshold = Math.Round(own, 3, MidpointRounding.ToZero) };
+            curves[SimplifiedQuestions] = Curve(best);
+        }
+
+        var chosen = samples.GroupBy(s => s.Dataset).ToDictionary(g => g.Key, g => Chosen(model, g.ToList()), StringComparer.Ordinal);
         return new FittedRelevance(name, model, rows.Count(r => r.Y), rows.Count(r => !r.Y), curves, chosen);
+    }
+
+    /// <summary>The name of the curve of the Simplified Chinese questions of every set, pooled.</summary>
+    public const string SimplifiedQuestions = "Simplified Chinese questions";
+
+    // Fewer in-store questions than this and a script's own threshold would be set by a handful of them
+    // (3% of 200 is six questions); they keep the shared threshold.
+    private const int MinimumScriptQuestions = 200;
+
+    /// <summary>What a set gives with each question decided at its own script's threshold; the threshold shown is the one most of its questions get.</summary>
+    private static RefusalPoint Chosen(RelevanceModel model, IReadOnlyList<RelevanceSample> samples)
+    {
+        static double Max(IEnumerable<RelevanceFeatures> passages, RelevanceModel m) =>
+            passages.Where(f => f.BestUnit >= 0).Select(m.Probability).DefaultIfEmpty(0).Max();
+        var inStore = samples.Where(s => s.ContextInStore).ToList();
+        var falseRefusals = inStore.Count == 0 ? 0
+            : inStore.Count(s => Max(s.Own.Select(p => p.Features), model) < model.ThresholdFor(s.Script)) / (double)inStore.Count;
+        var refused = samples.Count == 0 ? 0 : samples.Count(s => Max(s.Without, model) < model.ThresholdFor(s.Script)) / (double)samples.Count;
+        var usual = samples.GroupBy(s => model.ThresholdFor(s.Script)).MaxBy(g => g.Count())?.Key ?? model.Threshold;
+        return new RefusalPoint(usual, falseRefusals, refused);
     }
 
     // Negatives kept per question for the second fit: its best and runner-up passages without its context.
@@ -279,13 +313,17 @@ public sealed class RelevanceFitter(IKnowledgeRetriever retriever, GroundedAnswe
         ArgumentNullException.ThrowIfNull(fitted);
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture,
-            $"{fitted.Name}: {fitted.Positives} answering passages, {fitted.Negatives} others; threshold {fitted.Model.Threshold:0.###}\n");
+            $"{fitted.Name}: {fitted.Positives} answering passages, {fitted.Negatives} others; threshold {fitted.Model.Threshold:0.###}");
+        if (fitted.Model.SimplifiedThreshold is double simplified)
+            text.Append(CultureInfo.InvariantCulture, $", {simplified:0.###} for Simplified Chinese questions");
+        text.Append('\n');
         text.Append("| set | threshold | false refusals | context-missing refused |\n| --- | ---: | ---: | ---: |\n");
         foreach (var (set, curve) in fitted.Curves)
         {
             foreach (var point in curve)
                 text.Append(CultureInfo.InvariantCulture, $"| {set} | {point.Threshold:0.000} | {point.FalseRefusals:P1} | {point.HeldOutRefused:P1} |\n");
-            var chosen = fitted.Chosen[set];
+            if (!fitted.Chosen.TryGetValue(set, out var chosen))
+                continue;
             text.Append(CultureInfo.InvariantCulture, $"| {set}, chosen | {chosen.Threshold:0.000} | {chosen.FalseRefusals:P1} | {chosen.HeldOutRefused:P1} |\n");
         }
 

@@ -14,6 +14,15 @@ public enum QuestionLanguage
     Korean,
 }
 
+/// <summary>Which Chinese script a text is written in, read from the characters only one script uses.</summary>
+public enum ChineseScript
+{
+    /// <summary>No telling character, as many Simplified as Traditional ones, or no Chinese at all.</summary>
+    Unknown,
+    Simplified,
+    Traditional,
+}
+
 /// <summary>Guesses a question's language from its script (no model; a few microseconds).</summary>
 public static class LanguageDetector
 {
@@ -84,6 +93,14 @@ public static class LanguageDetector
 
     public static bool IsChinese(this QuestionLanguage language) =>
         language is QuestionLanguage.ChineseSimplified or QuestionLanguage.ChineseTraditional;
+
+    /// <summary>The text's Chinese script from its own characters (no context): <see cref="ChineseScript.Unknown"/> when they do not tell.</summary>
+    public static ChineseScript DetectChineseScript(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var balance = ChineseScriptBalance(text);
+        return balance > 0 ? ChineseScript.Traditional : balance < 0 ? ChineseScript.Simplified : ChineseScript.Unknown;
+    }
 
     /// <summary>Traditional-only minus Simplified-only characters: positive means Traditional.</summary>
     public static int ChineseScriptBalance(string text)

@@ -1,5 +1,6 @@
 using KnowledgeQa.Agents.Answering;
 using KnowledgeQa.Agents.Evaluation;
+using KnowledgeQa.Agents.Text;
 using KnowledgeQa.Agents.Tests.Chat;
 using KnowledgeQa.Agents.Tests.Fakes;
 
@@ -67,6 +68,47 @@ public class RelevanceFitterTests
             Assert.Contains(refit.ToCSharp("LexicalOnly"), written);
             Assert.DoesNotContain(RelevanceModel.LexicalOnly.ToCSharp("LexicalOnly"), written);
             Assert.EndsWith("    // FITTED-END\n}\n", written);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Simplified_questions_get_their_own_threshold_at_the_same_target_and_it_survives_saving()
+    {
+        // The Simplified set's answering passages score higher than the Traditional set's, so the shared
+        // threshold, bound by the Traditional set, leaves the Simplified one far under the target.
+        var random = new Random(11);
+        RelevanceSample Sample(int i, string set, ChineseScript script, double low)
+        {
+            var answering = Passage(low + (1 - low) * random.NextDouble());
+            var others = Enumerable.Range(0, 5).Select(_ => Passage(0.7 * random.NextDouble())).ToList();
+            return new RelevanceSample(set, $"{set}{i}", ContextInStore: true, [new LabelledPassage(true, answering)], others, script);
+        }
+
+        var samples = Enumerable.Range(0, 400).Select(i => Sample(i, "simplified", ChineseScript.Simplified, 0.55))
+            .Concat(Enumerable.Range(0, 400).Select(i => Sample(i, "traditional", ChineseScript.Traditional, 0.2)))
+            .ToList();
+        var shared = RelevanceFitter.Fit("LexicalOnly", samples.Select(s => s with { Script = ChineseScript.Unknown }).ToList(), 0.03);
+
+        var fitted = RelevanceFitter.Fit("LexicalOnly", samples, targetFalseRefusals: 0.03);
+
+        Assert.NotNull(fitted.Model.SimplifiedThreshold);
+        Assert.True(fitted.Model.SimplifiedThreshold > fitted.Model.Threshold, $"{fitted.Model.SimplifiedThreshold} vs {fitted.Model.Threshold}");
+        Assert.Null(shared.Model.SimplifiedThreshold);
+        Assert.All(fitted.Chosen.Values, p => Assert.InRange(p.FalseRefusals, 0, 0.03));
+        Assert.True(fitted.Chosen["simplified"].HeldOutRefused > shared.Chosen["simplified"].HeldOutRefused,
+            $"{fitted.Chosen["simplified"].HeldOutRefused:P1} vs {shared.Chosen["simplified"].HeldOutRefused:P1}");
+        Assert.Equal(shared.Chosen["traditional"], fitted.Chosen["traditional"]);
+        Assert.Contains("for Simplified Chinese questions", RelevanceFitter.Describe(fitted));
+
+        var path = Path.Combine(Path.GetTempPath(), $"kqa-samples-{Guid.NewGuid():N}.jsonl");
+        try
+        {
+            RelevanceFitter.Save(path, samples);
+            Assert.Equal(samples.Select(s => s.Script), RelevanceFitter.Load(path).Select(s => s.Script));
         }
         finally
         {
