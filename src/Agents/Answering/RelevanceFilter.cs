@@ -139,7 +139,7 @@ public sealed record RelevanceModel
         BestUnitDense = 0, BestUnitStrict = 1.202, Phrase = 0.141, TermCount = 0.208, IsTop = 0.834, BigramCoverage = 0.95,
         WeightedBigramCoverage = 1.196, PhraseLength = 1.487, AbsentTerms = -1.552, AbsentTermsKindFound = -1.11,
         AbsentBigrams = -0.819, AbsentBigramsKindFound = -0.751, MissingFocus = -0.894, KindNowhere = -1.007, Bias = -4.778,
-        Threshold = 0.105,
+        Threshold = 0.105, SimplifiedThreshold = 0.237,
     };
     // FITTED-END
 
