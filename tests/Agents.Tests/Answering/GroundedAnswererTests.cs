@@ -28,7 +28,7 @@ public class GroundedAnswererTests
     private static readonly AnswerOptions AllRelevant = new()
     {
         DenseRelevance = RelevanceModel.WithDense with { Threshold = 0 },
-        LexicalRelevance = RelevanceModel.LexicalOnly with { Threshold = 0 },
+        LexicalRelevance = RelevanceModel.LexicalOnly with { Threshold = 0, SimplifiedThreshold = 0 },
     };
 
     private static string UserMessage(ScriptedChatClient chat) => chat.Calls.Single().Messages.Single(m => m.Role == ChatRole.User).Text;

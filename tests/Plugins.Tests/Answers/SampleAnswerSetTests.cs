@@ -97,7 +97,7 @@ public sealed class SampleAnswerSetTests(SampleAnswerSetTests.SampleKnowledgeBas
         var options = new AnswerOptions
         {
             DenseRelevance = RelevanceModel.WithDense with { Threshold = 1.01 },
-            LexicalRelevance = RelevanceModel.LexicalOnly with { Threshold = 1.01 },
+            LexicalRelevance = RelevanceModel.LexicalOnly with { Threshold = 1.01, SimplifiedThreshold = 1.01 },
         };
         var refusing = new GroundedAnswerer(
             kb.Services.GetRequiredService<IKnowledgeRetriever>(), chatClient: null, kb.Services.GetRequiredService<ILexicalEncoder>(), options);
