@@ -110,7 +110,8 @@ internal sealed class SearchIndex : IDisposable
         }
         var plan = new ProbePlan(
             depth + Math.Max(_options.RescoreExtra, Math.Min(shown, depth) * (_options.RescoreFactor - 1)),
-            Math.Max(_options.MinimumRowsToScan, (int)(_options.FractionToScan * (FileRows - _deleted.Count))));
+            Math.Max(_options.MinimumRowsToScan, (int)(_options.FractionToScan * (FileRows - _deleted.Count))),
+            _options.ParallelScanRows);
         var rows = _vectors.Search(normalizedQuery, plan, filter, eligible);
         var chunkRowIds = _file!.Span<long>(IndexSection.ChunkRowIds, 0, FileRows);
         var candidates = new long[rows.Length];
@@ -302,6 +303,10 @@ internal sealed class SearchIndexOptions
 
     /// <summary>…and at least this many.</summary>
     public int MinimumRowsToScan { get; init; } = 16_384;
+
+    /// <summary>Unfiltered dense scans of at least this many rows are split across the cores (int.MaxValue: never).</summary>
+    /// <remarks>Below it one core finishes before the fan-out pays for itself (the exact in-memory scan uses the same bound).</remarks>
+    public int ParallelScanRows { get; init; } = 32 * 1024;
 
     /// <summary>Rebuild in the background (false: on the search that finds it needed, for tests).</summary>
     public bool RebuildInBackground { get; init; } = true;
