@@ -22,6 +22,7 @@ namespace KnowledgeQa.Bench;
 ///          --runs 3  --queries 200 (per language)  --cache DIR  --no-quality  --keep  --peer-queries N (peers on fewer queries)  --runs-at-largest N
 ///          --real-passages N (embed N of the real passages, not all)
 ///          --profile (first: dense recall vs probe settings, where hybrid time goes, slowest lexical queries)
+///          --peer-only (only build the FTS5 peer of the largest size into the cache)
 /// </summary>
 internal static class StoreBenchmark
 {
@@ -57,6 +58,12 @@ internal static class StoreBenchmark
         // 2% more than the largest size: documents for the one-document writes and the replacements.
         var corpus = await StoreCorpus.LoadOrBuildAsync(data, cache, largest + largest / 50, realPassages);
         var queries = StoreQueries.From(corpus.Queries, perLanguage);
+        if (options.Contains("--peer-only"))
+        {
+            // Builds the FTS5 peer of the largest size into the cache, in a process of its own, so a long run finds it built.
+            await (await Fts5Peer.OpenOrBuildAsync(cache, corpus, largest)).DisposeAsync();
+            return;
+        }
         var folder = Path.Combine(cache, "run");
         if (Directory.Exists(folder))
         {
