@@ -16,8 +16,8 @@ internal readonly record struct ProbePlan(int Candidates, int RowsToScan, int Pa
 /// integer SIMD dot products until enough rows were seen, keeping the best candidates; the caller
 /// rescores them with the exact vectors. A filter that leaves few rows is answered by scanning
 /// exactly those rows instead, so a filtered search never misses rows the lists did not reach.
-/// A large unfiltered scan is split across the cores (the rows are read from memory at the rate
-/// one core can fetch them, so a second core nearly halves the wall time).
+/// A large unfiltered scan is split across the cores (<see cref="ProbePlan.ParallelRows"/>): the
+/// rows are read from memory at the rate one core can fetch them, so a free second core shortens it.
 /// </summary>
 internal sealed class ListedVectors
 {
