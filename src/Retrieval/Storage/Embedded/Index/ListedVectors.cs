@@ -114,14 +114,14 @@ internal sealed class ListedVectors
                 partials.Add(partial);
             }
         });
-        foreach (var partial in partials)
+        // Merged best first, ties by row, so equal scores at the cut keep the same rows whichever core found them.
+        var merged = partials.SelectMany(partial => partial.ToSortedArray()).ToArray();
+        Array.Sort(merged, static (a, b) => b.Score != a.Score ? b.Score.CompareTo(a.Score) : a.Item.CompareTo(b.Item));
+        foreach (var (row, score) in merged)
         {
-            foreach (var (row, score) in partial.ToSortedArray())
+            if (score > collector.Threshold)
             {
-                if (score > collector.Threshold)
-                {
-                    collector.Add(score, row);
-                }
+                collector.Add(score, row);
             }
         }
     }
