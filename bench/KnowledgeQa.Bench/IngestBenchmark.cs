@@ -26,7 +26,7 @@ namespace KnowledgeQa.Bench;
 internal static class IngestBenchmark
 {
     /// <summary>One configuration of the generator under test.</summary>
-    private sealed record Variant(string Label, EmbeddingPrecision Precision, bool Spinning)
+    private sealed record Variant(string Label, EmbeddingPrecision Precision, bool Spinning, bool FixedBatches = false)
     {
         public bool IsInt8 => Precision == EmbeddingPrecision.Int8;
     }
@@ -37,11 +37,15 @@ internal static class IngestBenchmark
         var repetitions = BenchArgs.Int(options, "--reps", 3);
         var batchSize = BenchArgs.Int(options, "--batch", new EmbeddingOptions().BatchSize);
         var threads = BenchArgs.Int(options, "--threads", 0);
-        var spinning = BenchArgs.String(options, "--spinning") ?? "both";
+        var batchTokens = BenchArgs.Int(options, "--batch-tokens", new EmbeddingOptions().BatchTokens);
+        var spinning = BenchArgs.String(options, "--spinning") ?? "off";
+        // Length-aware runs (the default) and, with --batching both|fixed, fixed runs of --batch sorted inputs (before).
+        var batching = BenchArgs.String(options, "--batching") ?? "both";
         var paths = InputPaths(options, data);
         Console.WriteLine($"load average at start: {LoadAverage.Read()}; {Environment.ProcessorCount} cores");
         Console.WriteLine($"input: {string.Join(", ", paths)}");
-        Console.WriteLine($"batch size {batchSize}, intra-op threads {(threads == 0 ? "ONNX Runtime's choice" : threads)}, spinning: {spinning}");
+        Console.WriteLine($"batch size {batchSize}, batch tokens {batchTokens}, intra-op threads {(threads == 0 ? "ONNX Runtime's choice" : threads)}, " +
+                          $"spinning: {spinning}, batching: {batching}");
 
         // The library's defaults (spinning off) first; with spinning on (ONNX Runtime's own default, and this
         // library's before it turned spinning off) as well unless --spinning on|off picks one.
@@ -49,15 +53,22 @@ internal static class IngestBenchmark
         foreach (var precision in new[] { EmbeddingPrecision.Float32, EmbeddingPrecision.Int8 })
         {
             var name = precision == EmbeddingPrecision.Int8 ? "int8" : "fp32";
-            if (spinning is "both" or "off")
-                variants.Add(new Variant(name, precision, false));
-            if (spinning is "both" or "on")
-                variants.Add(new Variant($"{name}, spinning", precision, true));
+            foreach (var fixedBatches in new[] { true, false })
+            {
+                if (fixedBatches ? batching is not ("both" or "fixed") : batching is "fixed")
+                    continue;
+                var label = fixedBatches ? $"{name}, fixed batches" : name;
+                if (spinning is "both" or "off")
+                    variants.Add(new Variant(label, precision, false, fixedBatches));
+                if (spinning is "both" or "on")
+                    variants.Add(new Variant($"{label}, spinning", precision, true, fixedBatches));
+            }
         }
         var runs = variants.ToDictionary(v => v, _ => new List<RunFigures>());
         var generators = variants.ToDictionary(v => v, v => new OnnxEmbeddingGenerator(new EmbeddingOptions
         {
-            Precision = v.Precision, AllowThreadSpinning = v.Spinning, BatchSize = batchSize, IntraOpThreads = threads,
+            Precision = v.Precision, AllowThreadSpinning = v.Spinning, BatchSize = batchSize, BatchTokens = batchTokens, IntraOpThreads = threads,
+            FixedBatches = v.FixedBatches,
         }));
         try
         {
@@ -69,12 +80,12 @@ internal static class IngestBenchmark
                 await generators[variant].GenerateAsync(corpus.Chunks.Take(64));
             Console.WriteLine($"{corpus.Files} files read, {corpus.Failed} refused, {corpus.Chunks.Count} chunks, " +
                               $"{corpus.Chunks.Sum(first.TokenCounter.CountTokens)} tokens; {repetitions} repetitions after warm-up");
-            var profile = Profile(first, corpus.Chunks, batchSize);
+            var profile = Profile(first, corpus.Chunks, batchSize, batchTokens);
 
             for (var r = 0; r < repetitions; r++)
             {
                 foreach (var variant in variants)
-                    runs[variant].Add(await MeasureAsync(generators[variant], variant, paths, corpus.Chunks, batchSize, threads));
+                    runs[variant].Add(await MeasureAsync(generators[variant], variant, paths, corpus.Chunks, batchSize, batchTokens, threads));
             }
 
             Console.WriteLine();
@@ -113,8 +124,11 @@ internal static class IngestBenchmark
             Console.WriteLine($"  the generator's own work beyond bare session and tokenising (tensors, pooling): " +
                               $"{(embeddingCpu - bareCpu - profile.TokenizeCpuPerChunk) * 1000:0.0} ms");
             Console.WriteLine($"  reading, chunking, lexical weights, store write: {(pipelineCpu - embeddingCpu) * 1000:0.0} ms ({(pipelineCpu - embeddingCpu) / pipelineCpu:P0})");
-            Console.WriteLine($"  padding: {profile.PaddedCellsPerToken:0.000} token cells computed per real token, batches of {batchSize} " +
-                              $"sorted by length within calls of 64 (1.000 = none); unsorted it would be {profile.UnsortedPaddedCellsPerToken:0.000}");
+            Console.WriteLine($"  padding: token cells computed per real token (1.000 = none), inputs sorted by length within each call of 64: " +
+                              $"fixed batches of {batchSize} {profile.PaddedCellsPerToken:0.000} ({profile.FixedRuns} runs), " +
+                              $"length-aware runs of at most {batchSize} inputs and {batchTokens} cells {profile.PlannedCellsPerToken:0.000} ({profile.PlannedRuns} runs); " +
+                              $"unsorted {profile.UnsortedPaddedCellsPerToken:0.000}; length-aware within calls of 128 / 256: " +
+                              $"{profile.Planned128CellsPerToken:0.000} / {profile.Planned256CellsPerToken:0.000}");
             Console.WriteLine($"load average after the speed runs: {LoadAverage.Read()}");
 
             if (data is not null && !options.Contains("--no-quality"))
@@ -131,18 +145,23 @@ internal static class IngestBenchmark
         Console.WriteLine($"load average at end: {LoadAverage.Read()}");
     }
 
-    private sealed record PipelineProfile(double TokenizeCpuPerChunk, double PaddedCellsPerToken, double UnsortedPaddedCellsPerToken);
+    private sealed record PipelineProfile(double TokenizeCpuPerChunk, double PaddedCellsPerToken, int FixedRuns, double PlannedCellsPerToken, int PlannedRuns,
+        double UnsortedPaddedCellsPerToken, double Planned128CellsPerToken, double Planned256CellsPerToken);
 
-    /// <summary>Tokenising CPU per chunk, and how much padding the batching computes, sorted and unsorted.</summary>
-    private static PipelineProfile Profile(OnnxEmbeddingGenerator generator, List<string> chunks, int batchSize)
+    /// <summary>Tokenising CPU per chunk, and how much padding the batching computes: fixed, length-aware, unsorted.</summary>
+    private static PipelineProfile Profile(OnnxEmbeddingGenerator generator, List<string> chunks, int batchSize, int batchTokens)
     {
         var cpu = CpuSeconds();
         var ids = chunks.Select(generator.EncodeToIds).ToArray();
         var tokenizeCpu = (CpuSeconds() - cpu) / chunks.Count;
         var tokens = (double)ids.Sum(i => (long)i.Length);
-        var sorted = ids.Chunk(64).SelectMany(call => call.OrderByDescending(i => i.Length).Chunk(batchSize)).Sum(b => (long)b.Length * b.Max(i => i.Length));
+        var lengths = ids.Select(i => i.Length).ToArray();
+        var fixedRuns = BareOnnxSession.Runs(lengths, 64, batchSize, batchTokens, fixedBatches: true);
+        var planned = BareOnnxSession.Runs(lengths, 64, batchSize, batchTokens, fixedBatches: false);
+        double Cells(IEnumerable<int[]> runs) => runs.Sum(b => (long)b.Length * b.Max(i => lengths[i])) / tokens;
         var unsorted = ids.Chunk(64).SelectMany(call => call.Chunk(batchSize)).Sum(b => (long)b.Length * b.Max(i => i.Length));
-        return new PipelineProfile(tokenizeCpu, sorted / tokens, unsorted / tokens);
+        return new PipelineProfile(tokenizeCpu, Cells(fixedRuns), fixedRuns.Count, Cells(planned), planned.Count, unsorted / tokens,
+            Cells(BareOnnxSession.Runs(lengths, 128, batchSize, batchTokens, false)), Cells(BareOnnxSession.Runs(lengths, 256, batchSize, batchTokens, false)));
     }
 
     private static double CpuSeconds()
@@ -212,7 +231,7 @@ internal static class IngestBenchmark
     }
 
     private static async Task<RunFigures> MeasureAsync(OnnxEmbeddingGenerator generator, Variant variant, List<string> paths, List<string> chunks,
-        int batchSize, int threads)
+        int batchSize, int batchTokens, int threads)
     {
         // The whole pipeline, wall clock and CPU time of the process (ONNX Runtime's threads included).
         var cpu = CpuSeconds();
@@ -232,7 +251,8 @@ internal static class IngestBenchmark
 
         // A bare session on the same token ids, batched as the generator does, with the same thread settings.
         var ids = chunks.Select(generator.EncodeToIds).ToArray();
-        using var bare = BareOnnxSession.For(generator, ids, threads, batchSize, callSize: 64, spinning: variant.Spinning);
+        using var bare = BareOnnxSession.For(generator, ids, threads, batchSize, callSize: 64, spinning: variant.Spinning,
+            batchTokens: batchTokens, fixedBatches: variant.FixedBatches);
         cpu = CpuSeconds();
         var bareTime = Stopwatch.StartNew();
         bare.Run();
