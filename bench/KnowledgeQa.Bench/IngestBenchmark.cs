@@ -20,8 +20,10 @@ namespace KnowledgeQa.Bench;
 /// pipeline's CPU is split: ONNX Runtime run, tokenising, the generator's own work, the rest of the pipeline,
 /// and the padding the batching computes. ONNX Runtime's thread spinning is measured off (the default) and on.
 /// Options: --files DIR (repeatable; default: DATA/realworld, the repository's docs/ and samples/docs),
-/// --data DATA, --reps N (3), --batch N (16), --threads N (0: ONNX Runtime's choice), --spinning both|on|off,
-/// --no-quality, --quality-limit N (queries).
+/// --data DATA, --reps N (3), --batch N (16), --batch-tokens N (4096), --threads N (0: ONNX Runtime's choice),
+/// --spinning both|on|off (off), --batching both|planned|fixed (both: the generator's length-aware runs and, as
+/// the baseline, fixed runs of --batch sorted inputs, as before), --parallel N (the pipeline's embedding workers, 1),
+/// --precision fp32|int8|both (both), --no-quality, --quality-limit N (queries).
 /// </summary>
 internal static class IngestBenchmark
 {
@@ -38,6 +40,8 @@ internal static class IngestBenchmark
         var batchSize = BenchArgs.Int(options, "--batch", new EmbeddingOptions().BatchSize);
         var threads = BenchArgs.Int(options, "--threads", 0);
         var batchTokens = BenchArgs.Int(options, "--batch-tokens", new EmbeddingOptions().BatchTokens);
+        // The pipeline's embedding workers (IngestionOptions.EmbeddingParallelism): with --threads 1, runs on both cores at once.
+        var parallelism = BenchArgs.Int(options, "--parallel", 1);
         var spinning = BenchArgs.String(options, "--spinning") ?? "off";
         // Length-aware runs (the default) and, with --batching both|fixed, fixed runs of --batch sorted inputs (before).
         var batching = BenchArgs.String(options, "--batching") ?? "both";
@@ -45,12 +49,18 @@ internal static class IngestBenchmark
         Console.WriteLine($"load average at start: {LoadAverage.Read()}; {Environment.ProcessorCount} cores");
         Console.WriteLine($"input: {string.Join(", ", paths)}");
         Console.WriteLine($"batch size {batchSize}, batch tokens {batchTokens}, intra-op threads {(threads == 0 ? "ONNX Runtime's choice" : threads)}, " +
-                          $"spinning: {spinning}, batching: {batching}");
+                          $"spinning: {spinning}, batching: {batching}, pipeline embedding workers: {parallelism}");
 
         // The library's defaults (spinning off) first; with spinning on (ONNX Runtime's own default, and this
         // library's before it turned spinning off) as well unless --spinning on|off picks one.
         var variants = new List<Variant>();
-        foreach (var precision in new[] { EmbeddingPrecision.Float32, EmbeddingPrecision.Int8 })
+        EmbeddingPrecision[] precisions = BenchArgs.String(options, "--precision") switch
+        {
+            "fp32" => [EmbeddingPrecision.Float32],
+            "int8" => [EmbeddingPrecision.Int8],
+            _ => [EmbeddingPrecision.Float32, EmbeddingPrecision.Int8],
+        };
+        foreach (var precision in precisions)
         {
             var name = precision == EmbeddingPrecision.Int8 ? "int8" : "fp32";
             foreach (var fixedBatches in new[] { true, false })
@@ -85,7 +95,7 @@ internal static class IngestBenchmark
             for (var r = 0; r < repetitions; r++)
             {
                 foreach (var variant in variants)
-                    runs[variant].Add(await MeasureAsync(generators[variant], variant, paths, corpus.Chunks, batchSize, batchTokens, threads));
+                    runs[variant].Add(await MeasureAsync(generators[variant], variant, paths, corpus.Chunks, batchSize, batchTokens, threads, parallelism));
             }
 
             Console.WriteLine();
@@ -110,6 +120,15 @@ internal static class IngestBenchmark
                                       $"{int8.EmbeddingRate / fp32.EmbeddingRate:0.00}x chunks/s, {fp32.EmbeddingCpuPerChunk / int8.EmbeddingCpuPerChunk:0.00}x less CPU; " +
                                       $"bare session {int8.BareRate / fp32.BareRate:0.00}x chunks/s, {fp32.BareCpuPerChunk / int8.BareCpuPerChunk:0.00}x less CPU");
                 }
+            }
+            foreach (var planned in variants.Where(v => !v.FixedBatches))
+            {
+                if (variants.FirstOrDefault(v => v.FixedBatches && v.Precision == planned.Precision && v.Spinning == planned.Spinning) is not { } fixedVariant)
+                    continue;
+                var (before, after) = (medians[fixedVariant], medians[planned]);
+                Console.WriteLine($"{planned.Label} / {fixedVariant.Label} (length-aware runs vs fixed): whole pipeline {after.PipelineRate / before.PipelineRate:0.00}x chunks/s, " +
+                                  $"{before.PipelineCpuPerChunk / after.PipelineCpuPerChunk:0.00}x less CPU per chunk; bare session " +
+                                  $"{after.BareRate / before.BareRate:0.00}x chunks/s, {before.BareCpuPerChunk / after.BareCpuPerChunk:0.00}x less CPU");
             }
             foreach (var variant in variants)
                 Console.WriteLine($"runs {variant.Label}: pipeline {string.Join(", ", runs[variant].Select(f => f.PipelineRate.ToString("0.0")))} chunks/s");
@@ -186,7 +205,7 @@ internal static class IngestBenchmark
     private sealed record Corpus(int Files, int Failed, List<string> Chunks);
 
     /// <summary>One ingest of the folder into a new store; with <paramref name="figures"/> null, the chunks are read back.</summary>
-    private static async Task<Corpus> IngestOnceAsync(OnnxEmbeddingGenerator generator, List<string> paths, Action<IngestionSummary>? figures)
+    private static async Task<Corpus> IngestOnceAsync(OnnxEmbeddingGenerator generator, List<string> paths, Action<IngestionSummary>? figures, int parallelism = 1)
     {
         var folder = Path.Combine(Path.GetTempPath(), $"kqa-bench-ingest-{Guid.NewGuid():N}");
         try
@@ -202,7 +221,7 @@ internal static class IngestBenchmark
             for (var i = 0; i < paths.Count; i++)
             {
                 var source = $"{Path.GetFileName(Path.TrimEndingDirectorySeparator(paths[i]))}-{i + 1}";
-                files.AddRange((await pipeline.IngestAsync([paths[i]], new IngestionOptions { SourceName = source })).Files);
+                files.AddRange((await pipeline.IngestAsync([paths[i]], new IngestionOptions { SourceName = source, EmbeddingParallelism = parallelism })).Files);
             }
             var summary = new IngestionSummary(files);
             figures?.Invoke(summary);
@@ -231,13 +250,13 @@ internal static class IngestBenchmark
     }
 
     private static async Task<RunFigures> MeasureAsync(OnnxEmbeddingGenerator generator, Variant variant, List<string> paths, List<string> chunks,
-        int batchSize, int batchTokens, int threads)
+        int batchSize, int batchTokens, int threads, int parallelism)
     {
         // The whole pipeline, wall clock and CPU time of the process (ONNX Runtime's threads included).
         var cpu = CpuSeconds();
         var wall = Stopwatch.StartNew();
         var written = 0;
-        await IngestOnceAsync(generator, paths, summary => written = summary.Chunks);
+        await IngestOnceAsync(generator, paths, summary => written = summary.Chunks, parallelism);
         wall.Stop();
         var pipelineCpu = CpuSeconds() - cpu;
 

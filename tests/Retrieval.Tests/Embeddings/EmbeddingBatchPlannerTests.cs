@@ -34,6 +34,16 @@ public sealed class EmbeddingBatchPlannerTests
         Assert.Equal([1, 1], EmbeddingBatchPlanner.Plan([5000, 4000], maxRows: 16, maxCells: 4096));
     }
 
+    [Theory]
+    [InlineData(0, 4096, "BatchSize")]
+    [InlineData(16, 0, "BatchTokens")]
+    public void A_batch_limit_below_one_is_an_option_error(int batchSize, int batchTokens, string option)
+    {
+        var error = Assert.Throws<InvalidOptionException>(() => new OnnxEmbeddingGenerator(new EmbeddingOptions { BatchSize = batchSize, BatchTokens = batchTokens }));
+
+        Assert.Contains(option, error.Message);
+    }
+
     [Fact]
     public void An_empty_call_has_no_runs() =>
         Assert.Empty(EmbeddingBatchPlanner.Plan([], maxRows: 16, maxCells: 4096));
