@@ -55,8 +55,10 @@ public sealed class DocumentUpload(DocumentReaderRegistry readers, IngestionPipe
             AllowFolderSource = IsTrue(form["overwrite"].FirstOrDefault(), "overwrite"),
         };
 
+        // Each file is read when the pipeline reaches it (the form keeps large parts on disk), so an
+        // upload holds the documents in flight in memory, not all of its files at once.
         var readFailures = new List<IngestionFileResult>();
-        var documents = new List<Document>();
+        var documents = new List<DeferredDocument>();
         for (var i = 0; i < form.Files.Count; i++)
         {
             var file = form.Files[i];
@@ -74,15 +76,11 @@ public sealed class DocumentUpload(DocumentReaderRegistry readers, IngestionPipe
                     Reason: "a document with this id belongs to another tenant; send it under another path or source.") { SourceName = source });
                 continue;
             }
-            try
+            documents.Add(new DeferredDocument(id, relative, file.Length, async ct =>
             {
                 await using var stream = file.OpenReadStream();
-                documents.Add(await readers.ReadAsync(stream, Path.GetFileName(relative), id, relative, cancellationToken));
-            }
-            catch (DocumentReadException e)
-            {
-                readFailures.Add(new IngestionFileResult(relative, id, IngestionOutcome.Failed, Reason: e.Reason) { SourceName = source });
-            }
+                return await readers.ReadAsync(stream, Path.GetFileName(relative), id, relative, ct);
+            }));
         }
 
         IngestionSummary ingested;

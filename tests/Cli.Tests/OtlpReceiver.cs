@@ -5,12 +5,32 @@ using System.Text;
 
 namespace KnowledgeQa.Cli.Tests;
 
+/// <summary>What a test reads back from a stand-in OpenTelemetry collector, whatever the protocol.</summary>
+public interface IOtlpCollector : IDisposable
+{
+    /// <summary>The URL to give the exporter.</summary>
+    string Endpoint { get; }
+
+    /// <summary>The export messages received for one signal ("traces", "metrics" or "logs"), decoded as UTF-8 for searching.</summary>
+    IReadOnlyList<string> Bodies(string signal);
+
+    /// <summary>The content types of the export requests received.</summary>
+    IReadOnlyList<string> ContentTypes { get; }
+
+    /// <summary>Waits until <paramref name="received"/> holds, for at most two minutes.</summary>
+    async Task WaitForAsync(Func<bool> received, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 600 && !received(); attempt++)
+            await Task.Delay(200, cancellationToken);
+    }
+}
+
 /// <summary>
 /// A stand-in OpenTelemetry collector on loopback: accepts OTLP/HTTP exports (POST /v1/traces,
 /// /v1/metrics, /v1/logs) and keeps their bodies. OTLP protobuf carries names and string values as
 /// plain UTF-8, so a test can look for a span name or a metric name in the bytes.
 /// </summary>
-public sealed class OtlpReceiver : IDisposable
+public sealed class OtlpReceiver : IOtlpCollector
 {
     private readonly HttpListener _listener = new();
     private readonly ConcurrentQueue<(string Path, string ContentType, byte[] Body)> _exports = new();
@@ -28,16 +48,8 @@ public sealed class OtlpReceiver : IDisposable
 
     public string Endpoint => $"http://127.0.0.1:{Port}";
 
-    /// <summary>The bodies posted to one signal's path, decoded as UTF-8 for searching.</summary>
-    public IReadOnlyList<string> Bodies(string path) =>
-        _exports.Where(e => e.Path == path).Select(e => Encoding.UTF8.GetString(e.Body)).ToList();
-
-    /// <summary>Waits until <paramref name="received"/> holds, for at most two minutes.</summary>
-    public async Task WaitForAsync(Func<bool> received, CancellationToken cancellationToken)
-    {
-        for (var attempt = 0; attempt < 600 && !received(); attempt++)
-            await Task.Delay(200, cancellationToken);
-    }
+    public IReadOnlyList<string> Bodies(string signal) =>
+        _exports.Where(e => e.Path == "/v1/" + signal).Select(e => Encoding.UTF8.GetString(e.Body)).ToList();
 
     public IReadOnlyList<string> ContentTypes => _exports.Select(e => e.ContentType).Distinct().ToList();
 

@@ -8,11 +8,14 @@ public sealed class ServeTelemetryTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    [Fact]
-    public async Task Serve_sends_traces_metrics_and_logs_over_otlp()
+    /// <summary>Both protocols a collector takes: gRPC (port 4317, kqa's default) and HTTP/protobuf (port 4318).</summary>
+    [Theory]
+    [InlineData("grpc", "application/grpc")]
+    [InlineData("http/protobuf", "application/x-protobuf")]
+    public async Task Serve_sends_traces_metrics_and_logs_over_otlp(string protocol, string contentType)
     {
         using var folder = new TempFolder();
-        using var collector = new OtlpReceiver();
+        using IOtlpCollector collector = protocol == "grpc" ? new OtlpGrpcReceiver() : new OtlpReceiver();
         var port = OtlpReceiver.FreePort();
         var start = new ProcessStartInfo("dotnet")
         {
@@ -22,7 +25,7 @@ public sealed class ServeTelemetryTests
             StandardOutputEncoding = Encoding.UTF8,
         };
         foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "kqa.dll"), "--data", Path.Combine(folder.Path, "kb"),
-                     "serve", "--urls", $"http://127.0.0.1:{port}", "--otlp-endpoint", collector.Endpoint, "--otlp-protocol", "http/protobuf" })
+                     "serve", "--urls", $"http://127.0.0.1:{port}", "--otlp-endpoint", collector.Endpoint, "--otlp-protocol", protocol })
             start.ArgumentList.Add(arg);
         foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("KQA__", StringComparison.Ordinal) || k.StartsWith("OTEL_", StringComparison.Ordinal)).ToList())
             start.Environment.Remove(key);
@@ -48,9 +51,9 @@ public sealed class ServeTelemetryTests
 
         // Everything arrives while the server runs (a busy machine may take a while to send it).
         await collector.WaitForAsync(() =>
-            collector.Bodies("/v1/traces").Any(b => b.Contains("POST /v1/ask", StringComparison.Ordinal))
-            && collector.Bodies("/v1/metrics").Any(b => b.Contains("kqa.answer.duration", StringComparison.Ordinal))
-            && collector.Bodies("/v1/logs").Any(b => b.Contains("kqa serve listening on", StringComparison.Ordinal)), Ct);
+            collector.Bodies("traces").Any(b => b.Contains("POST /v1/ask", StringComparison.Ordinal))
+            && collector.Bodies("metrics").Any(b => b.Contains("kqa.answer.duration", StringComparison.Ordinal))
+            && collector.Bodies("logs").Any(b => b.Contains("kqa serve listening on", StringComparison.Ordinal)), Ct);
 
         // SIGTERM, as a service manager stops it: the server stops cleanly with its exporters on.
         using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
@@ -62,18 +65,20 @@ public sealed class ServeTelemetryTests
         }
         Assert.True(process.ExitCode == 0, $"kqa serve exited with {process.ExitCode}: {await stderr}{await stdout}");
 
-        var traces = string.Concat(collector.Bodies("/v1/traces"));
+        var traces = string.Concat(collector.Bodies("traces"));
         Assert.Contains("POST /v1/ask", traces);
         Assert.Contains("answer", traces);
         Assert.Contains("search.fusion", traces);
         Assert.Contains("ingest.document", traces);
         Assert.Contains("kqa", traces);
-        var metrics = string.Concat(collector.Bodies("/v1/metrics"));
+        var metrics = string.Concat(collector.Bodies("metrics"));
         Assert.Contains("kqa.answer.duration", metrics);
         Assert.Contains("kqa.ingest.documents", metrics);
         Assert.Contains("http.server.request.duration", metrics);
-        Assert.Contains("kqa serve listening on", string.Concat(collector.Bodies("/v1/logs")));
-        Assert.Equal(["application/x-protobuf"], collector.ContentTypes);
+        Assert.Contains("kqa serve listening on", string.Concat(collector.Bodies("logs")));
+        Assert.Equal([contentType], collector.ContentTypes);
+        if (collector is OtlpGrpcReceiver grpc)
+            Assert.Empty(grpc.Problems);
     }
 
     /// <summary>Polls /healthz: the server is up once it answers (loading the models may take a while on a busy machine).</summary>

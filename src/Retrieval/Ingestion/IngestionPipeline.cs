@@ -87,13 +87,28 @@ public sealed class IngestionPipeline
     }
 
     /// <summary>
-    /// Ingests documents already in memory (uploads, plugin calls, evaluation sets). With
+    /// Ingests documents already in memory (plugin calls, evaluation sets). With
     /// <see cref="IngestionOptions.SourceName"/> they belong to that source (bound as an upload source
     /// when new; their ids must start with "NAME/"). Two documents of the batch with one id: the
     /// second is reported failed, never silently merged.
     /// </summary>
-    public async Task<IngestionSummary> IngestDocumentsAsync(
+    public Task<IngestionSummary> IngestDocumentsAsync(
         IReadOnlyList<Document> documents,
+        IngestionOptions? options = null,
+        IProgress<IngestionProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(documents);
+        return IngestDocumentsAsync(documents.Select(DeferredDocument.From).ToList(), options, progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Ingests documents that are read as the pipeline reaches them (uploads): as
+    /// <see cref="IngestDocumentsAsync(IReadOnlyList{Document}, IngestionOptions?, IProgress{IngestionProgress}?, CancellationToken)"/>,
+    /// and a document that cannot be read is reported failed with the reader's reason.
+    /// </summary>
+    public async Task<IngestionSummary> IngestDocumentsAsync(
+        IReadOnlyList<DeferredDocument> documents,
         IngestionOptions? options = null,
         IProgress<IngestionProgress>? progress = null,
         CancellationToken cancellationToken = default)
@@ -118,14 +133,27 @@ public sealed class IngestionPipeline
                 continue;
             }
             seen[document.Id] = document.Source;
-            works.Add(new WorkItem(document.Text.Length, async (reuse, ct) =>
-            {
-                var existing = await _store.GetDocumentAsync(document.Id, ct).ConfigureAwait(false);
-                return await PrepareAsync(document, document.Source, existing, null, context, options, reuse, ct).ConfigureAwait(false);
-            }));
+            works.Add(new WorkItem(document.Length, (reuse, ct) => PrepareDeferredAsync(document, context, options, reuse, ct)));
         }
         var results = await NewRun(options, progress).RunAsync(works, cancellationToken).ConfigureAwait(false);
         return new IngestionSummary(results.Select(r => r!).ToList());
+    }
+
+    private async Task<WorkOutcome> PrepareDeferredAsync(DeferredDocument deferred, SourceContext context, IngestionOptions options, VectorReuse reuse, CancellationToken cancellationToken)
+    {
+        Document document;
+        try
+        {
+            document = await deferred.ReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (DocumentReadException e)
+        {
+            return WorkOutcome.Done(new IngestionFileResult(deferred.Source, deferred.Id, IngestionOutcome.Failed, 0, e.Reason) { SourceName = context.SourceName });
+        }
+        if (document.Id != deferred.Id)
+            throw new InvalidOperationException($"DeferredDocument '{deferred.Id}' read a document with the id '{document.Id}': give the reader the same id.");
+        var existing = await _store.GetDocumentAsync(document.Id, cancellationToken).ConfigureAwait(false);
+        return await PrepareAsync(document, document.Source, existing, null, context, options, reuse, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -155,7 +183,7 @@ public sealed class IngestionPipeline
     private IngestionRun NewRun(IngestionOptions options, IProgress<IngestionProgress>? progress) =>
         new(_embedder, _store, options, progress, AfterPrepared);
 
-    private async Task<SourceContext> UploadContextAsync(IReadOnlyList<Document> documents, IngestionOptions options, CancellationToken cancellationToken)
+    private async Task<SourceContext> UploadContextAsync(IReadOnlyList<DeferredDocument> documents, IngestionOptions options, CancellationToken cancellationToken)
     {
         if (options.SourceName is not { } name)
             return SourceContext.None;

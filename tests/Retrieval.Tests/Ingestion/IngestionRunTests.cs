@@ -117,6 +117,54 @@ public sealed class IngestionRunTests(BundledModelFixture model) : IClassFixture
     }
 
     [Fact]
+    public async Task Deferred_documents_are_read_as_the_run_reaches_them_not_all_at_once()
+    {
+        await using var bed = new IngestionTestBed(model.Generator);
+        bed.Embedder.Gated = true;
+        var read = 0;
+        var documents = Enumerable.Range(0, 40).Select(i => new DeferredDocument($"upload/{i:D2}.md", $"{i:D2}.md", 100, _ =>
+        {
+            Interlocked.Increment(ref read);
+            return Task.FromResult(new Document($"upload/{i:D2}.md", $"{i:D2}.md", $"Note {i}: part {i * 7} fits the frame of model {i + 100}."));
+        })).ToList();
+        var options = new IngestionOptions { SourceName = "upload", ReadAhead = 2, EmbeddingBatchSize = 2 };
+
+        var run = bed.Pipeline.IngestDocumentsAsync(documents, options, cancellationToken: Ct);
+
+        // While the first embedding call is held, the reader can only run ahead by the read-ahead and one batch.
+        await bed.Embedder.WaitForCallsAsync(1, Ct);
+        await Task.Delay(300, Ct);
+        Assert.InRange(Volatile.Read(ref read), 1, 8);
+
+        bed.Embedder.Release(1000);
+        var summary = await run;
+        Assert.Equal(40, summary.Added);
+        Assert.Equal(40, read);
+    }
+
+    [Fact]
+    public async Task A_deferred_document_that_cannot_be_read_fails_alone_with_the_readers_reason()
+    {
+        await using var bed = new IngestionTestBed(model.Generator);
+        DeferredDocument Readable(string name) =>
+            DeferredDocument.From(new Document($"upload/{name}", name, $"The {name} note on brakes and tyres."));
+        DeferredDocument[] documents =
+        [
+            Readable("a.md"),
+            new("upload/broken.pdf", "broken.pdf", 10, _ => throw new DocumentReadException("broken.pdf", "not a PDF (no %PDF header): export it again")),
+            Readable("b.md"),
+        ];
+
+        var summary = await bed.Pipeline.IngestDocumentsAsync(documents, new IngestionOptions { SourceName = "upload" }, cancellationToken: Ct);
+
+        Assert.Equal((2, 1), (summary.Added, summary.Failed));
+        var failed = summary.Files.Single(f => f.Outcome == IngestionOutcome.Failed);
+        Assert.Equal(("broken.pdf", "upload/broken.pdf", "upload"), (failed.Path, failed.DocumentId, failed.SourceName));
+        Assert.Equal("not a PDF (no %PDF header): export it again", failed.Reason);
+        Assert.Equal(["upload/a.md", "upload/b.md"], await bed.IdsAsync());
+    }
+
+    [Fact]
     public async Task Uploads_into_a_folder_source_are_refused_unless_asked_for()
     {
         await using var bed = new IngestionTestBed(model.Generator);
