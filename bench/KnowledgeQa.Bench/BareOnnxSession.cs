@@ -16,7 +16,8 @@ internal sealed class BareOnnxSession : IDisposable
     private readonly string[] _inputNames = ["input_ids", "attention_mask", "token_type_ids"];
     private readonly string[] _outputNames;
 
-    private BareOnnxSession(string modelFile, string provider, int threads, bool spinning, int batchSize, int padding, int[][] ids, int callSize)
+    private BareOnnxSession(string modelFile, string provider, int threads, bool spinning, int batchSize, int batchTokens, bool fixedBatches,
+        int padding, int[][] ids, int callSize)
     {
         using var sessionOptions = new SessionOptions
         {
@@ -34,9 +35,7 @@ internal sealed class BareOnnxSession : IDisposable
         _outputNames = [_session.OutputMetadata.ContainsKey("last_hidden_state") ? "last_hidden_state" : _session.OutputMetadata.Keys.First()];
 
         // The generator sorts the inputs of each call longest first and batches them; so does this.
-        var order = Enumerable.Range(0, ids.Length).Chunk(callSize)
-            .SelectMany(call => call.OrderByDescending(i => ids[i].Length).Chunk(batchSize));
-        foreach (var batch in order)
+        foreach (var batch in Runs(ids.Select(i => i.Length).ToArray(), callSize, batchSize, batchTokens, fixedBatches))
         {
             var length = batch.Max(i => ids[i].Length);
             var inputIds = new long[batch.Length * length];
@@ -57,10 +56,38 @@ internal sealed class BareOnnxSession : IDisposable
 
     /// <summary>A bare session on the file <paramref name="generator"/> loaded, fed <paramref name="ids"/> in calls of <paramref name="callSize"/>.</summary>
     /// <param name="spinning">ONNX Runtime's thread spinning, as <see cref="EmbeddingOptions.AllowThreadSpinning"/> sets it for the generator.</param>
-    public static BareOnnxSession For(OnnxEmbeddingGenerator generator, int[][] ids, int threads, int batchSize, int callSize = int.MaxValue, bool spinning = false) =>
+    /// <param name="batchTokens">and <paramref name="fixedBatches"/>: the generator's <see cref="EmbeddingOptions.BatchTokens"/> and run planning.</param>
+    public static BareOnnxSession For(OnnxEmbeddingGenerator generator, int[][] ids, int threads, int batchSize, int callSize = int.MaxValue, bool spinning = false,
+        int batchTokens = 4096, bool fixedBatches = false) =>
         new(generator.LoadReport.ModelFile
                 ?? throw new InvalidOperationException("the benchmark needs the model cache (EmbeddingOptions.UseCache)"),
-            generator.LoadReport.ExecutionProvider, threads, spinning, batchSize, ((EmbeddingTokenizer)generator.TokenCounter).PaddingTokenId, ids, callSize);
+            generator.LoadReport.ExecutionProvider, threads, spinning, batchSize, batchTokens, fixedBatches,
+            ((EmbeddingTokenizer)generator.TokenCounter).PaddingTokenId, ids, callSize);
+
+    /// <summary>
+    /// The runs the generator makes of inputs of these lengths given in calls of <paramref name="callSize"/>: each call
+    /// sorted longest first, then cut into fixed runs of <paramref name="batchSize"/> or as <see cref="EmbeddingBatchPlanner"/> plans.
+    /// </summary>
+    public static List<int[]> Runs(int[] lengths, int callSize, int batchSize, int batchTokens, bool fixedBatches)
+    {
+        var runs = new List<int[]>();
+        foreach (var call in Enumerable.Range(0, lengths.Length).Chunk(callSize))
+        {
+            var sorted = call.OrderByDescending(i => lengths[i]).ToArray();
+            if (fixedBatches)
+            {
+                runs.AddRange(sorted.Chunk(batchSize));
+                continue;
+            }
+            var start = 0;
+            foreach (var size in EmbeddingBatchPlanner.Plan(sorted.Select(i => lengths[i]).ToArray(), batchSize, batchTokens))
+            {
+                runs.Add(sorted[start..(start + size)]);
+                start += size;
+            }
+        }
+        return runs;
+    }
 
     /// <summary>Token cells fed (padding included) over real tokens: the share of the work spent on padding.</summary>
     public double PaddedCellsPerToken { get; private set; }

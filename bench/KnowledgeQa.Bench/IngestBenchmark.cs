@@ -20,13 +20,15 @@ namespace KnowledgeQa.Bench;
 /// pipeline's CPU is split: ONNX Runtime run, tokenising, the generator's own work, the rest of the pipeline,
 /// and the padding the batching computes. ONNX Runtime's thread spinning is measured off (the default) and on.
 /// Options: --files DIR (repeatable; default: DATA/realworld, the repository's docs/ and samples/docs),
-/// --data DATA, --reps N (3), --batch N (16), --threads N (0: ONNX Runtime's choice), --spinning both|on|off,
-/// --no-quality, --quality-limit N (queries).
+/// --data DATA, --reps N (3), --batch N (16), --batch-tokens N (4096), --threads N (0: ONNX Runtime's choice),
+/// --spinning both|on|off (off), --batching both|planned|fixed (both: the generator's length-aware runs and, as
+/// the baseline, fixed runs of --batch sorted inputs, as before), --parallel N (the pipeline's embedding workers, 1),
+/// --precision fp32|int8|both (both), --no-quality, --quality-limit N (queries).
 /// </summary>
 internal static class IngestBenchmark
 {
     /// <summary>One configuration of the generator under test.</summary>
-    private sealed record Variant(string Label, EmbeddingPrecision Precision, bool Spinning)
+    private sealed record Variant(string Label, EmbeddingPrecision Precision, bool Spinning, bool FixedBatches = false)
     {
         public bool IsInt8 => Precision == EmbeddingPrecision.Int8;
     }
@@ -37,27 +39,46 @@ internal static class IngestBenchmark
         var repetitions = BenchArgs.Int(options, "--reps", 3);
         var batchSize = BenchArgs.Int(options, "--batch", new EmbeddingOptions().BatchSize);
         var threads = BenchArgs.Int(options, "--threads", 0);
-        var spinning = BenchArgs.String(options, "--spinning") ?? "both";
+        var batchTokens = BenchArgs.Int(options, "--batch-tokens", new EmbeddingOptions().BatchTokens);
+        // The pipeline's embedding workers (IngestionOptions.EmbeddingParallelism): with --threads 1, runs on both cores at once.
+        var parallelism = BenchArgs.Int(options, "--parallel", 1);
+        var spinning = BenchArgs.String(options, "--spinning") ?? "off";
+        // Length-aware runs (the default) and, with --batching both|fixed, fixed runs of --batch sorted inputs (before).
+        var batching = BenchArgs.String(options, "--batching") ?? "both";
         var paths = InputPaths(options, data);
         Console.WriteLine($"load average at start: {LoadAverage.Read()}; {Environment.ProcessorCount} cores");
         Console.WriteLine($"input: {string.Join(", ", paths)}");
-        Console.WriteLine($"batch size {batchSize}, intra-op threads {(threads == 0 ? "ONNX Runtime's choice" : threads)}, spinning: {spinning}");
+        Console.WriteLine($"batch size {batchSize}, batch tokens {batchTokens}, intra-op threads {(threads == 0 ? "ONNX Runtime's choice" : threads)}, " +
+                          $"spinning: {spinning}, batching: {batching}, pipeline embedding workers: {parallelism}");
 
         // The library's defaults (spinning off) first; with spinning on (ONNX Runtime's own default, and this
         // library's before it turned spinning off) as well unless --spinning on|off picks one.
         var variants = new List<Variant>();
-        foreach (var precision in new[] { EmbeddingPrecision.Float32, EmbeddingPrecision.Int8 })
+        EmbeddingPrecision[] precisions = BenchArgs.String(options, "--precision") switch
+        {
+            "fp32" => [EmbeddingPrecision.Float32],
+            "int8" => [EmbeddingPrecision.Int8],
+            _ => [EmbeddingPrecision.Float32, EmbeddingPrecision.Int8],
+        };
+        foreach (var precision in precisions)
         {
             var name = precision == EmbeddingPrecision.Int8 ? "int8" : "fp32";
-            if (spinning is "both" or "off")
-                variants.Add(new Variant(name, precision, false));
-            if (spinning is "both" or "on")
-                variants.Add(new Variant($"{name}, spinning", precision, true));
+            foreach (var fixedBatches in new[] { true, false })
+            {
+                if (fixedBatches ? batching is not ("both" or "fixed") : batching is "fixed")
+                    continue;
+                var label = fixedBatches ? $"{name}, fixed batches" : name;
+                if (spinning is "both" or "off")
+                    variants.Add(new Variant(label, precision, false, fixedBatches));
+                if (spinning is "both" or "on")
+                    variants.Add(new Variant($"{label}, spinning", precision, true, fixedBatches));
+            }
         }
         var runs = variants.ToDictionary(v => v, _ => new List<RunFigures>());
         var generators = variants.ToDictionary(v => v, v => new OnnxEmbeddingGenerator(new EmbeddingOptions
         {
-            Precision = v.Precision, AllowThreadSpinning = v.Spinning, BatchSize = batchSize, IntraOpThreads = threads,
+            Precision = v.Precision, AllowThreadSpinning = v.Spinning, BatchSize = batchSize, BatchTokens = batchTokens, IntraOpThreads = threads,
+            FixedBatches = v.FixedBatches,
         }));
         try
         {
@@ -69,12 +90,12 @@ internal static class IngestBenchmark
                 await generators[variant].GenerateAsync(corpus.Chunks.Take(64));
             Console.WriteLine($"{corpus.Files} files read, {corpus.Failed} refused, {corpus.Chunks.Count} chunks, " +
                               $"{corpus.Chunks.Sum(first.TokenCounter.CountTokens)} tokens; {repetitions} repetitions after warm-up");
-            var profile = Profile(first, corpus.Chunks, batchSize);
+            var profile = Profile(first, corpus.Chunks, batchSize, batchTokens);
 
             for (var r = 0; r < repetitions; r++)
             {
                 foreach (var variant in variants)
-                    runs[variant].Add(await MeasureAsync(generators[variant], variant, paths, corpus.Chunks, batchSize, threads));
+                    runs[variant].Add(await MeasureAsync(generators[variant], variant, paths, corpus.Chunks, batchSize, batchTokens, threads, parallelism));
             }
 
             Console.WriteLine();
@@ -100,6 +121,15 @@ internal static class IngestBenchmark
                                       $"bare session {int8.BareRate / fp32.BareRate:0.00}x chunks/s, {fp32.BareCpuPerChunk / int8.BareCpuPerChunk:0.00}x less CPU");
                 }
             }
+            foreach (var planned in variants.Where(v => !v.FixedBatches))
+            {
+                if (variants.FirstOrDefault(v => v.FixedBatches && v.Precision == planned.Precision && v.Spinning == planned.Spinning) is not { } fixedVariant)
+                    continue;
+                var (before, after) = (medians[fixedVariant], medians[planned]);
+                Console.WriteLine($"{planned.Label} / {fixedVariant.Label} (length-aware runs vs fixed): whole pipeline {after.PipelineRate / before.PipelineRate:0.00}x chunks/s, " +
+                                  $"{before.PipelineCpuPerChunk / after.PipelineCpuPerChunk:0.00}x less CPU per chunk; bare session " +
+                                  $"{after.BareRate / before.BareRate:0.00}x chunks/s, {before.BareCpuPerChunk / after.BareCpuPerChunk:0.00}x less CPU");
+            }
             foreach (var variant in variants)
                 Console.WriteLine($"runs {variant.Label}: pipeline {string.Join(", ", runs[variant].Select(f => f.PipelineRate.ToString("0.0")))} chunks/s");
 
@@ -113,8 +143,11 @@ internal static class IngestBenchmark
             Console.WriteLine($"  the generator's own work beyond bare session and tokenising (tensors, pooling): " +
                               $"{(embeddingCpu - bareCpu - profile.TokenizeCpuPerChunk) * 1000:0.0} ms");
             Console.WriteLine($"  reading, chunking, lexical weights, store write: {(pipelineCpu - embeddingCpu) * 1000:0.0} ms ({(pipelineCpu - embeddingCpu) / pipelineCpu:P0})");
-            Console.WriteLine($"  padding: {profile.PaddedCellsPerToken:0.000} token cells computed per real token, batches of {batchSize} " +
-                              $"sorted by length within calls of 64 (1.000 = none); unsorted it would be {profile.UnsortedPaddedCellsPerToken:0.000}");
+            Console.WriteLine($"  padding: token cells computed per real token (1.000 = none), inputs sorted by length within each call of 64: " +
+                              $"fixed batches of {batchSize} {profile.PaddedCellsPerToken:0.000} ({profile.FixedRuns} runs), " +
+                              $"length-aware runs of at most {batchSize} inputs and {batchTokens} cells {profile.PlannedCellsPerToken:0.000} ({profile.PlannedRuns} runs); " +
+                              $"unsorted {profile.UnsortedPaddedCellsPerToken:0.000}; length-aware within calls of 128 / 256: " +
+                              $"{profile.Planned128CellsPerToken:0.000} / {profile.Planned256CellsPerToken:0.000}");
             Console.WriteLine($"load average after the speed runs: {LoadAverage.Read()}");
 
             if (data is not null && !options.Contains("--no-quality"))
@@ -131,18 +164,23 @@ internal static class IngestBenchmark
         Console.WriteLine($"load average at end: {LoadAverage.Read()}");
     }
 
-    private sealed record PipelineProfile(double TokenizeCpuPerChunk, double PaddedCellsPerToken, double UnsortedPaddedCellsPerToken);
+    private sealed record PipelineProfile(double TokenizeCpuPerChunk, double PaddedCellsPerToken, int FixedRuns, double PlannedCellsPerToken, int PlannedRuns,
+        double UnsortedPaddedCellsPerToken, double Planned128CellsPerToken, double Planned256CellsPerToken);
 
-    /// <summary>Tokenising CPU per chunk, and how much padding the batching computes, sorted and unsorted.</summary>
-    private static PipelineProfile Profile(OnnxEmbeddingGenerator generator, List<string> chunks, int batchSize)
+    /// <summary>Tokenising CPU per chunk, and how much padding the batching computes: fixed, length-aware, unsorted.</summary>
+    private static PipelineProfile Profile(OnnxEmbeddingGenerator generator, List<string> chunks, int batchSize, int batchTokens)
     {
         var cpu = CpuSeconds();
         var ids = chunks.Select(generator.EncodeToIds).ToArray();
         var tokenizeCpu = (CpuSeconds() - cpu) / chunks.Count;
         var tokens = (double)ids.Sum(i => (long)i.Length);
-        var sorted = ids.Chunk(64).SelectMany(call => call.OrderByDescending(i => i.Length).Chunk(batchSize)).Sum(b => (long)b.Length * b.Max(i => i.Length));
+        var lengths = ids.Select(i => i.Length).ToArray();
+        var fixedRuns = BareOnnxSession.Runs(lengths, 64, batchSize, batchTokens, fixedBatches: true);
+        var planned = BareOnnxSession.Runs(lengths, 64, batchSize, batchTokens, fixedBatches: false);
+        double Cells(IEnumerable<int[]> runs) => runs.Sum(b => (long)b.Length * b.Max(i => lengths[i])) / tokens;
         var unsorted = ids.Chunk(64).SelectMany(call => call.Chunk(batchSize)).Sum(b => (long)b.Length * b.Max(i => i.Length));
-        return new PipelineProfile(tokenizeCpu, sorted / tokens, unsorted / tokens);
+        return new PipelineProfile(tokenizeCpu, Cells(fixedRuns), fixedRuns.Count, Cells(planned), planned.Count, unsorted / tokens,
+            Cells(BareOnnxSession.Runs(lengths, 128, batchSize, batchTokens, false)), Cells(BareOnnxSession.Runs(lengths, 256, batchSize, batchTokens, false)));
     }
 
     private static double CpuSeconds()
@@ -167,7 +205,7 @@ internal static class IngestBenchmark
     private sealed record Corpus(int Files, int Failed, List<string> Chunks);
 
     /// <summary>One ingest of the folder into a new store; with <paramref name="figures"/> null, the chunks are read back.</summary>
-    private static async Task<Corpus> IngestOnceAsync(OnnxEmbeddingGenerator generator, List<string> paths, Action<IngestionSummary>? figures)
+    private static async Task<Corpus> IngestOnceAsync(OnnxEmbeddingGenerator generator, List<string> paths, Action<IngestionSummary>? figures, int parallelism = 1)
     {
         var folder = Path.Combine(Path.GetTempPath(), $"kqa-bench-ingest-{Guid.NewGuid():N}");
         try
@@ -183,7 +221,7 @@ internal static class IngestBenchmark
             for (var i = 0; i < paths.Count; i++)
             {
                 var source = $"{Path.GetFileName(Path.TrimEndingDirectorySeparator(paths[i]))}-{i + 1}";
-                files.AddRange((await pipeline.IngestAsync([paths[i]], new IngestionOptions { SourceName = source })).Files);
+                files.AddRange((await pipeline.IngestAsync([paths[i]], new IngestionOptions { SourceName = source, EmbeddingParallelism = parallelism })).Files);
             }
             var summary = new IngestionSummary(files);
             figures?.Invoke(summary);
@@ -212,13 +250,13 @@ internal static class IngestBenchmark
     }
 
     private static async Task<RunFigures> MeasureAsync(OnnxEmbeddingGenerator generator, Variant variant, List<string> paths, List<string> chunks,
-        int batchSize, int threads)
+        int batchSize, int batchTokens, int threads, int parallelism)
     {
         // The whole pipeline, wall clock and CPU time of the process (ONNX Runtime's threads included).
         var cpu = CpuSeconds();
         var wall = Stopwatch.StartNew();
         var written = 0;
-        await IngestOnceAsync(generator, paths, summary => written = summary.Chunks);
+        await IngestOnceAsync(generator, paths, summary => written = summary.Chunks, parallelism);
         wall.Stop();
         var pipelineCpu = CpuSeconds() - cpu;
 
@@ -232,7 +270,8 @@ internal static class IngestBenchmark
 
         // A bare session on the same token ids, batched as the generator does, with the same thread settings.
         var ids = chunks.Select(generator.EncodeToIds).ToArray();
-        using var bare = BareOnnxSession.For(generator, ids, threads, batchSize, callSize: 64, spinning: variant.Spinning);
+        using var bare = BareOnnxSession.For(generator, ids, threads, batchSize, callSize: 64, spinning: variant.Spinning,
+            batchTokens: batchTokens, fixedBatches: variant.FixedBatches);
         cpu = CpuSeconds();
         var bareTime = Stopwatch.StartNew();
         bare.Run();

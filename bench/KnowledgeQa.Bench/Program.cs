@@ -15,6 +15,7 @@ var suites = new Dictionary<string, Func<string[], Task>>(StringComparer.Ordinal
     ["classify"] = ClassificationBenchmark.RunAsync,
     ["startup"] = StartupBenchmark.RunAsync,
     ["reembed"] = ReembedBenchmark.RunAsync,
+    ["graph"] = GraphInspection.RunAsync,
 };
 
 var selected = args.Length == 0 ? suites.Keys.ToArray() : args.TakeWhile(a => !a.StartsWith("--")).ToArray();

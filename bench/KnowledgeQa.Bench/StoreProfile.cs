@@ -28,19 +28,25 @@ internal static class StoreProfile
     private static async Task SweepDenseAsync(string path, StoreQueries queries, StoreReference reference)
     {
         var defaults = new SearchIndexOptions();
-        var grid = new List<(double Fraction, int MinimumRows, int Factor, int Extra)>
+        // Scan share (at least rows), rescore factor (extra), and whether a scan that large is split across the cores.
+        var grid = new List<(double Fraction, int MinimumRows, int Factor, int Extra, bool Parallel)>
         {
-            (0.03, 4_096, 2, 40),
-            (0.03, 4_096, 10, 100),
-            (0.10, 16_384, 2, 40),
-            (defaults.FractionToScan, defaults.MinimumRowsToScan, defaults.RescoreFactor, defaults.RescoreExtra),
-            (0.10, 16_384, 10, 100),
-            (0.20, 32_768, 10, 100),
+            (0.03, 4_096, 2, 40, false),
+            (0.10, 16_384, 2, 40, false),
+            (0.10, 16_384, 2, 40, true),
+            (0.20, 16_384, 2, 40, false),
+            (0.20, 16_384, 10, 100, false),
+            (0.30, 16_384, 2, 40, true),
+            (defaults.FractionToScan, defaults.MinimumRowsToScan, defaults.RescoreFactor, defaults.RescoreExtra, defaults.ParallelScanRows != int.MaxValue),
         };
-        Console.WriteLine("   dense sweep: scan share (min rows), rescore factor (extra) -> recall@10 en / zh, p50 / p99 ms");
-        foreach (var (fraction, minimumRows, factor, extra) in grid.Distinct())
+        Console.WriteLine("   dense sweep: scan share (min rows), rescore factor (extra), one core or all -> recall@10 en / zh, p50 / p99 ms wall, p50 CPU ms");
+        foreach (var (fraction, minimumRows, factor, extra, parallel) in grid.Distinct())
         {
-            var options = new SearchIndexOptions { FractionToScan = fraction, MinimumRowsToScan = minimumRows, RescoreFactor = factor, RescoreExtra = extra, RebuildInBackground = false };
+            var options = new SearchIndexOptions
+            {
+                FractionToScan = fraction, MinimumRowsToScan = minimumRows, RescoreFactor = factor, RescoreExtra = extra,
+                ParallelScanRows = parallel ? defaults.ParallelScanRows : int.MaxValue, RebuildInBackground = false,
+            };
             await using var store = new EmbeddedKnowledgeStore(new EmbeddedStoreOptions { Path = path }, options);
             await store.InitializeAsync(StoreCorpus.Dimensions, "all-MiniLM-L6-v2");
             var recall = new double[2];
@@ -61,14 +67,17 @@ internal static class StoreProfile
             }
             // The first pass warmed up; time a second.
             latencies.Clear();
+            var cpu = new List<double>();
             foreach (var query in queries.All)
             {
-                var start = Stopwatch.GetTimestamp();
+                var (start, cpuStart) = (Stopwatch.GetTimestamp(), CpuClock.ProcessMilliseconds());
                 await store.SearchAsync(query.As(SearchMode.Dense, Top));
                 latencies.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                cpu.Add(CpuClock.ProcessMilliseconds() - cpuStart);
             }
             var (p50, p99) = StoreBenchmark.Percentiles(latencies);
-            Console.WriteLine($"     {fraction:P0} ({minimumRows:N0}), x{factor} (+{extra}) -> {recall[0]:F3} / {recall[1]:F3}, {p50:F2} / {p99:F2} ms");
+            var cores = parallel ? $", split across the cores from {defaults.ParallelScanRows:N0} rows" : ", one core";
+            Console.WriteLine($"     {fraction:P0} ({minimumRows:N0}), x{factor} (+{extra}){cores} -> {recall[0]:F3} / {recall[1]:F3}, {p50:F2} / {p99:F2} ms, CPU p50 {StoreBenchmark.Percentiles(cpu).P50:F2} ms");
         }
     }
 

@@ -71,6 +71,8 @@ public sealed class KnowledgeQaOptions
             throw new InvalidOptionException($"Chunking.MaxCharacters must be 0 (8 per token) or at least {ChunkingOptions.MinCharacters} (got {Chunking.MaxCharacters}).");
         if (Embedding.BatchSize < 1)
             throw new InvalidOptionException($"Embedding.BatchSize must be at least 1 (got {Embedding.BatchSize}).");
+        if (Embedding.BatchTokens < 1)
+            throw new InvalidOptionException($"Embedding.BatchTokens must be at least 1 (got {Embedding.BatchTokens}; 4096 is the default).");
         if (Embedding.ModelPath is { } path && !Directory.Exists(path))
             throw new InvalidOptionException($"Embedding.ModelPath '{path}' is not a folder: give a folder with model.onnx and vocab.txt or tokenizer.json.");
         if (Store.Kind == StoreKind.Qdrant && !Uri.TryCreate(Store.Qdrant.Url, UriKind.Absolute, out _))

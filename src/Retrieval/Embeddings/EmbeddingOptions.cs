@@ -41,8 +41,21 @@ public sealed class EmbeddingOptions
     /// <summary>Tokens per input at most, special tokens included; 0 takes the model's own limit.</summary>
     public int MaxTokens { get; set; }
 
-    /// <summary>Inputs per ONNX Runtime call; a batch is padded to its longest input.</summary>
+    /// <summary>
+    /// Inputs per ONNX Runtime run at most. A run is padded to its longest input, so the inputs of each call are
+    /// sorted by length and split where that computes the least padding (see <see cref="BatchTokens"/>).
+    /// </summary>
     public int BatchSize { get; set; } = 16;
+
+    /// <summary>
+    /// Token cells per ONNX Runtime run at most (inputs x the longest one's tokens), unless the run holds a
+    /// single input: it bounds a run's memory, and lets runs of short inputs hold more of them than runs of
+    /// long ones when <see cref="BatchSize"/> allows it.
+    /// </summary>
+    public int BatchTokens { get; set; } = 4096;
+
+    /// <summary>For the benchmarks: runs of exactly <see cref="BatchSize"/> sorted inputs, as before length-aware planning.</summary>
+    internal bool FixedBatches { get; set; }
 
     /// <summary>ONNX Runtime intra-op threads; 0 lets ONNX Runtime choose (one per core).</summary>
     public int IntraOpThreads { get; set; }

@@ -36,11 +36,24 @@ public sealed class SearchIndexTests : IDisposable
 
     public void Dispose() => _folder.Dispose();
 
-    [Fact]
-    public async Task Dense_search_over_the_index_file_finds_what_an_exact_scan_finds()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Dense_search_over_the_index_file_finds_what_an_exact_scan_finds(bool splitAcrossCores)
     {
         var path = _folder.File("store.db");
-        await using var store = await FilledStoreAsync(path);
+        // Split: every scan (300 rows and more) is shared among the cores, each keeping its own best rows.
+        await using var store = await OpenAsync(path, new SearchIndexOptions
+        {
+            MinimumFileRows = SmallIndex.MinimumFileRows,
+            RebuildMinimumRows = SmallIndex.RebuildMinimumRows,
+            RebuildFraction = SmallIndex.RebuildFraction,
+            MinimumRowsToScan = SmallIndex.MinimumRowsToScan,
+            FractionToScan = SmallIndex.FractionToScan,
+            RebuildInBackground = false,
+            ParallelScanRows = splitAcrossCores ? SmallIndex.MinimumRowsToScan : int.MaxValue,
+        });
+        await _corpus.WriteAllAsync(store);
         var queries = Enumerable.Range(0, 40).Select(_ => _corpus.QueryVector()).ToList();
 
         var found = 0;
@@ -369,9 +382,9 @@ public sealed class SearchIndexTests : IDisposable
         return store;
     }
 
-    private static async Task<EmbeddedKnowledgeStore> OpenAsync(string path)
+    private static async Task<EmbeddedKnowledgeStore> OpenAsync(string path, SearchIndexOptions? options = null)
     {
-        var store = new EmbeddedKnowledgeStore(new EmbeddedStoreOptions { Path = path }, SmallIndex);
+        var store = new EmbeddedKnowledgeStore(new EmbeddedStoreOptions { Path = path }, options ?? SmallIndex);
         await store.InitializeAsync(Dimensions, Model, Ct);
         return store;
     }

@@ -336,15 +336,7 @@ public sealed partial class EmbeddedKnowledgeStore : IKnowledgeStore
             {
                 await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
                 await ExecuteAsync(connection, WriterPragmas, cancellationToken).ConfigureAwait(false);
-                try
-                {
-                    return await WriteInTransactionAsync(connection, write, cancellationToken).ConfigureAwait(false);
-                }
-                finally
-                {
-                    // Pooled connections keep their settings: give the memory back for readers.
-                    await ExecuteAsync(connection, ReaderPragmas, CancellationToken.None).ConfigureAwait(false);
-                }
+                return await WriteInTransactionAsync(connection, write, cancellationToken).ConfigureAwait(false);
             }, cancellationToken).ConfigureAwait(false);
         }
         finally
@@ -482,11 +474,13 @@ public sealed partial class EmbeddedKnowledgeStore : IKnowledgeStore
 
     /// <summary>
     /// A larger page cache keeps the chunk indexes (by id, document and text hash) in memory while a
-    /// batch goes in, and rarer checkpoints mean fewer fsyncs (bench: store). Readers keep SQLite's
-    /// 2 MB default.
+    /// batch goes in, and rarer checkpoints mean fewer fsyncs (bench: store). The pooled connection
+    /// keeps both after the write: shrinking the cache again (as earlier versions did, to give readers
+    /// SQLite's 2 MB default) dropped its pages, so every next document re-read the index pages its
+    /// random text hashes land on, and writes slowed as the store grew. The cost is at most 32 MB of
+    /// page cache on the connections that wrote, filled only as pages are read.
     /// </summary>
     private const string WriterPragmas = "PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = 8192;";
-    private const string ReaderPragmas = "PRAGMA cache_size = -2000; PRAGMA wal_autocheckpoint = 1000;";
 
     private static async Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
     {

@@ -19,6 +19,9 @@ internal sealed class TopKCollector
 
     public int Count => _count;
 
+    /// <summary>How many pairs it keeps at most (the k).</summary>
+    public int Capacity => _scores.Length;
+
     /// <summary>The score a candidate must beat to enter (−∞ until the heap is full).</summary>
     public float Threshold => _count < _scores.Length ? float.NegativeInfinity : _scores[0];
 

@@ -6,7 +6,8 @@ namespace KnowledgeQa.Retrieval.Storage.Embedded.Index;
 /// <summary>How a dense search over an index file probes it.</summary>
 /// <param name="Candidates">How many rows to hand back for exact rescoring.</param>
 /// <param name="RowsToScan">Probe lists, nearest first, until this many eligible rows were scored.</param>
-internal readonly record struct ProbePlan(int Candidates, int RowsToScan);
+/// <param name="ParallelRows">Unfiltered scans of at least this many rows are split across the cores.</param>
+internal readonly record struct ProbePlan(int Candidates, int RowsToScan, int ParallelRows = int.MaxValue);
 
 /// <summary>
 /// The dense half of an index file: the rows' vectors quantized to bytes (see
@@ -15,6 +16,8 @@ internal readonly record struct ProbePlan(int Candidates, int RowsToScan);
 /// integer SIMD dot products until enough rows were seen, keeping the best candidates; the caller
 /// rescores them with the exact vectors. A filter that leaves few rows is answered by scanning
 /// exactly those rows instead, so a filtered search never misses rows the lists did not reach.
+/// A large unfiltered scan is split across the cores (<see cref="ProbePlan.ParallelRows"/>): the
+/// rows are read from memory at the rate one core can fetch them, so a free second core shortens it.
 /// </summary>
 internal sealed class ListedVectors
 {
@@ -45,12 +48,12 @@ internal sealed class ListedVectors
         }
         else
         {
-            ScanNearestLists(normalizedQuery, weights, plan.RowsToScan, filter, collector);
+            ScanNearestLists(normalizedQuery, weights, plan, filter, collector);
         }
         return Array.ConvertAll(collector.ToSortedArray(), hit => hit.Item);
     }
 
-    private void ScanNearestLists(ReadOnlySpan<float> query, ReadOnlySpan<short> weights, int rowsToScan, RowFilter filter, TopKCollector collector)
+    private void ScanNearestLists(ReadOnlySpan<float> query, ReadOnlySpan<short> weights, ProbePlan plan, RowFilter filter, TopKCollector collector)
     {
         var order = new int[_lists];
         var closeness = new float[_lists];
@@ -62,11 +65,64 @@ internal sealed class ListedVectors
         }
         Array.Sort(closeness, order);
         var starts = _file.Span<int>(IndexSection.ListStarts, 0, _lists + 1);
+        if (filter.AllowedDocuments is null && plan.RowsToScan >= plan.ParallelRows && Environment.ProcessorCount > 1)
+        {
+            ScanInParallel(weights.ToArray(), order, NearestListsCovering(order, starts, plan.RowsToScan, filter), filter, collector);
+            return;
+        }
         var scanned = 0;
-        for (var i = 0; i < order.Length && scanned < rowsToScan; i++)
+        for (var i = 0; i < order.Length && scanned < plan.RowsToScan; i++)
         {
             var list = order[i];
             scanned += ScanPositions(weights, starts[list], starts[list + 1] - starts[list], filter, collector);
+        }
+    }
+
+    /// <summary>
+    /// How many of the nearest lists the sequential scan would read: lists until their rows, less
+    /// the share deleted, reach <paramref name="rowsToScan"/>. Fixed before the scan, so the split
+    /// scan reads the same lists whichever core takes which.
+    /// </summary>
+    private static int NearestListsCovering(int[] order, ReadOnlySpan<int> starts, int rowsToScan, RowFilter filter)
+    {
+        var rows = starts[^1];
+        var liveShare = rows == 0 ? 1.0 : (double)(rows - filter.DeletedRows) / rows;
+        var covered = 0.0;
+        var lists = 0;
+        while (lists < order.Length && covered < rowsToScan)
+        {
+            covered += (starts[order[lists] + 1] - starts[order[lists]]) * liveShare;
+            lists++;
+        }
+        return lists;
+    }
+
+    /// <summary>Scans the first <paramref name="lists"/> of <paramref name="order"/> on all cores, each keeping its own best rows, then merges them.</summary>
+    private void ScanInParallel(short[] weights, int[] order, int lists, RowFilter filter, TopKCollector collector)
+    {
+        var partials = new List<TopKCollector>();
+        var capacity = collector.Capacity;
+        Parallel.For(0, lists, () => new TopKCollector(capacity), (i, _, partial) =>
+        {
+            var first = _file.Span<int>(IndexSection.ListStarts, order[i], 2);
+            ScanPositions(weights, first[0], first[1] - first[0], filter, partial);
+            return partial;
+        }, partial =>
+        {
+            lock (partials)
+            {
+                partials.Add(partial);
+            }
+        });
+        // Merged best first, ties by row, so equal scores at the cut keep the same rows whichever core found them.
+        var merged = partials.SelectMany(partial => partial.ToSortedArray()).ToArray();
+        Array.Sort(merged, static (a, b) => b.Score != a.Score ? b.Score.CompareTo(a.Score) : a.Item.CompareTo(b.Item));
+        foreach (var (row, score) in merged)
+        {
+            if (score > collector.Threshold)
+            {
+                collector.Add(score, row);
+            }
         }
     }
 

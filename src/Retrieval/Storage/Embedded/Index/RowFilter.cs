@@ -38,6 +38,9 @@ internal readonly struct RowFilter(RowBits deleted, bool[]? allowedDocuments)
     /// <summary>Null when every document is allowed.</summary>
     public bool[]? AllowedDocuments => allowedDocuments;
 
+    /// <summary>Rows deleted since the file was built.</summary>
+    public int DeletedRows => deleted.Count;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool Allows(int row, int document) =>
         !deleted.Contains(row) && (allowedDocuments is null || allowedDocuments[document]);
