@@ -1,6 +1,6 @@
 using KnowledgeQa.Agents.Answering;
+using KnowledgeQa.Agents.Tests.Fakes;
 using KnowledgeQa.Agents.Text;
-using KnowledgeQa.Retrieval.Chunking;
 using KnowledgeQa.Retrieval.Lexical;
 using KnowledgeQa.Retrieval.Storage;
 
@@ -18,13 +18,13 @@ public sealed class FocusAbsenceEvidenceTests
 
     private static readonly SearchHit[] Stores =
     [
-        Hit("zh/stores.md", "台北旗艦店位於信義區松仁路 88 號，營業時間為週二至週日上午十一點到晚上八點。門市提供試騎、定期保養與保固維修。"),
-        Hit("zh/stores2.md", "高雄門市位於前鎮區，週一公休。"),
+        FakeRetriever.Hit("zh/stores.md", "台北旗艦店位於信義區松仁路 88 號，營業時間為週二至週日上午十一點到晚上八點。門市提供試騎、定期保養與保固維修。"),
+        FakeRetriever.Hit("zh/stores2.md", "高雄門市位於前鎮區，週一公休。"),
     ];
 
     private static readonly SearchHit[] Bike =
     [
-        Hit("en/guide.md", "The Aurora A1 is a city electric bicycle with a 250 W rear hub motor and a 504 Wh removable battery. A full charge takes 4.5 hours."),
+        FakeRetriever.Hit("en/guide.md", "The Aurora A1 is a city electric bicycle with a 250 W rear hub motor and a 504 Wh removable battery. A full charge takes 4.5 hours."),
     ];
 
     [Fact]
@@ -67,7 +67,7 @@ public sealed class FocusAbsenceEvidenceTests
     [Fact]
     public void A_Chinese_word_whose_characters_stand_apart_in_order_is_found_and_one_out_of_order_is_not()
     {
-        var charging = new[] { Hit("zh/battery.md", "從沒電充到全滿大約需要四個半小時。") };
+        var charging = new[] { FakeRetriever.Hit("zh/battery.md", "從沒電充到全滿大約需要四個半小時。") };
         var focus = new QuestionAnalyzer(Terms).Analyze("電池充滿電需要多久？", QuestionLanguage.ChineseTraditional);
         var evidence = QuestionEvidence.Build(focus, charging, Terms);
         var passage = evidence.Passages[0];
@@ -87,11 +87,4 @@ public sealed class FocusAbsenceEvidenceTests
         var evidence = QuestionEvidence.Build(focus, hits, Terms);
         return Filter.AssessAll(evidence)[0];
     }
-
-    private static SearchHit Hit(string id, string text) => new()
-    {
-        Chunk = new Chunk { Id = Chunk.CreateId(id, 0, text), DocumentId = id, Index = 0, Text = text, Start = 0, End = text.Length },
-        Source = id,
-        Score = 1,
-    };
 }

@@ -1,6 +1,6 @@
 using KnowledgeQa.Agents.Answering;
+using KnowledgeQa.Agents.Tests.Fakes;
 using KnowledgeQa.Agents.Text;
-using KnowledgeQa.Retrieval.Chunking;
 using KnowledgeQa.Retrieval.Lexical;
 using KnowledgeQa.Retrieval.Storage;
 
@@ -17,7 +17,7 @@ public sealed class ScriptThresholdTests
 
     private static readonly SearchHit[] Stores =
     [
-        Hit("zh/stores.md", "台北旗艦店位於信義區松仁路 88 號，營業時間為週二至週日上午十一點到晚上八點。門市提供試騎、定期保養與保固維修。"),
+        FakeRetriever.Hit("zh/stores.md", "台北旗艦店位於信義區松仁路 88 號，營業時間為週二至週日上午十一點到晚上八點。門市提供試騎、定期保養與保固維修。"),
     ];
 
     // Every passage passes at the shared threshold (0) and none at the Simplified one (above any probability).
@@ -70,11 +70,4 @@ public sealed class ScriptThresholdTests
         var focus = new QuestionAnalyzer(Terms).Analyze(question, language);
         return Filter.AssessAll(QuestionEvidence.Build(focus, Stores, Terms))[0];
     }
-
-    private static SearchHit Hit(string id, string text) => new()
-    {
-        Chunk = new Chunk { Id = Chunk.CreateId(id, 0, text), DocumentId = id, Index = 0, Text = text, Start = 0, End = text.Length },
-        Source = id,
-        Score = 1,
-    };
 }
