@@ -22,6 +22,11 @@ public sealed class KeyboardTests(Chromium chromium, WebAppServer server)
     {
         await using var web = await chromium.OpenAsync(server.BaseAddress);
         var page = web.Page;
+        // Listening from the start turns Playwright's file-chooser interception on long before the key press
+        // that opens one: WaitForFileChooserAsync right before the press races it (the press can reach
+        // the page first, and the chooser then opens unintercepted and no event comes).
+        var chooser = new TaskCompletionSource<IFileChooser>(TaskCreationOptions.RunContinuationsAsynchronously);
+        page.FileChooser += (_, opened) => chooser.TrySetResult(opened);
         await web.GotoAsync();
 
         // The key prompt has the focus.
@@ -65,9 +70,8 @@ public sealed class KeyboardTests(Chromium chromium, WebAppServer server)
         await page.Keyboard.PressAsync("Enter");
         await Assertions.Expect(page.Locator("#documents-title")).ToBeFocusedAsync();
         await TabToAsync(page, "#file-input");
-        var chooser = page.WaitForFileChooserAsync();
         await page.Keyboard.PressAsync("Space");
-        await (await chooser).SetFilesAsync(new FilePayload { Name = "keyboard-note.txt", MimeType = "text/plain", Buffer = "Typed with keys only: the ferry pass costs nine dollars."u8.ToArray() });
+        await (await chooser.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken)).SetFilesAsync(new FilePayload { Name = "keyboard-note.txt", MimeType = "text/plain", Buffer = "Typed with keys only: the ferry pass costs nine dollars."u8.ToArray() });
         await Assertions.Expect(page.Locator("#upload-list li.upload").First).ToHaveAttributeAsync("data-state", "added");
         await Assertions.Expect(page.Locator("#documents-body tr", new() { HasTextString = "keyboard-note.txt" })).ToHaveCountAsync(1);
 
