@@ -74,6 +74,18 @@ public sealed class SampleKnowledgeBaseTests(SampleKnowledgeBaseTests.IngestedSa
     }
 
     [Fact]
+    public async Task The_readme_tour_search_puts_the_charging_passage_first()
+    {
+        // README, "A short tour": kqa search "電池充電要多久" --top 3.
+        var result = await Kqa("search", "電池充電要多久", "--json", "--top", "3");
+
+        Assert.Equal(0, result.ExitCode);
+        var top = result.Json[0];
+        Assert.Equal("docs/zh-Hant/電池保養.md", top.GetProperty("documentId").GetString());
+        Assert.Contains("四個半小時", top.GetProperty("text").GetString());
+    }
+
+    [Fact]
     public async Task Search_filters_by_tag()
     {
         var tagged = await Kqa("search", "warranty", "--json", "--tag", "manual");
