@@ -12,6 +12,8 @@ public sealed record QuestionFocus
 {
     public required string Question { get; init; }
     public required QuestionLanguage Language { get; init; }
+    /// <summary>The Chinese script of the question's own characters (which relevance threshold applies), read once per question.</summary>
+    public required ChineseScript Script { get; init; }
     /// <summary>Distinct content terms, in order.</summary>
     public required IReadOnlyList<string> Terms { get; init; }
     /// <summary>Content terms of names, codes and numbers in the question (a subset of <see cref="Terms"/>).</summary>
@@ -57,6 +59,7 @@ public sealed partial class QuestionAnalyzer(ContentTerms terms)
         {
             Question = question,
             Language = language,
+            Script = LanguageDetector.DetectChineseScript(question),
             Terms = contentTerms,
             NamedTerms = named,
             Kind = AnswerKinds.Of(question),

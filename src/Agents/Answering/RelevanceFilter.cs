@@ -263,7 +263,7 @@ public sealed class RelevanceFilter(AnswerOptions options)
     {
         var model = features.BestUnitDense is not null || features.Dense is not null ? options.DenseRelevance : options.LexicalRelevance;
         var score = model.Probability(features);
-        var threshold = model.ThresholdFor(evidence.Focus.Question);
+        var threshold = model.ThresholdFor(evidence.Focus.Script);
         var relevant = score >= threshold && features.BestUnit >= 0 && !LacksRequiredKind(evidence.Focus, features);
         var missing = evidence.MissingTerms(passage);
         return new PassageRelevance(features, score, relevant, Reason(evidence, passage, features, score, threshold, relevant, missing), missing);

@@ -9,26 +9,18 @@ namespace KnowledgeQa.Agents.Text;
 internal static class HanText
 {
     /// <summary>Whether a text holds a character the encoder would segment as Chinese.</summary>
-    public static bool Holds(string text)
-    {
-        foreach (var rune in text.Normalize(NormalizationForm.FormKC).EnumerateRunes())
-        {
-            if (IsHan(rune))
-                return true;
-        }
-        return false;
-    }
+    public static bool Holds(string text) => HoldsNormalized(text.Normalize(NormalizationForm.FormKC));
 
     /// <summary>The text with each Han character a space: the encoder's terms of it are its non-Chinese terms.</summary>
     public static string Blank(string text)
     {
         var normalized = text.Normalize(NormalizationForm.FormKC);
-        if (!Holds(normalized))
+        if (!HoldsNormalized(normalized))
             return text;
         var builder = new StringBuilder(normalized.Length);
         foreach (var rune in normalized.EnumerateRunes())
         {
-            if (IsHan(rune))
+            if (HanCharacters.IsHan(rune))
                 builder.Append(' ');
             else
                 builder.Append(rune.ToString());
@@ -36,5 +28,13 @@ internal static class HanText
         return builder.ToString();
     }
 
-    private static bool IsHan(Rune rune) => HanCharacters.IsHan(rune);
+    private static bool HoldsNormalized(string normalized)
+    {
+        foreach (var rune in normalized.EnumerateRunes())
+        {
+            if (HanCharacters.IsHan(rune))
+                return true;
+        }
+        return false;
+    }
 }
