@@ -74,13 +74,8 @@ internal sealed class BareOnnxSession : IDisposable
         foreach (var call in Enumerable.Range(0, lengths.Length).Chunk(callSize))
         {
             var sorted = call.OrderByDescending(i => lengths[i]).ToArray();
-            if (fixedBatches)
-            {
-                runs.AddRange(sorted.Chunk(batchSize));
-                continue;
-            }
             var start = 0;
-            foreach (var size in EmbeddingBatchPlanner.Plan(sorted.Select(i => lengths[i]).ToArray(), batchSize, batchTokens))
+            foreach (var size in EmbeddingBatchPlanner.Sizes(sorted.Select(i => lengths[i]).ToArray(), batchSize, batchTokens, fixedBatches))
             {
                 runs.Add(sorted[start..(start + size)]);
                 start += size;

@@ -18,6 +18,21 @@ internal static class EmbeddingBatchPlanner
     /// <summary>What one more run costs, in token cells: about ONNX Runtime's fixed cost per run of MiniLM.</summary>
     public const int RunCostCells = 64;
 
+    /// <summary>
+    /// The sizes of consecutive runs over <paramref name="lengths"/> (sorted longest first): as <see cref="Plan"/>
+    /// cuts them, or, with <paramref name="fixedRuns"/>, runs of <paramref name="maxRows"/> (the batching before
+    /// length-aware runs, which the benchmark measures against).
+    /// </summary>
+    public static List<int> Sizes(ReadOnlySpan<int> lengths, int maxRows, int maxCells, bool fixedRuns)
+    {
+        if (!fixedRuns)
+            return Plan(lengths, maxRows, maxCells);
+        var sizes = new List<int>();
+        for (var start = 0; start < lengths.Length; start += maxRows)
+            sizes.Add(Math.Min(maxRows, lengths.Length - start));
+        return sizes;
+    }
+
     /// <summary>The sizes of consecutive runs over <paramref name="lengths"/> (sorted longest first).</summary>
     public static List<int> Plan(ReadOnlySpan<int> lengths, int maxRows, int maxCells)
     {

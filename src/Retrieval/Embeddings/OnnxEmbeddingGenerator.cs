@@ -197,9 +197,7 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         }
         // The runs are cut where the least padding is computed (a long input does not pad the short ones
         // behind it); fixed runs of BatchSize are the benchmark's "before".
-        var sizes = _fixedBatches
-            ? Enumerable.Range(0, (ids.Length + _batchSize - 1) / _batchSize).Select(b => Math.Min(_batchSize, ids.Length - b * _batchSize)).ToList()
-            : EmbeddingBatchPlanner.Plan(lengths, _batchSize, _batchTokens);
+        var sizes = EmbeddingBatchPlanner.Sizes(lengths, _batchSize, _batchTokens, _fixedBatches);
 
         var vectors = new float[ids.Length][];
         using var runOptions = new RunOptions();
