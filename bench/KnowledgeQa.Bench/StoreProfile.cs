@@ -28,24 +28,30 @@ internal static class StoreProfile
     private static async Task SweepDenseAsync(string path, StoreQueries queries, StoreReference reference)
     {
         var defaults = new SearchIndexOptions();
-        // Scan share (at least rows), rescore factor (extra), and whether a scan that large is split across the cores.
-        var grid = new List<(double Fraction, int MinimumRows, int Factor, int Extra, bool Parallel)>
+        // Scan share (at least rows), rescore factor (extra), whether a scan that large is split across
+        // the cores, and the 4-bit first pass's shortlist factor (1: the int8 codes are scanned).
+        var grid = new List<(double Fraction, int MinimumRows, int Factor, int Extra, bool Parallel, int Shortlist)>
         {
-            (0.03, 4_096, 2, 40, false),
-            (0.10, 16_384, 2, 40, false),
-            (0.10, 16_384, 2, 40, true),
-            (0.20, 16_384, 2, 40, false),
-            (0.20, 16_384, 10, 100, false),
-            (0.30, 16_384, 2, 40, true),
-            (defaults.FractionToScan, defaults.MinimumRowsToScan, defaults.RescoreFactor, defaults.RescoreExtra, defaults.ParallelScanRows != int.MaxValue),
+            (0.03, 4_096, 2, 40, false, 1),
+            (0.10, 16_384, 2, 40, false, 1),
+            (0.10, 16_384, 2, 40, true, 1),
+            (0.20, 16_384, 2, 40, false, 1),
+            (0.20, 16_384, 10, 100, false, 1),
+            (0.20, 16_384, 2, 40, true, 1),
+            (0.30, 16_384, 2, 40, true, 1),
+            (0.20, 16_384, 2, 40, false, 8),
+            (0.20, 16_384, 2, 40, true, 4),
+            (0.20, 16_384, 2, 40, true, 16),
+            (0.30, 16_384, 2, 40, true, 8),
+            (defaults.FractionToScan, defaults.MinimumRowsToScan, defaults.RescoreFactor, defaults.RescoreExtra, defaults.ParallelScanRows != int.MaxValue, defaults.ShortlistFactor),
         };
-        Console.WriteLine("   dense sweep: scan share (min rows), rescore factor (extra), one core or all -> recall@10 en / zh, p50 / p99 ms wall, p50 CPU ms");
-        foreach (var (fraction, minimumRows, factor, extra, parallel) in grid.Distinct())
+        Console.WriteLine("   dense sweep: scan share (min rows), rescore factor (extra), one core or all, first pass -> recall@10 en / zh, p50 / p99 ms wall, p50 CPU ms");
+        foreach (var (fraction, minimumRows, factor, extra, parallel, shortlist) in grid.Distinct())
         {
             var options = new SearchIndexOptions
             {
                 FractionToScan = fraction, MinimumRowsToScan = minimumRows, RescoreFactor = factor, RescoreExtra = extra,
-                ParallelScanRows = parallel ? defaults.ParallelScanRows : int.MaxValue, RebuildInBackground = false,
+                ParallelScanRows = parallel ? defaults.ParallelScanRows : int.MaxValue, ShortlistFactor = shortlist, RebuildInBackground = false,
             };
             await using var store = new EmbeddedKnowledgeStore(new EmbeddedStoreOptions { Path = path }, options);
             await store.InitializeAsync(StoreCorpus.Dimensions, "all-MiniLM-L6-v2");
@@ -77,7 +83,8 @@ internal static class StoreProfile
             }
             var (p50, p99) = StoreBenchmark.Percentiles(latencies);
             var cores = parallel ? $", split across the cores from {defaults.ParallelScanRows:N0} rows" : ", one core";
-            Console.WriteLine($"     {fraction:P0} ({minimumRows:N0}), x{factor} (+{extra}){cores} -> {recall[0]:F3} / {recall[1]:F3}, {p50:F2} / {p99:F2} ms, CPU p50 {StoreBenchmark.Percentiles(cpu).P50:F2} ms");
+            var pass = shortlist > 1 ? $", 4-bit first pass keeping {shortlist}x" : ", int8 scan";
+            Console.WriteLine($"     {fraction:P0} ({minimumRows:N0}), x{factor} (+{extra}){cores}{pass} -> {recall[0]:F3} / {recall[1]:F3}, {p50:F2} / {p99:F2} ms, CPU p50 {StoreBenchmark.Percentiles(cpu).P50:F2} ms");
         }
     }
 

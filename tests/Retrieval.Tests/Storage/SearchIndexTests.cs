@@ -37,9 +37,11 @@ public sealed class SearchIndexTests : IDisposable
     public void Dispose() => _folder.Dispose();
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task Dense_search_over_the_index_file_finds_what_an_exact_scan_finds(bool splitAcrossCores)
+    [InlineData(false, 8)]
+    [InlineData(true, 8)]
+    [InlineData(false, 1)] // no 4-bit first pass: the lists' int8 codes are scanned
+    [InlineData(true, 1)]
+    public async Task Dense_search_over_the_index_file_finds_what_an_exact_scan_finds(bool splitAcrossCores, int shortlistFactor)
     {
         var path = _folder.File("store.db");
         // Split: every scan (300 rows and more) is shared among the cores, each keeping its own best rows.
@@ -52,6 +54,7 @@ public sealed class SearchIndexTests : IDisposable
             FractionToScan = SmallIndex.FractionToScan,
             RebuildInBackground = false,
             ParallelScanRows = splitAcrossCores ? SmallIndex.MinimumRowsToScan : int.MaxValue,
+            ShortlistFactor = shortlistFactor,
         });
         await _corpus.WriteAllAsync(store);
         var queries = Enumerable.Range(0, 40).Select(_ => _corpus.QueryVector()).ToList();
@@ -250,6 +253,31 @@ public sealed class SearchIndexTests : IDisposable
         Assert.Equal(other.ExhaustiveBm25(terms, 10, _ => true).Select(e => e.Id), hits.Select(h => h.Chunk.Id));
         Assert.Equal(1, rebuilt.SearchIndex.Statistics.FilesBuilt);
         Assert.Equal(0, rebuilt.SearchIndex.Statistics.FilesOpened);
+    }
+
+    [Fact]
+    public async Task An_index_file_of_an_older_format_is_rebuilt_not_read()
+    {
+        var path = _folder.File("store.db");
+        await using (var store = await FilledStoreAsync(path))
+        {
+            await store.SearchAsync(new StoreQuery { Mode = SearchMode.Lexical, Sparse = _corpus.QueryTerms(2) }, Ct);
+        }
+        // Format version 1 had no 4-bit codes: a file that says so must not be mapped with today's layout.
+        await using (var file = new FileStream(path + ".search", FileMode.Open))
+        {
+            file.Position = 8;
+            file.Write(BitConverter.GetBytes(IndexFileHeader.FormatVersion - 1));
+        }
+
+        await using var reopened = await OpenAsync(path);
+        var query = _corpus.QueryVector();
+        var hits = await reopened.SearchAsync(new StoreQuery { Mode = SearchMode.Dense, Vector = query, Top = 10 }, Ct);
+
+        Assert.Equal(10, hits.Count);
+        Assert.All(hits, hit => Assert.True(Math.Abs(_corpus.Cosine(hit.Chunk.Id, query) - hit.Score) < 1e-5));
+        Assert.Equal(1, reopened.SearchIndex.Statistics.FilesBuilt);
+        Assert.Equal(0, reopened.SearchIndex.Statistics.FilesOpened);
     }
 
     [Fact]

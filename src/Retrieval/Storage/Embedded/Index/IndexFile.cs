@@ -33,6 +33,12 @@ internal enum IndexSection
     RowPositions,
     /// <summary>sbyte per position and dimension: the quantized vectors, list after list.</summary>
     Codes,
+    /// <summary>float per dimension: the 4-bit quantizer's lowest values.</summary>
+    NibbleLows,
+    /// <summary>float per dimension: the 4-bit quantizer's steps.</summary>
+    NibbleSteps,
+    /// <summary>4-bit codes, <see cref="NibbleQuantizer.Stride"/> bytes per position, list after list (the first pass of a dense search).</summary>
+    Nibbles,
     /// <summary>uint per term: the term ids, ascending.</summary>
     Terms,
     /// <summary>float per term: the largest weight in the term's postings (bounds for pruning).</summary>
@@ -54,7 +60,8 @@ internal enum IndexSection
 internal sealed record IndexFileHeader
 {
     /// <summary>Bumped whenever the layout or the meaning of a section changes; other versions are rebuilt.</summary>
-    public const int FormatVersion = 1;
+    /// <remarks>2: the 4-bit codes (<see cref="IndexSection.Nibbles"/>) a dense search scans first.</remarks>
+    public const int FormatVersion = 2;
     public const int HeaderBytes = 4096;
     private const ulong Magic = 0x5845444E4941514B; // "KQAINDEX" little-endian
     private const int Alignment = 64;
@@ -89,7 +96,7 @@ internal sealed record IndexFileHeader
     public long LexicalBytes => new[] { IndexSection.Terms, IndexSection.TermMaxWeights, IndexSection.TermStarts, IndexSection.PostingRows, IndexSection.PostingWeights }.Sum(SectionBytes);
 
     /// <summary>Bytes of the dense part (codes, lists, centroids, quantizer).</summary>
-    public long DenseBytes => new[] { IndexSection.Centroids, IndexSection.QuantizerOffsets, IndexSection.QuantizerSteps, IndexSection.ListStarts, IndexSection.PositionRows, IndexSection.PositionDocuments, IndexSection.RowPositions, IndexSection.Codes }.Sum(SectionBytes);
+    public long DenseBytes => new[] { IndexSection.Centroids, IndexSection.QuantizerOffsets, IndexSection.QuantizerSteps, IndexSection.ListStarts, IndexSection.PositionRows, IndexSection.PositionDocuments, IndexSection.RowPositions, IndexSection.Codes, IndexSection.NibbleLows, IndexSection.NibbleSteps, IndexSection.Nibbles }.Sum(SectionBytes);
 
     private long SectionBytes(IndexSection section) => section switch
     {
@@ -98,9 +105,10 @@ internal sealed record IndexFileHeader
         IndexSection.DocumentKeys => Documents * 8L,
         IndexSection.DocumentRowStarts => (Documents + 1) * 4L,
         IndexSection.Centroids => (long)Lists * Dimensions * 4,
-        IndexSection.QuantizerOffsets or IndexSection.QuantizerSteps => Dimensions * 4L,
+        IndexSection.QuantizerOffsets or IndexSection.QuantizerSteps or IndexSection.NibbleLows or IndexSection.NibbleSteps => Dimensions * 4L,
         IndexSection.ListStarts => (Lists + 1) * 4L,
         IndexSection.Codes => (long)Rows * Dimensions,
+        IndexSection.Nibbles => (long)Rows * NibbleQuantizer.StrideFor(Dimensions),
         IndexSection.Terms or IndexSection.TermMaxWeights => Terms * 4L,
         IndexSection.TermStarts => (Terms + 1) * 8L,
         IndexSection.PostingRows or IndexSection.PostingWeights => Postings * 4,

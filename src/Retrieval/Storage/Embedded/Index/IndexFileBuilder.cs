@@ -9,7 +9,7 @@ namespace KnowledgeQa.Retrieval.Storage.Embedded.Index;
 /// Builds an index file from the store, inside one read transaction so that the file mirrors one
 /// committed state. A sample of the vectors (random rowids) trains the list centroids and the
 /// quantizer; a first pass over the chunks assigns each row its list and counts each term's
-/// postings; a second pass writes every row's codes at its position and scatters its postings
+/// postings; a second pass writes every row's codes (int8 and 4-bit) at its position and scatters its postings
 /// into place. Memory stays at a few arrays of one entry per row plus the term table: the codes
 /// and postings go straight into the mapped file.
 /// </summary>
@@ -28,6 +28,7 @@ internal static class IndexFileBuilder
         var sample = await SampleAsync(snapshot, dimensions, rows, maxRowId, Math.Min(rows, Math.Clamp(lists * 32, 10_000, MaximumSample)), cancellationToken).ConfigureAwait(false);
         var partition = ListPartition.Train(sample, dimensions, lists, Seed);
         var quantizer = ScalarQuantizer.Fit(sample, dimensions);
+        var nibbles = NibbleQuantizer.Fit(sample, dimensions);
         lists = partition.Lists;
 
         // Pass 1: rows, documents, lists, term counts.
@@ -96,6 +97,8 @@ internal static class IndexFileBuilder
         chunkRowIds.AsSpan(0, rows).CopyTo(writer.Span<long>(IndexSection.ChunkRowIds, 0, rows));
         WriteDocuments(writer, documents, documentKeys.AsSpan(0, rows));
         WriteLists(writer, partition, quantizer, listOfRow.AsSpan(0, rows), dimensions);
+        nibbles.Lows.CopyTo(writer.Span<float>(IndexSection.NibbleLows, 0, dimensions));
+        nibbles.Steps.CopyTo(writer.Span<float>(IndexSection.NibbleSteps, 0, dimensions));
         var termStarts = WriteTermTable(writer, termIds, termCounts);
 
         // Pass 2: codes and postings, in place.
@@ -109,6 +112,7 @@ internal static class IndexFileBuilder
         var maxWeights = new float[termIds.Length];
         Array.Fill(maxWeights, float.NegativeInfinity);
         var codes = new sbyte[dimensions];
+        var stride = nibbles.Stride;
         row = 0;
         await ScanAsync(snapshot, dimensions, (chunkRowId, _, vectorBytes, sparseBytes) =>
         {
@@ -120,6 +124,7 @@ internal static class IndexFileBuilder
             DenseIndex.Normalize(vector, normalized);
             quantizer.Encode(normalized, codes);
             codes.CopyTo(writer.Span<sbyte>(IndexSection.Codes, (long)positions[row] * dimensions, dimensions));
+            nibbles.Encode(normalized, writer.Span<byte>(IndexSection.Nibbles, (long)positions[row] * stride, stride));
             var terms = ReadTerms(sparseBytes, out var weights);
             for (var i = 0; i < terms.Length; i++)
             {

@@ -7,17 +7,20 @@ namespace KnowledgeQa.Retrieval.Storage.Embedded.Index;
 /// <param name="Candidates">How many rows to hand back for exact rescoring.</param>
 /// <param name="RowsToScan">Probe lists, nearest first, until this many eligible rows were scored.</param>
 /// <param name="ParallelRows">Unfiltered scans of at least this many rows are split across the cores.</param>
-internal readonly record struct ProbePlan(int Candidates, int RowsToScan, int ParallelRows = int.MaxValue);
+/// <param name="Shortlist">Rows the 4-bit first pass keeps for the int8 codes to rank again; at most <paramref name="Candidates"/>: no first pass, the lists' int8 codes are scanned.</param>
+internal readonly record struct ProbePlan(int Candidates, int RowsToScan, int ParallelRows = int.MaxValue, int Shortlist = 0);
 
 /// <summary>
-/// The dense half of an index file: the rows' vectors quantized to bytes (see
-/// <see cref="ScalarQuantizer"/>) and laid out list after list (see <see cref="ListPartition"/>).
-/// A search scores the query against every centroid, then scans the nearest lists' codes with
-/// integer SIMD dot products until enough rows were seen, keeping the best candidates; the caller
-/// rescores them with the exact vectors. A filter that leaves few rows is answered by scanning
-/// exactly those rows instead, so a filtered search never misses rows the lists did not reach.
-/// A large unfiltered scan is split across the cores (<see cref="ProbePlan.ParallelRows"/>): the
-/// rows are read from memory at the rate one core can fetch them, so a free second core shortens it.
+/// The dense half of an index file: the rows' vectors quantized twice, to 4 bits (see
+/// <see cref="NibbleQuantizer"/>) and to bytes (see <see cref="ScalarQuantizer"/>), both laid out
+/// list after list (see <see cref="ListPartition"/>). A search scores the query against every
+/// centroid, then scans the nearest lists' 4-bit codes with integer SIMD dot products until
+/// enough rows were seen, keeping a shortlist that the int8 codes rank again; the caller rescores
+/// the best of those with the exact vectors. The scan reads memory at the rate one core fetches
+/// it, so the 4-bit codes (half the bytes and half the instructions of the int8 ones) halve it.
+/// A filter that leaves few rows is answered by scanning exactly those rows' int8 codes instead,
+/// so a filtered search never misses rows the lists did not reach. A large unfiltered scan is
+/// split across the cores (<see cref="ProbePlan.ParallelRows"/>).
 /// </summary>
 internal sealed class ListedVectors
 {
@@ -25,6 +28,7 @@ internal sealed class ListedVectors
     private readonly int _dimensions;
     private readonly int _lists;
     private readonly ScalarQuantizer _quantizer;
+    private readonly NibbleQuantizer _nibbles;
 
     public ListedVectors(IndexFile file)
     {
@@ -34,26 +38,40 @@ internal sealed class ListedVectors
         _quantizer = new ScalarQuantizer(
             file.Span<float>(IndexSection.QuantizerOffsets, 0, _dimensions).ToArray(),
             file.Span<float>(IndexSection.QuantizerSteps, 0, _dimensions).ToArray());
+        _nibbles = new NibbleQuantizer(
+            file.Span<float>(IndexSection.NibbleLows, 0, _dimensions).ToArray(),
+            file.Span<float>(IndexSection.NibbleSteps, 0, _dimensions).ToArray());
     }
+
+    /// <summary>Scores the rows at consecutive list positions that pass the filter into the collector; returns how many did.</summary>
+    private delegate int PositionScan(int first, int count, RowFilter filter, TopKCollector collector);
 
     /// <summary>The best candidate rows (row numbers of the file) for a unit query, best approximate score first.</summary>
     public int[] Search(ReadOnlySpan<float> normalizedQuery, ProbePlan plan, RowFilter filter, int eligibleRows)
     {
         var collector = new TopKCollector(Math.Max(1, plan.Candidates));
-        Span<short> weights = _dimensions <= 1024 ? stackalloc short[_dimensions] : new short[_dimensions];
+        var weights = new short[_dimensions];
         _quantizer.PrepareQuery(normalizedQuery, weights);
         if (filter.AllowedDocuments is not null && eligibleRows <= plan.RowsToScan)
         {
             ScanAllowedDocuments(weights, filter, collector);
         }
+        else if (plan.Shortlist > collector.Capacity)
+        {
+            var nibbleWeights = new sbyte[NibbleQuantizer.WeightsFor(_dimensions)];
+            _nibbles.PrepareQuery(normalizedQuery, nibbleWeights);
+            var shortlist = new TopKCollector(plan.Shortlist);
+            ScanNearestLists(normalizedQuery, plan, filter, shortlist, (first, count, f, c) => ScanNibbles(nibbleWeights, first, count, f, c));
+            RankAgain(weights, shortlist, collector);
+        }
         else
         {
-            ScanNearestLists(normalizedQuery, weights, plan, filter, collector);
+            ScanNearestLists(normalizedQuery, plan, filter, collector, (first, count, f, c) => ScanCodes(weights, first, count, f, c));
         }
         return Array.ConvertAll(collector.ToSortedArray(), hit => hit.Item);
     }
 
-    private void ScanNearestLists(ReadOnlySpan<float> query, ReadOnlySpan<short> weights, ProbePlan plan, RowFilter filter, TopKCollector collector)
+    private void ScanNearestLists(ReadOnlySpan<float> query, ProbePlan plan, RowFilter filter, TopKCollector collector, PositionScan scan)
     {
         var order = new int[_lists];
         var closeness = new float[_lists];
@@ -67,14 +85,29 @@ internal sealed class ListedVectors
         var starts = _file.Span<int>(IndexSection.ListStarts, 0, _lists + 1);
         if (filter.AllowedDocuments is null && plan.RowsToScan >= plan.ParallelRows && Environment.ProcessorCount > 1)
         {
-            ScanInParallel(weights.ToArray(), order, NearestListsCovering(order, starts, plan.RowsToScan, filter), filter, collector);
+            ScanInParallel(order, NearestListsCovering(order, starts, plan.RowsToScan, filter), filter, collector, scan);
             return;
         }
         var scanned = 0;
         for (var i = 0; i < order.Length && scanned < plan.RowsToScan; i++)
         {
             var list = order[i];
-            scanned += ScanPositions(weights, starts[list], starts[list + 1] - starts[list], filter, collector);
+            scanned += scan(starts[list], starts[list + 1] - starts[list], filter, collector);
+        }
+    }
+
+    /// <summary>The shortlist's rows ranked by their int8 codes (read by row position: a few hundred scattered rows).</summary>
+    private void RankAgain(ReadOnlySpan<short> weights, TopKCollector shortlist, TopKCollector collector)
+    {
+        var positions = _file.Span<int>(IndexSection.RowPositions, 0, _file.Header.Rows);
+        foreach (var (row, _) in shortlist.ToSortedArray())
+        {
+            var codes = _file.Span<sbyte>(IndexSection.Codes, (long)positions[row] * _dimensions, _dimensions);
+            float score = QuantizedDot.Compute(codes, weights);
+            if (score > collector.Threshold)
+            {
+                collector.Add(score, row);
+            }
         }
     }
 
@@ -98,14 +131,14 @@ internal sealed class ListedVectors
     }
 
     /// <summary>Scans the first <paramref name="lists"/> of <paramref name="order"/> on all cores, each keeping its own best rows, then merges them.</summary>
-    private void ScanInParallel(short[] weights, int[] order, int lists, RowFilter filter, TopKCollector collector)
+    private void ScanInParallel(int[] order, int lists, RowFilter filter, TopKCollector collector, PositionScan scan)
     {
         var partials = new List<TopKCollector>();
         var capacity = collector.Capacity;
         Parallel.For(0, lists, () => new TopKCollector(capacity), (i, _, partial) =>
         {
             var first = _file.Span<int>(IndexSection.ListStarts, order[i], 2);
-            ScanPositions(weights, first[0], first[1] - first[0], filter, partial);
+            scan(first[0], first[1] - first[0], filter, partial);
             return partial;
         }, partial =>
         {
@@ -126,9 +159,9 @@ internal sealed class ListedVectors
         }
     }
 
-    /// <summary>Scores the rows at consecutive positions that pass the filter; returns how many did.</summary>
+    /// <summary>A <see cref="PositionScan"/> over the int8 codes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private int ScanPositions(ReadOnlySpan<short> weights, int first, int count, RowFilter filter, TopKCollector collector)
+    private int ScanCodes(ReadOnlySpan<short> weights, int first, int count, RowFilter filter, TopKCollector collector)
     {
         var rows = _file.Span<int>(IndexSection.PositionRows, first, count);
         var documents = _file.Span<int>(IndexSection.PositionDocuments, first, count);
@@ -142,6 +175,31 @@ internal sealed class ListedVectors
             }
             scored++;
             float score = QuantizedDot.Compute(codes.Slice(p * _dimensions, _dimensions), weights);
+            if (score > collector.Threshold)
+            {
+                collector.Add(score, rows[p]);
+            }
+        }
+        return scored;
+    }
+
+    /// <summary>A <see cref="PositionScan"/> over the 4-bit codes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private int ScanNibbles(ReadOnlySpan<sbyte> weights, int first, int count, RowFilter filter, TopKCollector collector)
+    {
+        var stride = _nibbles.Stride;
+        var rows = _file.Span<int>(IndexSection.PositionRows, first, count);
+        var documents = _file.Span<int>(IndexSection.PositionDocuments, first, count);
+        var codes = _file.Span<byte>(IndexSection.Nibbles, (long)first * stride, count * stride);
+        var scored = 0;
+        for (var p = 0; p < count; p++)
+        {
+            if (!filter.Allows(rows[p], documents[p]))
+            {
+                continue;
+            }
+            scored++;
+            float score = NibbleDot.Compute(codes.Slice(p * stride, stride), weights);
             if (score > collector.Threshold)
             {
                 collector.Add(score, rows[p]);

@@ -108,10 +108,12 @@ internal sealed class SearchIndex : IDisposable
         {
             return new DenseCandidates(exact, []);
         }
+        var rescored = depth + Math.Max(_options.RescoreExtra, Math.Min(shown, depth) * (_options.RescoreFactor - 1));
         var plan = new ProbePlan(
-            depth + Math.Max(_options.RescoreExtra, Math.Min(shown, depth) * (_options.RescoreFactor - 1)),
+            rescored,
             Math.Max(_options.MinimumRowsToScan, (int)(_options.FractionToScan * (FileRows - _deleted.Count))),
-            _options.ParallelScanRows);
+            _options.ParallelScanRows,
+            rescored * _options.ShortlistFactor);
         var rows = _vectors.Search(normalizedQuery, plan, filter, eligible);
         var chunkRowIds = _file!.Span<long>(IndexSection.ChunkRowIds, 0, FileRows);
         var candidates = new long[rows.Length];
@@ -291,6 +293,10 @@ internal sealed class SearchIndexOptions
 
     /// <summary>…or plus this many, whichever is more (a hybrid search ranks 50 dense hits to show 10: they need no wider margin than 10 would).</summary>
     public int RescoreExtra { get; init; } = 40;
+
+    /// <summary>The 4-bit first pass keeps this many times the rescored candidates for the int8 codes to rank again (1: no first pass, the int8 codes are scanned).</summary>
+    /// <remarks>SHORTLIST_REMARK</remarks>
+    public int ShortlistFactor { get; init; } = 8;
 
     /// <summary>Dense search scans the nearest lists until it has scored this share of the file's rows…</summary>
     /// <remarks>
