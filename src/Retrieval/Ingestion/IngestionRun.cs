@@ -241,48 +241,118 @@ internal sealed class IngestionRun(
         }
     }
 
+    /// <summary>
+    /// Writes the documents that are ready, all those waiting at once (up to <see cref="WriteBatchChunks"/>
+    /// chunks) in one batch write: a store that writes a batch in one transaction (the embedded one)
+    /// pays its per-write costs once per batch. A document is never held back waiting for others.
+    /// </summary>
     private async Task WriteAsync(ChannelReader<PendingDocument> ready, ProgressTracker tracker, CancellationTokenSource linked)
     {
-        await foreach (var pending in ready.ReadAllAsync(linked.Token).ConfigureAwait(false))
+        var batch = new List<PendingDocument>();
+        while (await ready.WaitToReadAsync(linked.Token).ConfigureAwait(false))
         {
-            var document = pending.Prepared;
-            var indexed = new IndexedChunk[document.Chunks.Count];
-            for (var i = 0; i < indexed.Length; i++)
-                indexed[i] = new IndexedChunk(document.Chunks[i], pending.Vectors[i], document.Sparse[i]);
-            var embedded = pending.Embedded;
+            batch.Clear();
+            var chunks = 0;
+            while (chunks < WriteBatchChunks && ready.TryRead(out var pending))
+            {
+                batch.Add(pending);
+                chunks += pending.Prepared.Chunks.Count;
+            }
+            if (!await WriteBatchAsync(batch, tracker, linked).ConfigureAwait(false))
+                return;
+        }
+    }
 
-            IngestionFileResult result;
-            using var writeActivity = IngestionPipeline.ActivitySource.StartActivity("store.write");
+    /// <summary>Chunks one batch write takes at most (the documents ready beyond it go in the next).</summary>
+    internal const int WriteBatchChunks = 4096;
+
+    /// <summary>Writes one batch and reports each document; false when the store is full or busy and the run stops.</summary>
+    private async Task<bool> WriteBatchAsync(List<PendingDocument> batch, ProgressTracker tracker, CancellationTokenSource linked)
+    {
+        // A span per document, as when documents were written one by one; each covers the batch write that holds it.
+        var activities = batch.Select(_ => IngestionPipeline.ActivitySource.StartActivity("store.write")).ToList();
+        try
+        {
+            var upserts = batch.ConvertAll(pending => new DocumentUpsert(pending.Prepared.Record with { IngestedAt = DateTimeOffset.UtcNow }, Indexed(pending)));
+            IReadOnlyList<DocumentUpsertResult> written;
             try
             {
-                var written = await store.UpsertDocumentAsync(document.Record with { IngestedAt = DateTimeOffset.UtcNow }, indexed, linked.Token).ConfigureAwait(false);
-                result = new IngestionFileResult(document.Path, document.Record.Id, Outcome(written), indexed.Length)
-                {
-                    EmbeddedChunks = embedded,
-                    ReusedChunks = document.Reused + pending.Shared,
-                    SourceName = document.Record.SourceName,
-                };
-                if (document.Context.Failures.ContainsKey(document.Record.Id))
-                    await store.ClearFailureAsync(document.Record.Id, linked.Token).ConfigureAwait(false);
+                written = await store.UpsertDocumentsAsync(upserts, linked.Token).ConfigureAwait(false);
             }
             catch (KnowledgeStoreException e) when (e is StoreFullException or StoreBusyException)
             {
-                writeActivity?.SetStatus(ActivityStatusCode.Error, e.Message);
+                activities.ForEach(a => a?.SetStatus(ActivityStatusCode.Error, e.Message));
                 await StopAsync(e, linked).ConfigureAwait(false);
-                return;
+                return false;
+            }
+            catch (KnowledgeStoreException) when (!linked.IsCancellationRequested && upserts.Count > 1)
+            {
+                // The store refused the batch as a whole: write the documents one at a time, so only the one at fault fails.
+                written = await WriteOneByOneAsync(upserts, linked).ConfigureAwait(false);
             }
             catch (KnowledgeStoreException e) when (!linked.IsCancellationRequested)
             {
-                // A store that refuses one document (too large a payload, say) must not stop the batch.
-                result = new IngestionFileResult(document.Path, document.Record.Id, IngestionOutcome.Failed, 0, e.Message)
-                {
-                    EmbeddedChunks = embedded,
-                    SourceName = document.Record.SourceName,
-                };
+                written = [new DocumentUpsertResult(upserts[0].Document.Id, null, e)];
             }
-            RetrievalTelemetry.TagDocument(writeActivity, document.Record.Id, result);
-            tracker.Finished(document.Position, result);
+            for (var i = 0; i < batch.Count; i++)
+            {
+                var document = batch[i].Prepared;
+                var result = Report(batch[i], written[i]);
+                if (result.Outcome != IngestionOutcome.Failed && document.Context.Failures.ContainsKey(document.Record.Id))
+                    await store.ClearFailureAsync(document.Record.Id, linked.Token).ConfigureAwait(false);
+                RetrievalTelemetry.TagDocument(activities[i], document.Record.Id, result);
+                tracker.Finished(document.Position, result);
+            }
+            return true;
         }
+        finally
+        {
+            activities.ForEach(a => a?.Dispose());
+        }
+    }
+
+    private async Task<IReadOnlyList<DocumentUpsertResult>> WriteOneByOneAsync(List<DocumentUpsert> upserts, CancellationTokenSource linked)
+    {
+        var results = new List<DocumentUpsertResult>(upserts.Count);
+        foreach (var upsert in upserts)
+        {
+            try
+            {
+                results.Add(new DocumentUpsertResult(upsert.Document.Id, await store.UpsertDocumentAsync(upsert.Document, upsert.Chunks, linked.Token).ConfigureAwait(false), null));
+            }
+            catch (KnowledgeStoreException e) when (e is not StoreFullException and not StoreBusyException && !linked.IsCancellationRequested)
+            {
+                // A store that refuses one document (too large a payload, say) must not stop the batch.
+                results.Add(new DocumentUpsertResult(upsert.Document.Id, null, e));
+            }
+        }
+        return results;
+    }
+
+    private static IndexedChunk[] Indexed(PendingDocument pending)
+    {
+        var document = pending.Prepared;
+        var indexed = new IndexedChunk[document.Chunks.Count];
+        for (var i = 0; i < indexed.Length; i++)
+            indexed[i] = new IndexedChunk(document.Chunks[i], pending.Vectors[i], document.Sparse[i]);
+        return indexed;
+    }
+
+    private static IngestionFileResult Report(PendingDocument pending, DocumentUpsertResult written)
+    {
+        var document = pending.Prepared;
+        return written.Result is { } outcome
+            ? new IngestionFileResult(document.Path, document.Record.Id, Outcome(outcome), document.Chunks.Count)
+            {
+                EmbeddedChunks = pending.Embedded,
+                ReusedChunks = document.Reused + pending.Shared,
+                SourceName = document.Record.SourceName,
+            }
+            : new IngestionFileResult(document.Path, document.Record.Id, IngestionOutcome.Failed, 0, written.Error?.Message)
+            {
+                EmbeddedChunks = pending.Embedded,
+                SourceName = document.Record.SourceName,
+            };
     }
 
     private static IngestionOutcome Outcome(DocumentWriteResult written) => written switch

@@ -30,6 +30,33 @@ public interface IKnowledgeStore : IAsyncDisposable
     /// </summary>
     Task<DocumentWriteResult> UpsertDocumentAsync(StoredDocument document, IReadOnlyList<IndexedChunk> chunks, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Writes several documents, each as <see cref="UpsertDocumentAsync"/> would (atomically, its
+    /// previous chunks replaced), and returns one result per document in the order given. A document
+    /// the store refuses gets its error in its result and does not stop the others; a store that is
+    /// full or busy throws, as a single write would (<see cref="StoreFullException"/>,
+    /// <see cref="StoreBusyException"/>); the batch may then be written in part or not at all, but
+    /// never a document in part. The embedded store writes the batch in one transaction (cheaper
+    /// per chunk); this default writes one document at a time.
+    /// </summary>
+    async Task<IReadOnlyList<DocumentUpsertResult>> UpsertDocumentsAsync(IReadOnlyList<DocumentUpsert> documents, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(documents);
+        var results = new List<DocumentUpsertResult>(documents.Count);
+        foreach (var (document, chunks) in documents)
+        {
+            try
+            {
+                results.Add(new DocumentUpsertResult(document.Id, await UpsertDocumentAsync(document, chunks, cancellationToken).ConfigureAwait(false), null));
+            }
+            catch (KnowledgeStoreException e) when (e is not StoreFullException and not StoreBusyException)
+            {
+                results.Add(new DocumentUpsertResult(document.Id, null, e));
+            }
+        }
+        return results;
+    }
+
     /// <summary>Removes a document and all its chunks; false when there was no such document.</summary>
     Task<bool> DeleteDocumentAsync(string documentId, CancellationToken cancellationToken = default);
 

@@ -41,6 +41,19 @@ public enum DocumentWriteResult
     Unchanged,
 }
 
+/// <summary>One document of a batch write (<see cref="IKnowledgeStore.UpsertDocumentsAsync"/>): the document and all its chunks.</summary>
+public sealed record DocumentUpsert(StoredDocument Document, IReadOnlyList<IndexedChunk> Chunks);
+
+/// <summary>
+/// What a batch write did with one of its documents: <see cref="Result"/> when it was written (or
+/// found unchanged), <see cref="Error"/> (naming the document) when the store refused it; the
+/// rest of the batch is written either way.
+/// </summary>
+public sealed record DocumentUpsertResult(string DocumentId, DocumentWriteResult? Result, KnowledgeStoreException? Error)
+{
+    public bool Succeeded => Error is null;
+}
+
 public enum SourceKind
 {
     /// <summary>A folder ingested (and kept in step) from disk; <see cref="SourceBinding.Root"/> is its full path.</summary>

@@ -85,6 +85,33 @@ public sealed class EmbeddedKnowledgeStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task A_batch_document_that_breaks_a_constraint_is_rolled_back_alone()
+    {
+        await using var store = await OpenAsync(_folder.File("store.db"));
+        await store.UpsertDocumentAsync(Doc("owner"), [Indexed("owner", 0, "owned", [1, 0, 0, 0], (1, 1f))], Ct);
+        var owned = (await ToListAsync(store.ReadChunksAsync("owner", Ct)))[0].Chunk;
+        // The thief's second chunk carries the owner's chunk id: its insert fails after its first chunk went in.
+        var thief = new DocumentUpsert(Doc("thief"),
+        [
+            Indexed("thief", 0, "first", [0, 1, 0, 0], (2, 1f)),
+            new IndexedChunk(owned with { DocumentId = "thief", Index = 1 }, new float[] { 0, 0, 1, 0 }, Sparse((3, 1f))),
+        ]);
+
+        var results = await store.UpsertDocumentsAsync(
+            [new DocumentUpsert(Doc("one"), [Indexed("one", 0, "one", [0, 0, 0, 1], (4, 1f))]), thief, new DocumentUpsert(Doc("two"), [Indexed("two", 0, "two", [0, 1, 1, 0], (5, 1f))])], Ct);
+
+        Assert.Equal([true, false, true], results.Select(r => r.Succeeded));
+        Assert.Contains("'thief'", results[1].Error!.Message);
+        Assert.Contains("unique", results[1].Error!.Message);
+        Assert.Null(await store.GetDocumentAsync("thief", Ct));
+        Assert.Equal(new StoreStatistics(3, 3, Dimensions, Model), await store.GetStatisticsAsync(Ct));
+        // Nothing of the thief is searchable, not even its first chunk; the others are.
+        Assert.Empty(await store.SearchAsync(LexicalQuery((2, 1f)), Ct));
+        Assert.Equal("two", (await store.SearchAsync(LexicalQuery((5, 1f)), Ct))[0].Chunk.Text);
+        Assert.Equal("owner", (await store.SearchAsync(DenseQuery([1, 0, 0, 0]), Ct))[0].Chunk.DocumentId);
+    }
+
+    [Fact]
     public async Task Writes_by_another_instance_on_the_same_file_are_seen_by_dense_search()
     {
         var path = _folder.File("store.db");

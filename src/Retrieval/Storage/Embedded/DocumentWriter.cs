@@ -14,7 +14,8 @@ internal sealed record WriteOutcome(IReadOnlyList<long> RemovedChunkRowIds, IRea
 
 /// <summary>
 /// The SQL of document writes, run inside the caller's transaction so that a document, its tags,
-/// chunks and their change-log entries change together or not at all.
+/// chunks and their change-log entries change together or not at all (a batch of documents in one
+/// transaction puts each in a savepoint of its own, see EmbeddedKnowledgeStore.UpsertDocumentsAsync).
 /// </summary>
 internal static class DocumentWriter
 {
@@ -25,13 +26,13 @@ internal static class DocumentWriter
     /// of two writers of one document exactly one reports it added.
     /// </summary>
     public static async Task<WriteOutcome> UpsertAsync(
-        SqliteTransaction transaction, StoredDocument document, IReadOnlyList<IndexedChunk> chunks,
+        WriteStatements statements, StoredDocument document, IReadOnlyList<IndexedChunk> chunks,
         int vectorCacheSize, Action<int>? afterChunkWritten, CancellationToken cancellationToken)
     {
-        var (documentKey, storedHash) = await FindDocumentAsync(transaction, document.Id, cancellationToken).ConfigureAwait(false);
+        var (documentKey, storedHash) = await FindDocumentAsync(statements, document.Id, cancellationToken).ConfigureAwait(false);
         if (storedHash == document.ContentHash)
         {
-            await using var touch = Command(transaction,
+            var touch = statements.Get(
                 "UPDATE documents SET source_name = @sourceName, file_fingerprint = @fingerprint WHERE doc_key = @key");
             touch.Parameters.AddWithValue("@key", documentKey!.Value);
             touch.Parameters.AddWithValue("@sourceName", (object?)document.SourceName ?? DBNull.Value);
@@ -43,13 +44,13 @@ internal static class DocumentWriter
         if (documentKey is { } existing)
         {
             var kept = chunks.Select(c => c.TextHash).ToHashSet(StringComparer.Ordinal);
-            removed = await RemoveChunksAsync(transaction, existing, kept, vectorCacheSize, cancellationToken).ConfigureAwait(false);
-            await using var clearTags = Command(transaction, "DELETE FROM document_tags WHERE doc_key = @key");
+            removed = await RemoveChunksAsync(statements, existing, kept, vectorCacheSize, cancellationToken).ConfigureAwait(false);
+            var clearTags = statements.Get("DELETE FROM document_tags WHERE doc_key = @key");
             clearTags.Parameters.AddWithValue("@key", existing);
             await clearTags.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        await using (var upsert = Command(transaction, """
+        var upsert = statements.Get("""
             INSERT INTO documents (id, source, title, content_hash, tags, tenant, chunk_count, ingested_at, source_name, file_fingerprint)
             VALUES (@id, @source, @title, @hash, @tags, @tenant, @count, @at, @sourceName, @fingerprint)
             ON CONFLICT (id) DO UPDATE SET source = excluded.source, title = excluded.title,
@@ -57,7 +58,7 @@ internal static class DocumentWriter
                 chunk_count = excluded.chunk_count, ingested_at = excluded.ingested_at,
                 source_name = excluded.source_name, file_fingerprint = excluded.file_fingerprint
             RETURNING doc_key
-            """))
+            """);
         {
             upsert.Parameters.AddWithValue("@id", document.Id);
             upsert.Parameters.AddWithValue("@source", document.Source);
@@ -72,7 +73,7 @@ internal static class DocumentWriter
             documentKey = (long)(await upsert.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
         }
 
-        await using (var insertTag = Command(transaction, "INSERT OR IGNORE INTO document_tags (doc_key, tag) VALUES (@key, @tag)"))
+        var insertTag = statements.Get("INSERT OR IGNORE INTO document_tags (doc_key, tag) VALUES (@key, @tag)");
         {
             insertTag.Parameters.AddWithValue("@key", documentKey);
             var tag = insertTag.Parameters.Add("@tag", SqliteType.Text);
@@ -83,40 +84,40 @@ internal static class DocumentWriter
             }
         }
 
-        var added = await InsertChunksAsync(transaction, documentKey.Value, chunks, afterChunkWritten, cancellationToken).ConfigureAwait(false);
-        await RecordChangeAsync(transaction, added.Count - removed.Count, cancellationToken).ConfigureAwait(false);
-        await WidenWeightRangeAsync(transaction, chunks, cancellationToken).ConfigureAwait(false);
+        var added = await InsertChunksAsync(statements, documentKey.Value, chunks, afterChunkWritten, cancellationToken).ConfigureAwait(false);
+        await RecordChangeAsync(statements, added.Count - removed.Count, cancellationToken).ConfigureAwait(false);
+        await WidenWeightRangeAsync(statements, chunks, cancellationToken).ConfigureAwait(false);
         return new WriteOutcome(removed, added) { Result = storedHash is null ? DocumentWriteResult.Added : DocumentWriteResult.Replaced };
     }
 
     /// <summary>Deletes a document with its chunks; null when there is no such document.</summary>
-    public static async Task<WriteOutcome?> DeleteAsync(SqliteTransaction transaction, string documentId, int vectorCacheSize, CancellationToken cancellationToken)
+    public static async Task<WriteOutcome?> DeleteAsync(WriteStatements statements, string documentId, int vectorCacheSize, CancellationToken cancellationToken)
     {
-        if ((await FindDocumentAsync(transaction, documentId, cancellationToken).ConfigureAwait(false)).Key is not { } documentKey)
+        if ((await FindDocumentAsync(statements, documentId, cancellationToken).ConfigureAwait(false)).Key is not { } documentKey)
         {
             return null;
         }
-        var removed = await RemoveChunksAsync(transaction, documentKey, kept: null, vectorCacheSize, cancellationToken).ConfigureAwait(false);
-        await using var delete = Command(transaction, "DELETE FROM documents WHERE doc_key = @key");
+        var removed = await RemoveChunksAsync(statements, documentKey, kept: null, vectorCacheSize, cancellationToken).ConfigureAwait(false);
+        var delete = statements.Get("DELETE FROM documents WHERE doc_key = @key");
         delete.Parameters.AddWithValue("@key", documentKey);
         await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        await RecordChangeAsync(transaction, -removed.Count, cancellationToken).ConfigureAwait(false);
+        await RecordChangeAsync(statements, -removed.Count, cancellationToken).ConfigureAwait(false);
         return new WriteOutcome(removed, []);
     }
 
-    private static async Task<(long? Key, string? ContentHash)> FindDocumentAsync(SqliteTransaction transaction, string documentId, CancellationToken cancellationToken)
+    private static async Task<(long? Key, string? ContentHash)> FindDocumentAsync(WriteStatements statements, string documentId, CancellationToken cancellationToken)
     {
-        await using var find = Command(transaction, "SELECT doc_key, content_hash FROM documents WHERE id = @id");
+        var find = statements.Get("SELECT doc_key, content_hash FROM documents WHERE id = @id");
         find.Parameters.AddWithValue("@id", documentId);
         await using var reader = await find.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? (reader.GetInt64(0), reader.GetString(1)) : (null, null);
     }
 
     private static async Task<List<WrittenChunk>> InsertChunksAsync(
-        SqliteTransaction transaction, long documentKey, IReadOnlyList<IndexedChunk> chunks,
+        WriteStatements statements, long documentKey, IReadOnlyList<IndexedChunk> chunks,
         Action<int>? afterChunkWritten, CancellationToken cancellationToken)
     {
-        await using var insertChunk = Command(transaction, """
+        var insertChunk = statements.Get("""
             INSERT INTO chunks (id, doc_key, idx, text, start_offset, end_offset, headings, page, token_count, vector, sparse, text_hash)
             VALUES (@id, @key, @idx, @text, @start, @end, @headings, @page, @tokens, @vector, @sparse, @textHash)
             RETURNING rowid
@@ -163,14 +164,14 @@ internal static class DocumentWriter
     /// the texts the new version keeps, nor in another document) go to the bounded vector cache first.
     /// </summary>
     private static async Task<List<long>> RemoveChunksAsync(
-        SqliteTransaction transaction, long documentKey, IReadOnlySet<string>? kept, int vectorCacheSize, CancellationToken cancellationToken)
+        WriteStatements statements, long documentKey, IReadOnlySet<string>? kept, int vectorCacheSize, CancellationToken cancellationToken)
     {
         if (vectorCacheSize > 0)
         {
-            await CacheVectorsAsync(transaction, documentKey, kept, vectorCacheSize, cancellationToken).ConfigureAwait(false);
+            await CacheVectorsAsync(statements, documentKey, kept, vectorCacheSize, cancellationToken).ConfigureAwait(false);
         }
         var chunks = new List<long>();
-        await using (var select = Command(transaction, "SELECT rowid FROM chunks WHERE doc_key = @key"))
+        var select = statements.Get("SELECT rowid FROM chunks WHERE doc_key = @key");
         {
             select.Parameters.AddWithValue("@key", documentKey);
             await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -179,7 +180,7 @@ internal static class DocumentWriter
                 chunks.Add(reader.GetInt64(0));
             }
         }
-        await using (var deleteChunks = Command(transaction, "DELETE FROM chunks WHERE doc_key = @key"))
+        var deleteChunks = statements.Get("DELETE FROM chunks WHERE doc_key = @key");
         {
             deleteChunks.Parameters.AddWithValue("@key", documentKey);
             await deleteChunks.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -188,16 +189,16 @@ internal static class DocumentWriter
     }
 
     private static async Task CacheVectorsAsync(
-        SqliteTransaction transaction, long documentKey, IReadOnlySet<string>? kept, int vectorCacheSize, CancellationToken cancellationToken)
+        WriteStatements statements, long documentKey, IReadOnlySet<string>? kept, int vectorCacheSize, CancellationToken cancellationToken)
     {
         // INSERT OR REPLACE gives a re-cached text a new seq, so the trim below drops the oldest.
-        await using (var cache = Command(transaction, """
+        var cache = statements.Get("""
             INSERT OR REPLACE INTO vector_cache (text_hash, vector)
             SELECT text_hash, vector FROM chunks
             WHERE doc_key = @key AND text_hash <> '' AND text_hash NOT IN (SELECT value FROM json_each(@kept))
                 AND NOT EXISTS (SELECT 1 FROM chunks other WHERE other.text_hash = chunks.text_hash AND other.doc_key <> @key)
             ORDER BY idx
-            """))
+            """);
         {
             cache.Parameters.AddWithValue("@key", documentKey);
             cache.Parameters.AddWithValue("@kept", System.Text.Json.JsonSerializer.Serialize(kept ?? new HashSet<string>()));
@@ -206,15 +207,15 @@ internal static class DocumentWriter
                 return;
             }
         }
-        await using var trim = Command(transaction, "DELETE FROM vector_cache WHERE seq <= (SELECT MAX(seq) FROM vector_cache) - @size");
+        var trim = statements.Get("DELETE FROM vector_cache WHERE seq <= (SELECT MAX(seq) FROM vector_cache) - @size");
         trim.Parameters.AddWithValue("@size", vectorCacheSize);
         await trim.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Keeps the chunk count (N of the IDF) current and bumps the generation other store instances watch.</summary>
-    private static async Task RecordChangeAsync(SqliteTransaction transaction, int chunkDelta, CancellationToken cancellationToken)
+    private static async Task RecordChangeAsync(WriteStatements statements, int chunkDelta, CancellationToken cancellationToken)
     {
-        await using var update = Command(transaction, $"""
+        var update = statements.Get($"""
             UPDATE meta SET value = CAST(value AS INTEGER) + @delta WHERE key = '{StoreSchema.ChunkCountKey}';
             UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = '{StoreSchema.GenerationKey}';
             """);
@@ -222,14 +223,14 @@ internal static class DocumentWriter
         await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task WidenWeightRangeAsync(SqliteTransaction transaction, IReadOnlyList<IndexedChunk> chunks, CancellationToken cancellationToken)
+    private static async Task WidenWeightRangeAsync(WriteStatements statements, IReadOnlyList<IndexedChunk> chunks, CancellationToken cancellationToken)
     {
         var values = chunks.SelectMany(c => c.Sparse.Values).ToList();
         if (values.Count == 0)
         {
             return;
         }
-        await using var update = Command(transaction, $"""
+        var update = statements.Get($"""
             UPDATE meta SET value = MAX(CAST(value AS REAL), @max) WHERE key = '{StoreSchema.MaxWeightKey}';
             UPDATE meta SET value = MIN(CAST(value AS REAL), @min) WHERE key = '{StoreSchema.MinWeightKey}';
             """);
@@ -238,11 +239,45 @@ internal static class DocumentWriter
         await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>A command in the caller's transaction (for one-off statements; repeated ones go through <see cref="WriteStatements"/>).</summary>
     internal static SqliteCommand Command(SqliteTransaction transaction, string sql)
     {
         var command = transaction.Connection!.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = sql;
         return command;
+    }
+}
+
+/// <summary>
+/// The statements of one write transaction, each prepared once and reused by every document the
+/// transaction writes: a batch of documents parses and plans its SQL once, not once per document.
+/// Parameters are cleared on every reuse. Disposed with the transaction.
+/// </summary>
+internal sealed class WriteStatements(SqliteTransaction transaction) : IAsyncDisposable
+{
+    private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+
+    public SqliteTransaction Transaction => transaction;
+
+    public SqliteCommand Get(string sql)
+    {
+        if (_commands.TryGetValue(sql, out var command))
+        {
+            command.Parameters.Clear();
+            return command;
+        }
+        command = DocumentWriter.Command(transaction, sql);
+        _commands[sql] = command;
+        return command;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var command in _commands.Values)
+        {
+            await command.DisposeAsync().ConfigureAwait(false);
+        }
+        _commands.Clear();
     }
 }

@@ -122,18 +122,78 @@ public sealed partial class EmbeddedKnowledgeStore : IKnowledgeStore
         await EnsureOpenAsync(cancellationToken).ConfigureAwait(false);
         ValidateChunks(document, chunks);
         var outcome = await WriteAsync(
-            async transaction => await DocumentWriter.UpsertAsync(
-                transaction, document, chunks, _options.DeletedVectorCacheSize, AfterChunkWritten, cancellationToken).ConfigureAwait(false),
+            async statements => await DocumentWriter.UpsertAsync(
+                statements, document, chunks, _options.DeletedVectorCacheSize, AfterChunkWritten, cancellationToken).ConfigureAwait(false),
             cancellationToken).ConfigureAwait(false);
         return outcome!.Result;
     }
+
+    /// <summary>
+    /// Writes the documents in one transaction, each inside a savepoint of its own: a document the
+    /// store refuses (chunks that do not fit the store, a chunk id another document holds) is rolled
+    /// back alone, its result names it and says why, and the others go in. One transaction and one
+    /// set of prepared statements for the batch save what writing document by document pays each
+    /// time (a connection, statement preparation, the commit and the store's counters; bench: store).
+    /// </summary>
+    public async Task<IReadOnlyList<DocumentUpsertResult>> UpsertDocumentsAsync(IReadOnlyList<DocumentUpsert> documents, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(documents);
+        await EnsureOpenAsync(cancellationToken).ConfigureAwait(false);
+        var results = new DocumentUpsertResult?[documents.Count];
+        var writable = new List<int>(documents.Count);
+        for (var i = 0; i < documents.Count; i++)
+        {
+            ArgumentNullException.ThrowIfNull(documents[i]);
+            var (document, chunks) = documents[i];
+            try
+            {
+                ArgumentNullException.ThrowIfNull(document);
+                ArgumentNullException.ThrowIfNull(chunks);
+                ValidateChunks(document, chunks);
+                writable.Add(i);
+            }
+            catch (Exception e) when (e is ArgumentException or KnowledgeStoreException)
+            {
+                results[i] = Refused(document?.Id ?? $"#{i}", e);
+            }
+        }
+        if (writable.Count > 0)
+        {
+            await WriteAsync(async statements =>
+            {
+                foreach (var i in writable)
+                {
+                    var (document, chunks) = documents[i];
+                    var savepoint = string.Create(CultureInfo.InvariantCulture, $"document{i}");
+                    await statements.Transaction.SaveAsync(savepoint, cancellationToken).ConfigureAwait(false);
+                    try
+                    {
+                        var outcome = await DocumentWriter.UpsertAsync(
+                            statements, document, chunks, _options.DeletedVectorCacheSize, AfterChunkWritten, cancellationToken).ConfigureAwait(false);
+                        results[i] = new DocumentUpsertResult(document.Id, outcome.Result, null);
+                    }
+                    catch (SqliteException e) when (e.SqliteErrorCode == SqliteConstraint)
+                    {
+                        await statements.Transaction.RollbackAsync(savepoint, cancellationToken).ConfigureAwait(false);
+                        results[i] = Refused(document.Id, new KnowledgeStoreException(ConstraintMessage(e), e));
+                    }
+                    await statements.Transaction.ReleaseAsync(savepoint, cancellationToken).ConfigureAwait(false);
+                }
+                return results;
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        return results!;
+    }
+
+    private static DocumentUpsertResult Refused(string documentId, Exception error) =>
+        new(documentId, null, new KnowledgeStoreException($"The document '{documentId}' was not written: {error.Message}", error));
 
     public async Task<bool> DeleteDocumentAsync(string documentId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(documentId);
         await EnsureOpenAsync(cancellationToken).ConfigureAwait(false);
         return await WriteAsync(
-            transaction => DocumentWriter.DeleteAsync(transaction, documentId, _options.DeletedVectorCacheSize, cancellationToken),
+            statements => DocumentWriter.DeleteAsync(statements, documentId, _options.DeletedVectorCacheSize, cancellationToken),
             cancellationToken).ConfigureAwait(false) is not null;
     }
 
@@ -322,12 +382,13 @@ public sealed partial class EmbeddedKnowledgeStore : IKnowledgeStore
     }
 
     /// <summary>
-    /// Runs one document write in a transaction; the search index catches up with it on the next
-    /// search (see <see cref="SearchIndexHost"/>). A store another process holds is retried with
-    /// backoff; a full disk and a store that stays busy become <see cref="StoreFullException"/> and
-    /// <see cref="StoreBusyException"/>.
+    /// Runs one write (one document, or a batch of them) in a transaction, its statements prepared
+    /// once for the whole of it; the search index catches up with it on the next search (see
+    /// <see cref="SearchIndexHost"/>). A store another process holds is retried with backoff (the
+    /// write runs again from the start); a full disk and a store that stays busy become
+    /// <see cref="StoreFullException"/> and <see cref="StoreBusyException"/>.
     /// </summary>
-    private async Task<WriteOutcome?> WriteAsync(Func<SqliteTransaction, Task<WriteOutcome?>> write, CancellationToken cancellationToken)
+    private async Task<T?> WriteAsync<T>(Func<WriteStatements, Task<T?>> write, CancellationToken cancellationToken) where T : class
     {
         await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -345,19 +406,20 @@ public sealed partial class EmbeddedKnowledgeStore : IKnowledgeStore
         }
     }
 
-    private async Task<WriteOutcome?> WriteInTransactionAsync(SqliteConnection connection, Func<SqliteTransaction, Task<WriteOutcome?>> write, CancellationToken cancellationToken)
+    private async Task<T?> WriteInTransactionAsync<T>(SqliteConnection connection, Func<WriteStatements, Task<T?>> write, CancellationToken cancellationToken) where T : class
     {
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        WriteOutcome? outcome;
-        try
+        T? outcome;
+        await using (var statements = new WriteStatements(transaction))
         {
-            outcome = await write(transaction).ConfigureAwait(false);
-        }
-        catch (SqliteException e) when (e.SqliteErrorCode == 19 /* SQLITE_CONSTRAINT */)
-        {
-            throw new KnowledgeStoreException(
-                $"Writing to the store '{_path}' broke a constraint ({e.Message}). Chunk ids must be unique across documents: " +
-                "two documents produced the same chunk id.", e);
+            try
+            {
+                outcome = await write(statements).ConfigureAwait(false);
+            }
+            catch (SqliteException e) when (e.SqliteErrorCode == SqliteConstraint)
+            {
+                throw new KnowledgeStoreException(ConstraintMessage(e), e);
+            }
         }
         if (outcome is null)
         {
@@ -366,6 +428,12 @@ public sealed partial class EmbeddedKnowledgeStore : IKnowledgeStore
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return outcome;
     }
+
+    private const int SqliteConstraint = 19;
+
+    private string ConstraintMessage(SqliteException e) =>
+        $"Writing to the store '{_path}' broke a constraint ({e.Message}). Chunk ids must be unique across documents: " +
+        "two documents produced the same chunk id.";
 
     private static async Task<HashSet<long>> ReadDocumentKeysAsync(SqliteConnection connection, SearchFilterSql filter, CancellationToken cancellationToken)
     {
