@@ -22,7 +22,7 @@ namespace KnowledgeQa.Bench;
 ///          --runs 3  --queries 200 (per language)  --cache DIR  --no-quality  --keep  --peer-queries N (peers on fewer queries)  --runs-at-largest N
 ///          --real-passages N (embed N of the real passages, not all)
 ///          --profile (first: dense recall vs probe settings, where hybrid time goes, slowest lexical queries)
-///          --peer-only (only build the FTS5 peer of the largest size into the cache)
+///          --peer-only (only build the FTS5 peer of the largest size into the cache)  --fts5-up-to N (no FTS5 peer above N chunks)
 /// </summary>
 internal static class StoreBenchmark
 {
@@ -55,6 +55,8 @@ internal static class StoreBenchmark
         var perLanguage = BenchArgs.Int(options, "--queries", 200);
         // FTS5 takes seconds per query at a million chunks: the peers may run on fewer queries (half of each language).
         var peerQueries = BenchArgs.Int(options, "--peer-queries", 2 * perLanguage);
+        // Building the FTS5 peer of a million chunks takes most of an hour on a loaded machine: a run may leave it out above a size.
+        var ftsUpTo = BenchArgs.Int(options, "--fts5-up-to", int.MaxValue);
         Console.WriteLine($"   load average at start: {LoadAverage.Read()} ({Environment.ProcessorCount} cores)");
 
         var largest = sizes[^1];
@@ -98,7 +100,7 @@ internal static class StoreBenchmark
             {
                 await StoreProfile.RunAsync(path, queries, reference, size);
             }
-            var result = await MeasureAsync(path, cache, corpus, queries, reference, size, size == largest ? runsAtLargest : runs, peerQueries);
+            var result = await MeasureAsync(path, cache, corpus, queries, reference, size, size == largest ? runsAtLargest : runs, peerQueries, size <= ftsUpTo);
             result.Write = write.ChunksPerSecond;
             result.Build = build;
             result.Open = open;
@@ -226,12 +228,12 @@ internal static class StoreBenchmark
         public double FilteredIdentical;
     }
 
-    private static async Task<SizeResult> MeasureAsync(string path, string cache, StoreCorpus corpus, StoreQueries queries, StoreReference reference, int size, int runs, int peerQueries)
+    private static async Task<SizeResult> MeasureAsync(string path, string cache, StoreCorpus corpus, StoreQueries queries, StoreReference reference, int size, int runs, int peerQueries, bool withFts5)
     {
         IReadOnlyList<StoreQueries.Query> peerSet = [.. queries.English.Take(peerQueries / 2), .. queries.Chinese.Take(peerQueries - peerQueries / 2)];
         var result = new SizeResult { Size = size };
         await using var store = await OpenAsync(path);
-        await using var fts = await Fts5Peer.OpenOrBuildAsync(cache, corpus, size);
+        await using var fts = withFts5 ? await Fts5Peer.OpenOrBuildAsync(cache, corpus, size) : null;
         var onePercentTag = new SearchFilter { Tags = ["t7"] };
         var onePercentTenant = new SearchFilter { Tenant = "tenant13" };
         var documents = size / StoreCorpus.ChunksPerDocument;
@@ -284,24 +286,27 @@ internal static class StoreBenchmark
             exactScan.Add(Percentiles(peerSet.Select(q => Time(() => reference.Dense(q.Normalized, Top, null)))));
             var ftsLatencies = new List<double>();
             var ftsCpu = new List<double>();
-            foreach (var query in peerSet)
+            foreach (var query in fts is null ? Array.Empty<StoreQueries.Query>() : peerSet)
             {
                 var (start, cpuStart) = (Stopwatch.GetTimestamp(), CpuClock.ProcessMilliseconds());
-                await fts.SearchAsync(query.Text, Top);
+                await fts!.SearchAsync(query.Text, Top);
                 ftsLatencies.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
                 ftsCpu.Add(CpuClock.ProcessMilliseconds() - cpuStart);
             }
-            ftsRuns.Add(Percentiles(ftsLatencies));
-            ftsCpuRuns.Add(Percentiles(ftsCpu));
+            if (fts is not null)
+            {
+                ftsRuns.Add(Percentiles(ftsLatencies));
+                ftsCpuRuns.Add(Percentiles(ftsCpu));
+            }
         }
         foreach (var (name, values) in perRun)
         {
             result.Latency[name] = Median(values);
             result.Cpu[name] = Median(cpuPerRun[name]);
         }
-        result.Cpu["FTS5 bm25 (peer)"] = Median(ftsCpuRuns);
+        result.Cpu["FTS5 bm25 (peer)"] = fts is null ? (double.NaN, double.NaN) : Median(ftsCpuRuns);
         result.Latency["exact float32 scan (peer)"] = Median(exactScan);
-        result.Latency["FTS5 bm25 (peer)"] = Median(ftsRuns);
+        result.Latency["FTS5 bm25 (peer)"] = fts is null ? (double.NaN, double.NaN) : Median(ftsRuns);
 
         (result.RecallEnglish, result.RecallChinese) = (await DenseRecallAsync(store, reference, queries.English, null), await DenseRecallAsync(store, reference, queries.Chinese, null));
         (result.IdenticalEnglish, result.IdenticalChinese) = (await LexicalIdenticalAsync(store, reference, queries.English, null), await LexicalIdenticalAsync(store, reference, queries.Chinese, null));

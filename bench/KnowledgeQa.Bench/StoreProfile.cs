@@ -42,6 +42,7 @@ internal static class StoreProfile
             (0.20, 16_384, 2, 40, false, 8),
             (0.20, 16_384, 2, 40, true, 4),
             (0.20, 16_384, 2, 40, true, 16),
+            (0.25, 16_384, 2, 40, true, 8),
             (0.30, 16_384, 2, 40, true, 8),
             (defaults.FractionToScan, defaults.MinimumRowsToScan, defaults.RescoreFactor, defaults.RescoreExtra, defaults.ParallelScanRows != int.MaxValue, defaults.ShortlistFactor),
         };

@@ -295,7 +295,13 @@ internal sealed class SearchIndexOptions
     public int RescoreExtra { get; init; } = 40;
 
     /// <summary>The 4-bit first pass keeps this many times the rescored candidates for the int8 codes to rank again (1: no first pass, the int8 codes are scanned).</summary>
-    /// <remarks>SHORTLIST_REMARK</remarks>
+    /// <remarks>
+    /// The 4-bit codes are half the bytes of the int8 ones and score in half the instructions, and the
+    /// shortlist lost nothing (bench: store --profile, 100,000 chunks, 20% scanned: recall@10 0.953 /
+    /// 1.000 with the int8 scan and with shortlists of 4x, 8x and 16x; 30%: 0.978 both ways), while
+    /// the dense p50 fell from 2.00 to 1.37 ms wall. 8x leaves room for stores whose vectors the four
+    /// bits separate less well.
+    /// </remarks>
     public int ShortlistFactor { get; init; } = 8;
 
     /// <summary>Dense search scans the nearest lists until it has scored this share of the file's rows…</summary>
