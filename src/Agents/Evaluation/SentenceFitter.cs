@@ -114,6 +114,19 @@ public sealed class SentenceFitter(IKnowledgeRetriever retriever, GroundedAnswer
         return tops.Count == 0 ? 0 : tops.Average(t => t.First - t.Ranked);
     }
 
+    /// <summary>
+    /// A question's candidates from the passages the options draw on, scored by the options' model (with the
+    /// gaps to the best among those passages, as the answer computes them), best first.
+    /// </summary>
+    private static List<(LabelledSentence Candidate, ExtractedSentence Sentence)> Scored(SentenceSample sample, AnswerOptions options)
+    {
+        var model = sample.Dense ? options.DenseExtraction : options.LexicalExtraction;
+        var used = sample.Candidates.Where(c => c.PassageNumber <= options.ExtractivePassages).ToList();
+        var relative = SentenceFeatures.Relative(used.Select(c => c.Features).ToList());
+        return used.Select((c, i) => (Candidate: c, Sentence: new ExtractedSentence(c.Text, c.PassageNumber, model.Probability(relative[i])) { Ranges = c.Ranges }))
+            .OrderByDescending(c => c.Sentence.Score).ThenBy(c => c.Sentence.PassageNumber).ToList();
+    }
+
     /// <summary>Gold in the best sentence and in the answer the options would compose, per set, with the given models.</summary>
     public static IReadOnlyList<SentenceChoiceReport> Measure(IReadOnlyList<SentenceSample> samples, AnswerOptions options)
     {
@@ -126,9 +139,7 @@ public sealed class SentenceFitter(IKnowledgeRetriever retriever, GroundedAnswer
             var answered = set.Where(s => s.Candidates.Any(c => c.PassageNumber <= options.ExtractivePassages)).ToList();
             foreach (var sample in answered)
             {
-                var model = sample.Dense ? options.DenseExtraction : options.LexicalExtraction;
-                var scored = sample.Candidates.Where(c => c.PassageNumber <= options.ExtractivePassages).Select(c => (Candidate: c, Sentence: new ExtractedSentence("", c.PassageNumber, model.Probability(c.Features)) { Ranges = c.Ranges }))
-                    .OrderByDescending(c => c.Sentence.Score).ThenBy(c => c.Sentence.PassageNumber).ToList();
+                var scored = Scored(sample, options);
                 var chosen = ExtractiveAnswerer.Choose(scored.Select(s => s.Sentence).ToList(), options);
                 var shown = scored.Where(s => chosen.Contains(s.Sentence)).Select(s => s.Candidate).ToList();
                 best += scored[0].Candidate.HoldsGold ? 1 : 0;
@@ -155,10 +166,7 @@ public sealed class SentenceFitter(IKnowledgeRetriever retriever, GroundedAnswer
         {
             if (count <= 0)
                 yield break;
-            var model = sample.Dense ? options.DenseExtraction : options.LexicalExtraction;
-            var scored = sample.Candidates.Where(c => c.PassageNumber <= options.ExtractivePassages)
-                .Select(c => (Candidate: c, Sentence: new ExtractedSentence("", c.PassageNumber, model.Probability(c.Features)) { Ranges = c.Ranges }))
-                .OrderByDescending(c => c.Sentence.Score).ThenBy(c => c.Sentence.PassageNumber).ToList();
+            var scored = Scored(sample, options);
             if (scored.Count == 0)
                 continue;
             var chosen = ExtractiveAnswerer.Choose(scored.Select(s => s.Sentence).ToList(), options);
@@ -202,8 +210,26 @@ public sealed class SentenceFitter(IKnowledgeRetriever retriever, GroundedAnswer
         File.WriteAllLines(path, samples.Select(s => JsonSerializer.Serialize(s, Json)));
     }
 
+    /// <summary>
+    /// The samples as an answer drawing on the first <paramref name="passages"/> relevant passages sees them:
+    /// candidates of later passages left out, the gaps to the best candidate computed again.
+    /// </summary>
+    public static IReadOnlyList<SentenceSample> Within(IReadOnlyList<SentenceSample> samples, int passages)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        return samples.Select(s => s with { Candidates = WithGaps(s.Candidates.Where(c => c.PassageNumber <= passages).ToList()) }).ToList();
+    }
+
+    private static List<LabelledSentence> WithGaps(IReadOnlyList<LabelledSentence> candidates)
+    {
+        var relative = SentenceFeatures.Relative(candidates.Select(c => c.Features).ToList());
+        return candidates.Select((c, i) => c with { Features = relative[i] }).ToList();
+    }
+
+    /// <summary>Loads saved samples; each question's gaps to its best candidate are computed again, so samples saved before a gap was added still fit.</summary>
     public static IReadOnlyList<SentenceSample> Load(string path) =>
         File.ReadLines(path).Where(l => l.Length > 0)
             .Select(l => JsonSerializer.Deserialize<SentenceSample>(l, Json) ?? throw new EvaluationDataException($"{path}: empty sample line."))
+            .Select(s => s with { Candidates = WithGaps(s.Candidates) })
             .ToList();
 }

@@ -243,6 +243,7 @@ public static class EvalCommand
             }
 
             var shipped = new AnswerOptions { ExtractivePassages = parse.GetValue(passages) };
+            all = [.. SentenceFitter.Within(all, shipped.ExtractivePassages)];
             Console.WriteLine(SentenceFitter.Describe("shipped models:", SentenceFitter.Measure(all, shipped)));
             var fitted = new List<FittedSentences>();
             foreach (var (name, group) in new[] { ("WithDense", all.Where(s => s.Dense).ToList()), ("LexicalOnly", all.Where(s => !s.Dense).ToList()) })
