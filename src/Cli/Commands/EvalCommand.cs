@@ -46,6 +46,48 @@ public static class EvalCommand
         services.GetService<ILogger<GroundedAnswerer>>(),
         embeddings);
 
+    /// <summary>
+    /// The samples a fitter learns from, per data set: read from STORES/KIND/SET.jsonl when reusing and saved,
+    /// else collected over the set's store (ingested as eval qa does: every Nth context left out) and saved there.
+    /// </summary>
+    private static async Task<List<T>> CollectSamplesAsync<T>(
+        ParseResult parse, IReadOnlyList<string> datasets, int every, string folder, bool reuse, string kind,
+        Func<string, IReadOnlyList<T>> load, Action<string, IEnumerable<T>> save,
+        Func<IKnowledgeRetriever, GroundedAnswerer, QaDataset, IReadOnlySet<string>, IProgress<int>, Task<IReadOnlyList<T>>> collect,
+        CancellationToken cancellationToken)
+    {
+        var all = new List<T>();
+        foreach (var path in datasets)
+        {
+            var data = QaDataset.Load(path);
+            var samplesFile = Path.Combine(folder, kind, data.Name + ".jsonl");
+            if (reuse && File.Exists(samplesFile))
+            {
+                var saved = load(samplesFile);
+                all.AddRange(saved);
+                Console.Error.WriteLine($"{data.Name}: {saved.Count} saved samples from {samplesFile}");
+                continue;
+            }
+
+            var notInStore = every >= 2 ? data.SelectHeldOutContexts(every) : new HashSet<string>();
+            await using var services = CliServices.Build(parse, (options, _) => options.DataDirectory = QaStore(folder, data.Name, every));
+            var documents = data.ToDocuments(notInStore).ToList();
+            Console.Error.WriteLine($"{data.Name}: ingesting {documents.Count} contexts ({notInStore.Count} held out)...");
+            await services.GetRequiredService<IngestionPipeline>().IngestDocumentsAsync(documents, cancellationToken: cancellationToken);
+            using var cache = new MemoryCachedEmbeddingGenerator(services.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>());
+            var progress = new Progress<int>(n =>
+            {
+                if (n % 200 == 0)
+                    Console.Error.WriteLine($"{data.Name}: {n} questions");
+            });
+            var samples = await collect(services.GetRequiredService<IKnowledgeRetriever>(), CachedExtractiveAnswerer(services, cache), data, notInStore, progress);
+            save(samplesFile, samples);
+            all.AddRange(samples);
+        }
+
+        return all;
+    }
+
     private static Command CreateFitRelevance()
     {
         var datasets = new Option<string[]>("--dataset")
@@ -80,36 +122,12 @@ public static class EvalCommand
         };
         command.SetCommandAction(async (parse, cancellationToken) =>
         {
-            var every = parse.GetValue(heldOut);
             var folder = parse.GetValue(stores)!;
-            var all = new List<RelevanceSample>();
-            foreach (var path in parse.GetValue(datasets)!)
-            {
-                var data = QaDataset.Load(path);
-                var samplesFile = Path.Combine(folder, "relevance-samples", data.Name + ".jsonl");
-                if (parse.GetValue(reuse) && File.Exists(samplesFile))
-                {
-                    all.AddRange(RelevanceFitter.Load(samplesFile));
-                    Console.Error.WriteLine($"{data.Name}: {all.Count(s => s.Dataset == data.Name)} saved samples from {samplesFile}");
-                    continue;
-                }
-
-                var notInStore = every >= 2 ? data.SelectHeldOutContexts(every) : new HashSet<string>();
-                await using var services = CliServices.Build(parse, (options, _) => options.DataDirectory = QaStore(folder, data.Name, every));
-                var documents = data.ToDocuments(notInStore).ToList();
-                Console.Error.WriteLine($"{data.Name}: ingesting {documents.Count} contexts ({notInStore.Count} held out)...");
-                await services.GetRequiredService<IngestionPipeline>().IngestDocumentsAsync(documents, cancellationToken: cancellationToken);
-                using var cache = new MemoryCachedEmbeddingGenerator(services.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>());
-                var fitter = new RelevanceFitter(services.GetRequiredService<IKnowledgeRetriever>(), CachedExtractiveAnswerer(services, cache));
-                var progress = new Progress<int>(n =>
-                {
-                    if (n % 100 == 0)
-                        Console.Error.WriteLine($"{data.Name}: {n} questions");
-                });
-                var samples = await fitter.CollectAsync(data, notInStore, parse.GetValue(top), parse.GetValue(limit), progress, cancellationToken);
-                RelevanceFitter.Save(samplesFile, samples);
-                all.AddRange(samples);
-            }
+            var all = await CollectSamplesAsync(parse, parse.GetValue(datasets)!, parse.GetValue(heldOut), folder, parse.GetValue(reuse), "relevance-samples",
+                RelevanceFitter.Load, RelevanceFitter.Save,
+                (retriever, answerer, data, notInStore, progress) =>
+                    new RelevanceFitter(retriever, answerer).CollectAsync(data, notInStore, parse.GetValue(top), parse.GetValue(limit), progress, cancellationToken),
+                cancellationToken);
 
             var fitted = new List<FittedRelevance>();
             foreach (var (name, group) in new[] { ("WithDense", all.Where(s => s.Dense).ToList()), ("LexicalOnly", all.Where(s => !s.Dense).ToList()) })
@@ -211,36 +229,12 @@ public static class EvalCommand
         };
         command.SetCommandAction(async (parse, cancellationToken) =>
         {
-            var every = parse.GetValue(heldOut);
             var folder = parse.GetValue(stores)!;
-            var all = new List<SentenceSample>();
-            foreach (var path in parse.GetValue(datasets)!)
-            {
-                var data = QaDataset.Load(path);
-                var samplesFile = Path.Combine(folder, "sentence-samples", data.Name + ".jsonl");
-                if (parse.GetValue(reuse) && File.Exists(samplesFile))
-                {
-                    all.AddRange(SentenceFitter.Load(samplesFile));
-                    Console.Error.WriteLine($"{data.Name}: {all.Count(s => s.Dataset == data.Name)} saved samples from {samplesFile}");
-                    continue;
-                }
-
-                var notInStore = every >= 2 ? data.SelectHeldOutContexts(every) : new HashSet<string>();
-                await using var services = CliServices.Build(parse, (options, _) => options.DataDirectory = QaStore(folder, data.Name, every));
-                var documents = data.ToDocuments(notInStore).ToList();
-                Console.Error.WriteLine($"{data.Name}: ingesting {documents.Count} contexts ({notInStore.Count} held out)...");
-                await services.GetRequiredService<IngestionPipeline>().IngestDocumentsAsync(documents, cancellationToken: cancellationToken);
-                using var cache = new MemoryCachedEmbeddingGenerator(services.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>());
-                var fitter = new SentenceFitter(services.GetRequiredService<IKnowledgeRetriever>(), CachedExtractiveAnswerer(services, cache));
-                var progress = new Progress<int>(n =>
-                {
-                    if (n % 200 == 0)
-                        Console.Error.WriteLine($"{data.Name}: {n} questions");
-                });
-                var samples = await fitter.CollectAsync(data, notInStore, parse.GetValue(top), parse.GetValue(limit), progress, cancellationToken);
-                SentenceFitter.Save(samplesFile, samples);
-                all.AddRange(samples);
-            }
+            var all = await CollectSamplesAsync(parse, parse.GetValue(datasets)!, parse.GetValue(heldOut), folder, parse.GetValue(reuse), "sentence-samples",
+                SentenceFitter.Load, SentenceFitter.Save,
+                (retriever, answerer, data, notInStore, progress) =>
+                    new SentenceFitter(retriever, answerer).CollectAsync(data, notInStore, parse.GetValue(top), parse.GetValue(limit), progress, cancellationToken),
+                cancellationToken);
 
             var shipped = new AnswerOptions { ExtractivePassages = parse.GetValue(passages) };
             all = [.. SentenceFitter.Within(all, shipped.ExtractivePassages)];
