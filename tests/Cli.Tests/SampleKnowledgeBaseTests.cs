@@ -86,6 +86,17 @@ public sealed class SampleKnowledgeBaseTests(SampleKnowledgeBaseTests.IngestedSa
     }
 
     [Fact]
+    public async Task A_question_whose_verb_jieba_glues_to_a_modal_still_finds_the_charging_passage()
+    {
+        // Issue 12: "kqa search 電池要充多久 --top 3" ranked the charging passage sixth, because jieba cuts 要充
+        // as one word that no passage holds; the lone 充 now backs off to 充電 and the other words that hold it.
+        var result = await Kqa("search", "電池要充多久", "--json", "--top", "3");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains(result.Json.EnumerateArray(), hit => hit.GetProperty("text").GetString()!.Contains("四個半小時", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Search_filters_by_tag()
     {
         var tagged = await Kqa("search", "warranty", "--json", "--tag", "manual");

@@ -27,6 +27,15 @@ public sealed class Bm25Options
     public ChineseTerms ChineseTerms { get; set; } = ChineseTerms.WordsAndBigrams;
 
     /// <summary>
+    /// Whether a question's lone Chinese content characters (a single-character word, or one that
+    /// jieba glued to a modal such as 要充 in 电池要充多久) also search for the dictionary's
+    /// two-character words that hold them (充电, 补充...), at a fraction of a term's weight. Passages
+    /// index words and bigrams, never lone characters, so without this such a character matches
+    /// nothing. Affects queries only: changing it needs no re-ingest.
+    /// </summary>
+    public bool BackOffLoneChineseCharacters { get; set; } = true;
+
+    /// <summary>
     /// The folder holding jieba.NET's dictionary (dict.txt, prob_trans.json, prob_emit.json).
     /// Null looks in the "jieba" folder beside the application and beside this library, where the
     /// project file copies them. jieba.NET holds one dictionary per process: the first folder used wins.

@@ -2,7 +2,8 @@ namespace KnowledgeQa.Retrieval.Lexical;
 
 /// <summary>
 /// BM25 lexical weights. A document term's weight is BM25's term-frequency part,
-/// tf·(k1+1) / (tf + k1·(1 − b + b·len/avglen)); a query term's weight is how often it occurs.
+/// tf·(k1+1) / (tf + k1·(1 − b + b·len/avglen)); a query term's weight is how often it occurs
+/// (the backoff words of a lone Chinese character, <see cref="ChineseQueryBackoff"/>, weigh less).
 /// The store multiplies by each term's IDF at query time, so
 /// score = Σ query weight · idf · document weight, which is BM25.
 /// Terms: English words lower-cased, Porter-stemmed, minus a short stop list; Chinese runs split
@@ -32,11 +33,22 @@ public sealed class Bm25SparseEncoder : ILexicalEncoder
             return SparseVector.Empty;
         }
         var lengthNorm = _options.K1 * (1 - _options.B + _options.B * terms.Count / _options.AverageDocumentLength);
-        return Build(CountTerms(terms), tf => (float)(tf * (_options.K1 + 1) / (tf + lengthNorm)));
+        return Build(CountTerms(terms).Select(pair => KeyValuePair.Create(pair.Key, (float)(pair.Value * (_options.K1 + 1) / (pair.Value + lengthNorm)))));
     }
 
-    public SparseVector EncodeQuery(string text) =>
-        Build(CountTerms(_tokenizer.Tokenize(text)), count => count);
+    public SparseVector EncodeQuery(string text)
+    {
+        var stranded = _options.BackOffLoneChineseCharacters ? new List<string>() : null;
+        var weights = CountTerms(_tokenizer.Tokenize(text, stranded)).ToDictionary(pair => pair.Key, pair => (float)pair.Value, StringComparer.Ordinal);
+        if (stranded is { Count: > 0 })
+        {
+            foreach (var term in ChineseQueryBackoff.Terms(stranded, _options))
+            {
+                weights.TryAdd(term, ChineseQueryBackoff.Weight);
+            }
+        }
+        return Build(weights);
+    }
 
     private static Dictionary<string, int> CountTerms(List<string> terms)
     {
@@ -49,17 +61,17 @@ public sealed class Bm25SparseEncoder : ILexicalEncoder
     }
 
     /// <summary>Hashes the terms, sums the weights of terms whose hashes collide, and sorts by id.</summary>
-    private static SparseVector Build(Dictionary<string, int> counts, Func<int, float> weight)
+    private static SparseVector Build(IEnumerable<KeyValuePair<string, float>> weights)
     {
-        if (counts.Count == 0)
-        {
-            return SparseVector.Empty;
-        }
-        var byId = new Dictionary<uint, float>(counts.Count);
-        foreach (var (term, count) in counts)
+        var byId = new Dictionary<uint, float>();
+        foreach (var (term, weight) in weights)
         {
             var id = TermHash.Compute(term);
-            byId[id] = byId.GetValueOrDefault(id) + weight(count);
+            byId[id] = byId.GetValueOrDefault(id) + weight;
+        }
+        if (byId.Count == 0)
+        {
+            return SparseVector.Empty;
         }
         var indices = byId.Keys.ToArray();
         var values = new float[indices.Length];

@@ -17,6 +17,7 @@ internal static class ChineseWordSegmenter
     private static readonly string[] RequiredFiles = ["dict.txt", "prob_trans.json", "prob_emit.json"];
     private static readonly Lock Gate = new();
     private static JiebaSegmenter? _segmenter;
+    private static string? _loadedDirectory;
 
     /// <summary>Whether jieba's dictionary is in memory: only once Chinese text was segmented (the start-up benchmark checks an English question never loads it).</summary>
     internal static bool IsLoaded => Volatile.Read(ref _segmenter) is not null;
@@ -24,6 +25,20 @@ internal static class ChineseWordSegmenter
     /// <summary>jieba's words of a run of Han characters (no search-mode sub-words, HMM for unknown words).</summary>
     public static IEnumerable<string> Cut(string hanRun, string? dictionaryDirectory) =>
         GetSegmenter(dictionaryDirectory).Cut(hanRun, cutAll: false, hmm: true);
+
+    /// <summary>Whether jieba's dictionary holds the word; false for the words its HMM makes up from single characters.</summary>
+    public static bool IsDictionaryWord(string word, string? dictionaryDirectory)
+    {
+        GetSegmenter(dictionaryDirectory);
+        return WordDictionary.Instance.ContainsWord(word);
+    }
+
+    /// <summary>The dictionary file jieba loaded (dict.txt), for readers of the word list itself.</summary>
+    public static string DictionaryFile(string? dictionaryDirectory)
+    {
+        GetSegmenter(dictionaryDirectory);
+        return Path.Combine(_loadedDirectory!, "dict.txt");
+    }
 
     private static JiebaSegmenter GetSegmenter(string? dictionaryDirectory)
     {
@@ -36,7 +51,8 @@ internal static class ChineseWordSegmenter
         {
             if (_segmenter is null)
             {
-                ConfigManager.ConfigFileBaseDir = LocateDictionary(dictionaryDirectory);
+                _loadedDirectory = LocateDictionary(dictionaryDirectory);
+                ConfigManager.ConfigFileBaseDir = _loadedDirectory;
                 Volatile.Write(ref _segmenter, new JiebaSegmenter());
             }
             return _segmenter;

@@ -13,7 +13,13 @@ internal sealed class TextTokenizer(Bm25Options options)
     /// <summary>Prefix of bigram terms, so a bigram and the jieba word with the same characters stay separate features.</summary>
     internal const char BigramMarker = '\u0002';
 
-    public List<string> Tokenize(string text)
+    public List<string> Tokenize(string text) => Tokenize(text, strandedCharacters: null);
+
+    /// <summary>
+    /// The terms of the text; for a question, also the Chinese characters its terms cannot match
+    /// (<see cref="ChineseQueryBackoff"/>), collected into <paramref name="strandedCharacters"/> when given.
+    /// </summary>
+    public List<string> Tokenize(string text, List<string>? strandedCharacters)
     {
         ArgumentNullException.ThrowIfNull(text);
         var terms = new List<string>();
@@ -34,7 +40,7 @@ internal sealed class TextTokenizer(Bm25Options options)
                 {
                     i += r.Utf16SequenceLength;
                 }
-                AddChinese(text[start..i], terms);
+                AddChinese(text[start..i], terms, strandedCharacters);
             }
             else if (IsWordRune(rune))
             {
@@ -97,7 +103,7 @@ internal sealed class TextTokenizer(Bm25Options options)
         terms.Add(PorterStemmer.Stem(lower));
     }
 
-    private void AddChinese(string run, List<string> terms)
+    private void AddChinese(string run, List<string> terms, List<string>? strandedCharacters)
     {
         run = ChineseScriptFolding.ToSimplified(run);
         if (options.ChineseTerms != ChineseTerms.Bigrams)
@@ -107,6 +113,10 @@ internal sealed class TextTokenizer(Bm25Options options)
                 if (!StopWords.Chinese.Contains(word))
                 {
                     terms.Add(word);
+                }
+                if (strandedCharacters is not null)
+                {
+                    ChineseQueryBackoff.CollectStranded(word, options.JiebaDictionaryDirectory, strandedCharacters);
                 }
             }
         }
