@@ -11,7 +11,9 @@ namespace KnowledgeQa.Retrieval.Embeddings.Onnx;
 /// multiplies in int8. The weights are quantized per output column, symmetric, to 7 bits: on x86 CPUs
 /// without VNNI the u8 x s8 kernel adds pairs of products in 16 bits, which 8-bit weights can overflow
 /// (ONNX Runtime's "reduce_range"); 7 bits cannot, and per-column scales keep the error small.
-/// Everything else in the graph (embeddings, attention, layer norms, activations) stays float32.
+/// Everything else in the graph (embeddings, attention, layer norms, activations) stays float32. Then
+/// <see cref="OnnxAttentionFusion"/> turns each layer's attention into one quantized query/key/value product and
+/// ONNX Runtime's MultiHeadAttention, which ONNX Runtime's own optimiser does not do for this export.
 /// </summary>
 /// <remarks>
 /// Written over the protobuf wire format (<see cref="ProtoWire"/>) rather than a full ONNX object model:
@@ -28,6 +30,7 @@ internal static class OnnxInt8Quantizer
     private const long MinimumWeights = 16 * 1024;
 
     /// <summary>The quantized model, and how many MatMuls were rewritten (0: the input had none to rewrite).</summary>
+    /// <param name="fuseAttention">false leaves the attention as exported (the benchmark's comparison of the fusion).</param>
     public static (byte[] Model, int QuantizedMatMuls) Quantize(ReadOnlyMemory<byte> model, bool fuseAttention = true)
     {
         var (quantized, count) = QuantizeMatMuls(model);
