@@ -120,19 +120,7 @@ internal static class OnnxAttentionFusion
         }
         newInitializers.ForEach(t => writer.Bytes(GraphInitializer, t));
 
-        var output = new ProtoWire.Writer();
-        foreach (var field in modelFields)
-        {
-            if (field.Number == ModelGraph)
-            {
-                output.Bytes(ModelGraph, writer.ToArray());
-            }
-            else
-            {
-                output.Raw(field.Raw);
-            }
-        }
-        return (output.ToArray(), blocks.Count);
+        return (WithGraph(modelFields, writer.ToArray()).ToArray(), blocks.Count);
     }
 
     private sealed record AttentionBlock(int[] Projections, int ContextReshape, long Heads, string MaskInput, float MaskValue);

@@ -22,6 +22,24 @@ internal static class OnnxFields
         graphFields.Where(f => f.Number == number)
             .SelectMany(f => ProtoWire.ReadFields(f.Payload).Where(v => v.Number == ValueInfoName).Select(v => v.AsString()));
 
+    /// <summary>The model's fields as they were, with its graph replaced by <paramref name="graph"/>.</summary>
+    public static ProtoWire.Writer WithGraph(IEnumerable<ProtoWire.Field> modelFields, byte[] graph)
+    {
+        var output = new ProtoWire.Writer();
+        foreach (var field in modelFields)
+        {
+            if (field.Number == ModelGraph)
+            {
+                output.Bytes(ModelGraph, graph);
+            }
+            else
+            {
+                output.Raw(field.Raw);
+            }
+        }
+        return output;
+    }
+
     /// <summary>A tensor initializer: dims, data type and little-endian raw bytes.</summary>
     public static byte[] TensorBytes(string name, long[] dims, int dataType, ReadOnlySpan<byte> raw) =>
         new ProtoWire.Writer()

@@ -170,18 +170,7 @@ internal static class OnnxInt8Quantizer
             graph.Bytes(GraphInitializer, tensor);
         }
 
-        var output = new ProtoWire.Writer();
-        foreach (var field in modelFields)
-        {
-            if (field.Number == ModelGraph)
-            {
-                output.Bytes(ModelGraph, graph.ToArray());
-            }
-            else
-            {
-                output.Raw(field.Raw);
-            }
-        }
+        var output = WithGraph(modelFields, graph.ToArray());
         var importsMicrosoft = modelFields.Where(f => f.Number == ModelOpsetImport)
             .Any(f => ProtoWire.ReadFields(f.Payload).Any(o => o.Number == OpsetDomain && o.AsString() == MicrosoftDomain));
         if (!importsMicrosoft)
