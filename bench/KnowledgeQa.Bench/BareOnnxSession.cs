@@ -64,6 +64,10 @@ internal sealed class BareOnnxSession : IDisposable
             generator.LoadReport.ExecutionProvider, threads, spinning, batchSize, batchTokens, fixedBatches,
             ((EmbeddingTokenizer)generator.TokenCounter).PaddingTokenId, ids, callSize);
 
+    /// <summary>Like <see cref="For"/>, on another ONNX file of the same model (a variant to compare), on the CPU, sleeping threads.</summary>
+    public static BareOnnxSession ForFile(string modelFile, OnnxEmbeddingGenerator generator, int[][] ids, int threads, int batchSize) =>
+        new(modelFile, "cpu", threads, false, batchSize, 4096, false, ((EmbeddingTokenizer)generator.TokenCounter).PaddingTokenId, ids, int.MaxValue);
+
     /// <summary>
     /// The runs the generator makes of inputs of these lengths given in calls of <paramref name="callSize"/>: each call
     /// sorted longest first, then cut into fixed runs of <paramref name="batchSize"/> or as <see cref="EmbeddingBatchPlanner"/> plans.

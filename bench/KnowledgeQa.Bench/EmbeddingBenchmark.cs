@@ -5,6 +5,7 @@ using System.Text.Json;
 using KnowledgeQa.Retrieval.Chunking;
 using KnowledgeQa.Retrieval.Documents;
 using KnowledgeQa.Retrieval.Embeddings;
+using KnowledgeQa.Retrieval.Embeddings.Onnx;
 using Microsoft.ML.OnnxRuntime;
 
 namespace KnowledgeQa.Bench;
@@ -18,6 +19,9 @@ namespace KnowledgeQa.Bench;
 /// --tokens N (tokens per chunk, 200), --batch N (16), --threads N (2), --reps N (5), --precision fp32|int8|both
 /// (both), --providers cpu[,cuda] (cpu; with cuda, each precision also runs on ONNX Runtime's CUDA execution
 /// provider, which needs the build with -p:KqaCudaEmbeddings=true: see bench/gpu-embeddings.sh).
+/// --unfused (bundled model only) adds a bare session on the int8 model as derived before its attention was fused (OnnxAttentionFusion),
+/// fed the int8 run's token ids, to measure that rewrite in the same run. CPU time (the process's user+system,
+/// which at a high load average says more than wall time) is reported per chunk beside each throughput.
 /// The first configuration is the reference of the throughput ratios and of the cosine agreement.
 /// </summary>
 internal static class EmbeddingBenchmark
@@ -27,6 +31,10 @@ internal static class EmbeddingBenchmark
         var settings = BenchSettings.Parse(options);
         Console.WriteLine($"load average at start: {LoadAverage.Read()}");
         var runs = new List<Run>();
+        BareOnnxSession? unfused = null;
+        string? unfusedFile = null;
+        var unfusedTimes = new List<double>();
+        var unfusedCpu = new List<double>();
         try
         {
             foreach (var provider in settings.Providers)
@@ -54,6 +62,13 @@ internal static class EmbeddingBenchmark
                 // Warm-up: first runs allocate ONNX Runtime's arenas and JIT the managed code.
                 run.Vectors = [.. (await run.Generator.GenerateAsync(texts)).Select(e => e.Vector.ToArray())];
                 run.Bare.Run();
+                if (options.Contains("--unfused") && run.Generator.Precision == EmbeddingPrecision.Int8 && unfused is null)
+                {
+                    unfusedFile = Path.Combine(Path.GetTempPath(), $"kqa-bench-unfused-{Guid.NewGuid():N}.onnx");
+                    File.WriteAllBytes(unfusedFile, UnfusedInt8(settings.ModelPath));
+                    unfused = BareOnnxSession.ForFile(unfusedFile, run.Generator, ids, settings.Threads, settings.BatchSize);
+                    unfused.Run();
+                }
             }
             Console.WriteLine($"model {runs[0].Generator.ModelId} ({runs[0].Generator.Dimensions} dims), {texts.Length} chunks from {settings.Source}, " +
                               $"{tokens / (double)texts.Length:F0} tokens/chunk with [CLS]/[SEP], batch {settings.BatchSize}, " +
@@ -65,20 +80,32 @@ internal static class EmbeddingBenchmark
                 // Interleaved, so load from other processes falls on every side alike.
                 foreach (var run in runs)
                 {
-                    var watch = Stopwatch.StartNew();
-                    await run.Generator.GenerateAsync(texts);
-                    run.Ours.Add(watch.Elapsed.TotalSeconds);
-                    watch.Restart();
-                    run.Bare!.Run();
-                    run.BareTimes.Add(watch.Elapsed.TotalSeconds);
+                    var (wall, cpu) = await Timed(() => run.Generator.GenerateAsync(texts));
+                    run.Ours.Add(wall);
+                    run.OursCpu.Add(cpu);
+                    (wall, cpu) = await Timed(() => { run.Bare!.Run(); return Task.CompletedTask; });
+                    run.BareTimes.Add(wall);
+                    run.BareCpu.Add(cpu);
+                }
+                if (unfused is not null)
+                {
+                    var (wall, cpu) = await Timed(() => { unfused.Run(); return Task.CompletedTask; });
+                    unfusedTimes.Add(wall);
+                    unfusedCpu.Add(cpu);
                 }
             }
 
             foreach (var run in runs)
             {
-                Report($"OnnxEmbeddingGenerator {run.Name}", texts.Length, tokens, Stats.Median(run.Ours), run.Ours);
-                Report($"bare InferenceSession {run.Name}", texts.Length, tokens, Stats.Median(run.BareTimes), run.BareTimes);
+                Report($"OnnxEmbeddingGenerator {run.Name}", texts.Length, tokens, run.Ours, run.OursCpu);
+                Report($"bare InferenceSession {run.Name}", texts.Length, tokens, run.BareTimes, run.BareCpu);
                 Console.WriteLine($"ratio (ours / bare throughput, {run.Name}): {Stats.Median(run.BareTimes) / Stats.Median(run.Ours):F3}x (target >= 0.9x)");
+            }
+            if (unfused is not null && runs.FirstOrDefault(r => r.Generator.Precision == EmbeddingPrecision.Int8) is { } int8)
+            {
+                Report("bare InferenceSession int8, attention not fused", texts.Length, tokens, unfusedTimes, unfusedCpu);
+                Console.WriteLine($"fused / unfused int8 (bare sessions): {Stats.Median(unfusedTimes) / Stats.Median(int8.BareTimes):F3}x throughput, " +
+                                  $"{Stats.Median(unfusedCpu) / Stats.Median(int8.BareCpu):F3}x less CPU");
             }
             var reference = runs[0];
             foreach (var other in runs.Skip(1))
@@ -86,11 +113,18 @@ internal static class EmbeddingBenchmark
                 var cosines = reference.Vectors.Zip(other.Vectors, (x, y) => TensorPrimitives.CosineSimilarity(x, y)).Order().ToArray();
                 Console.WriteLine($"{other.Name} / {reference.Name} throughput: generator {Stats.Median(reference.Ours) / Stats.Median(other.Ours):F2}x, " +
                                   $"bare session {Stats.Median(reference.BareTimes) / Stats.Median(other.BareTimes):F2}x; " +
+                                  $"CPU per chunk: generator {Stats.Median(reference.OursCpu) / Stats.Median(other.OursCpu):F2}x less, " +
+                                  $"bare session {Stats.Median(reference.BareCpu) / Stats.Median(other.BareCpu):F2}x less; " +
                                   $"cosine per chunk: mean {cosines.Average():F5}, min {cosines[0]:F5}, median {cosines[cosines.Length / 2]:F5}");
             }
         }
         finally
         {
+            unfused?.Dispose();
+            if (unfusedFile is not null)
+            {
+                File.Delete(unfusedFile);
+            }
             foreach (var run in runs)
             {
                 run.Bare?.Dispose();
@@ -108,13 +142,44 @@ internal static class EmbeddingBenchmark
         public float[][] Vectors { get; set; } = [];
         public List<double> Ours { get; } = [];
         public List<double> BareTimes { get; } = [];
+        public List<double> OursCpu { get; } = [];
+        public List<double> BareCpu { get; } = [];
     }
 
     private static string Short(EmbeddingPrecision precision) => precision == EmbeddingPrecision.Int8 ? "int8" : "fp32";
 
-    private static void Report(string name, int chunks, long tokens, double seconds, List<double> all) =>
+    private static void Report(string name, int chunks, long tokens, List<double> all, List<double> cpu)
+    {
+        var seconds = Stats.Median(all);
         Console.WriteLine($"{name,-24} {chunks / seconds,8:F1} chunks/s {tokens / seconds,9:F0} tokens/s " +
+                          $"{Stats.Median(cpu) / chunks * 1000,7:F1} CPU-ms/chunk " +
                           $"(median {seconds:F3} s; runs {string.Join(", ", all.Select(s => s.ToString("F3")))})");
+    }
+
+    /// <summary>Wall seconds and the process's CPU seconds (all threads) of one call.</summary>
+    private static async Task<(double Wall, double Cpu)> Timed(Func<Task> action)
+    {
+        var process = Process.GetCurrentProcess();
+        var cpu = process.TotalProcessorTime;
+        var watch = Stopwatch.StartNew();
+        await action();
+        var wall = watch.Elapsed.TotalSeconds;
+        process.Refresh();
+        return (wall, (process.TotalProcessorTime - cpu).TotalSeconds);
+    }
+
+    /// <summary>The int8 model of the bundled (or given) float32 one as derived without the attention fusion.</summary>
+    private static byte[] UnfusedInt8(string? modelPath)
+    {
+        if (modelPath is not null)
+        {
+            throw new ArgumentException("--unfused compares the bundled model's int8 variants; leave out --model");
+        }
+        using var stream = EmbeddingModelSource.Bundled().OpenModel();
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        return OnnxInt8Quantizer.Quantize(copy.ToArray(), fuseAttention: false).Model;
+    }
 
 
     /// <summary>Chunks of about the wanted size, cut by the project's own chunker from real or generated text.</summary>

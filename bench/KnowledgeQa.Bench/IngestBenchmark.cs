@@ -23,7 +23,8 @@ namespace KnowledgeQa.Bench;
 /// --data DATA, --reps N (3), --batch N (16), --batch-tokens N (4096), --threads N (0: ONNX Runtime's choice),
 /// --spinning both|on|off (off), --batching both|planned|fixed (both: the generator's length-aware runs and, as
 /// the baseline, fixed runs of --batch sorted inputs, as before), --parallel N (the pipeline's embedding workers, 1),
-/// --precision fp32|int8|both (both), --no-quality, --quality-limit N (queries).
+/// --precision fp32|int8|both (both), --variants "LABEL;LABEL" (only those configurations, by their labels in the table),
+/// --no-quality, --quality-limit N (queries).
 /// </summary>
 internal static class IngestBenchmark
 {
@@ -73,6 +74,15 @@ internal static class IngestBenchmark
                 if (spinning is "both" or "on")
                     variants.Add(new Variant($"{label}, spinning", precision, true, fixedBatches));
             }
+        }
+        // --variants "fp32, fixed batches, spinning;int8" keeps only the configurations named (their labels in the
+        // table), for a loaded machine where all eight take an hour: the pipeline against the default.
+        if (BenchArgs.String(options, "--variants") is { } only)
+        {
+            var wanted = only.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            variants.RemoveAll(v => !wanted.Contains(v.Label));
+            if (variants.Count == 0)
+                throw new ArgumentException($"--variants '{only}' names no configuration of this run (labels such as 'fp32, fixed batches, spinning' or 'int8')");
         }
         var runs = variants.ToDictionary(v => v, _ => new List<RunFigures>());
         var generators = variants.ToDictionary(v => v, v => new OnnxEmbeddingGenerator(new EmbeddingOptions

@@ -94,6 +94,12 @@ public sealed class SampleKnowledgeBaseTests(SampleKnowledgeBaseTests.IngestedSa
 
         Assert.Equal(0, result.ExitCode);
         Assert.Contains(result.Json.EnumerateArray(), hit => hit.GetProperty("text").GetString()!.Contains("四個半小時", StringComparison.Ordinal));
+
+        // README: KQA__Lexical__BackOffLoneChineseCharacters=false turns it off, with no re-ingest.
+        var off = await KqaProcess.RunAsync(samples.Folder.Path, new Dictionary<string, string> { ["KQA__Lexical__BackOffLoneChineseCharacters"] = "false" },
+            "--data", samples.Data, "search", "電池要充多久", "--json", "--top", "3");
+        Assert.Equal(0, off.ExitCode);
+        Assert.DoesNotContain(off.Json.EnumerateArray(), hit => hit.GetProperty("text").GetString()!.Contains("四個半小時", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -20,13 +20,73 @@ public sealed record ExtractedSentence(string Text, int PassageNumber, double Sc
 }
 
 /// <summary>
+/// What the sentence model reads about one candidate sentence (see <see cref="ExtractiveScoring"/>).
+/// Kept whole so <c>kqa eval fit-sentences</c> can save it and fit the model on it.
+/// </summary>
+public sealed record SentenceFeatures
+{
+    /// <summary>Weighted share of the question's terms in the sentence, its neighbours (half) and the title and headings.</summary>
+    public double Coverage { get; init; }
+    /// <summary>The share stated in the sentence or the title and headings above it (<see cref="QuestionEvidence.StatedCoverage"/>).</summary>
+    public double Stated { get; init; }
+    /// <summary>The share in the sentence itself, nothing counted from around it.</summary>
+    public double Own { get; init; }
+    /// <summary>How far the sentence's coverage falls short of the best candidate's of the same question (0 for the best).</summary>
+    public double CoverageGap { get; init; }
+    /// <summary>The same for the dense similarity, the weighted character pairs and the copied phrase: the answer is the best of its question's sentences, not a good sentence in general.</summary>
+    public double DenseGap { get; init; }
+    public double BigramGap { get; init; }
+    public double PhraseGap { get; init; }
+    public double Phrase { get; init; }
+    public double? Dense { get; init; }
+    /// <summary>Whether the sentence holds the asked-for kind of fact; null when the question's kind cannot be told.</summary>
+    public bool? KindFound { get; init; }
+    /// <summary>
+    /// The share of the question stated in the sentence before, when this one holds the asked-for kind
+    /// of fact and that one does not: the question is written from one sentence, the answer stands in the next.
+    /// </summary>
+    public double CarriedCoverage { get; init; }
+    /// <summary>Share of the question's Chinese character pairs in the sentence; weighted by how few sentences hold each.</summary>
+    public double BigramCoverage { get; init; }
+    public double WeightedBigramCoverage { get; init; }
+    public double Novelty { get; init; }
+    public double PassageRelevance { get; init; }
+    public bool IsQuestion { get; init; }
+    public bool RefersBack { get; init; }
+    public bool FirstInPassage { get; init; }
+    public int PassageRank { get; init; }
+    public int Length { get; init; }
+
+    /// <summary>One question's candidates with their gaps to the best candidate set (<see cref="CoverageGap"/> and the others).</summary>
+    public static IReadOnlyList<SentenceFeatures> Relative(IReadOnlyList<SentenceFeatures> candidates)
+    {
+        ArgumentNullException.ThrowIfNull(candidates);
+        if (candidates.Count == 0)
+            return candidates;
+        var coverage = candidates.Max(c => c.Coverage);
+        var dense = candidates.Max(c => c.Dense ?? 0);
+        var bigrams = candidates.Max(c => c.WeightedBigramCoverage);
+        var phrase = candidates.Max(c => c.Phrase);
+        return candidates.Select(c => c with
+        {
+            CoverageGap = coverage - c.Coverage,
+            DenseGap = dense - (c.Dense ?? 0),
+            BigramGap = bigrams - c.WeightedBigramCoverage,
+            PhraseGap = phrase - c.Phrase,
+        }).ToList();
+    }
+}
+
+/// <summary>
 /// How the extractive answer scores a candidate sentence: a logistic model of "this sentence holds
 /// the answer" over the question terms it holds (weighted by how telling they are, alone and with
-/// its neighbours and headings), the longest stretch of the question's wording in it, its dense
-/// similarity to the question where the embedding model can read it, whether it holds the
-/// asked-for kind of fact, whether it says anything the question does not, whether it is itself a
-/// question or refers back to the sentence before, and where it stands. Fitted on the development
-/// halves (docs/quality.md); one calibration with dense evidence, one without.
+/// its neighbours and headings, and against the best candidate), the longest stretch of the
+/// question's wording in it, its dense similarity to the question where the embedding model can read
+/// it, the question's Chinese character pairs in it, whether it holds the asked-for kind of fact (or
+/// does so right after the sentence the question was written from), whether it says anything the
+/// question does not, whether it is itself a question or refers back to the sentence before, and
+/// where it stands. Fitted on the development halves by <c>kqa eval fit-sentences</c>
+/// (docs/quality.md); one calibration with dense evidence, one without.
 /// </summary>
 public sealed record ExtractiveScoring
 {
@@ -34,10 +94,18 @@ public sealed record ExtractiveScoring
     public double Coverage { get; init; }
     /// <summary>Applied to the share stated in the sentence or the title and headings above it (<see cref="QuestionEvidence.StatedCoverage"/>).</summary>
     public double Strict { get; init; }
+    public double Own { get; init; }
+    public double CoverageGap { get; init; }
+    public double DenseGap { get; init; }
+    public double BigramGap { get; init; }
+    public double PhraseGap { get; init; }
     public double Phrase { get; init; }
     public double Dense { get; init; }
     public double KindFound { get; init; }
     public double KindMissing { get; init; }
+    public double CarriedCoverage { get; init; }
+    public double BigramCoverage { get; init; }
+    public double WeightedBigramCoverage { get; init; }
     public double Novelty { get; init; }
     public double PassageRelevance { get; init; }
     public double IsQuestion { get; init; }
@@ -48,25 +116,84 @@ public sealed record ExtractiveScoring
     /// <summary>Applied to ln(1 + length in characters).</summary>
     public double Length { get; init; }
 
+    // Fitted 2026-12-01 by `kqa eval fit-sentences --dataset DATA/xquad-en --dataset DATA/cmrc2018 --dataset DATA/drcd
+    // --write-source src/Agents/Answering/ExtractiveAnswerer.cs` on the development halves (k = 5, every 10th context
+    // out of the store; samples collected with KQA__Answer__ExtractivePassages=5, fitted and measured on the first 3
+    // passages as answers use them). WithDense is fitted on XQuAD, LexicalOnly on the two Chinese sets. The fitter
+    // writes only after the samples/docs answer set passes with the refit.
+    // FITTED-BEGIN
     public static ExtractiveScoring WithDense { get; } = new()
     {
-        Coverage = 1.182, Strict = 3.178, Phrase = 0.570, Dense = 2.395, KindFound = -0.053, KindMissing = -0.834, Novelty = -0.219,
-        PassageRelevance = -2.648, IsQuestion = 0, RefersBack = 1.277, FirstInPassage = 0.050, PassageRank = -1.177, Length = 0.344, Bias = -3.178,
+        Coverage = 0.801, Strict = 0.939, Own = 1.257, CoverageGap = -2.955, Phrase = 0.18, Dense = 0.454, KindFound = -0.006,
+        KindMissing = -0.627, CarriedCoverage = 1.174, BigramCoverage = 0, WeightedBigramCoverage = 0, Novelty = -0.72,
+        PassageRelevance = -0.461, IsQuestion = 0, RefersBack = 1.243, FirstInPassage = -0.009, PassageRank = -0.372,
+        Length = 0.129, DenseGap = -1.228, BigramGap = 0, PhraseGap = -1.017, Bias = -1.045,
     };
 
     public static ExtractiveScoring LexicalOnly { get; } = new()
     {
-        Coverage = 1.610, Strict = 1.525, Phrase = 2.105, KindFound = -0.125, KindMissing = -0.721, Novelty = 1.131,
-        PassageRelevance = -0.936, IsQuestion = -1.045, RefersBack = 1.101, FirstInPassage = 0.312, PassageRank = -1.280, Length = 0.492, Bias = -5.286,
+        Coverage = -1.873, Strict = 1.715, Own = 0.855, CoverageGap = -3.565, Phrase = -3.689, Dense = 0, KindFound = -0.025,
+        KindMissing = -0.486, CarriedCoverage = 0.153, BigramCoverage = -0.091, WeightedBigramCoverage = 4.137, Novelty = 3.461,
+        PassageRelevance = 0.357, IsQuestion = -2.22, RefersBack = 1.034, FirstInPassage = 0.04, PassageRank = -0.57,
+        Length = 0.189, DenseGap = 0, BigramGap = -0.863, PhraseGap = 0.105, Bias = -4.438,
     };
+    // FITTED-END
 
-    internal double Probability(double coverage, double strict, double phrase, double dense, bool? kind, double novelty, double relevance,
-        bool question, bool refers, bool first, int passageRank, int length)
+    /// <summary>The names of the model's weights, in the order of <see cref="Inputs"/> and <see cref="Weights"/>.</summary>
+    public static IReadOnlyList<string> WeightNames { get; } =
+    [
+        nameof(Coverage), nameof(Strict), nameof(Own), nameof(CoverageGap), nameof(Phrase), nameof(Dense), nameof(KindFound), nameof(KindMissing),
+        nameof(CarriedCoverage), nameof(BigramCoverage), nameof(WeightedBigramCoverage), nameof(Novelty), nameof(PassageRelevance),
+        nameof(IsQuestion), nameof(RefersBack), nameof(FirstInPassage), nameof(PassageRank), nameof(Length),
+        nameof(DenseGap), nameof(BigramGap), nameof(PhraseGap),
+    ];
+
+    /// <summary>The model's inputs for a sentence, in the order of <see cref="WeightNames"/>.</summary>
+    public static double[] Inputs(SentenceFeatures f)
     {
-        var z = Bias + Coverage * coverage + Strict * strict + Phrase * phrase + Dense * dense
-            + (kind switch { true => KindFound, false => KindMissing, null => 0 }) + Novelty * novelty + PassageRelevance * relevance
-            + (question ? IsQuestion : 0) + (refers ? RefersBack : 0) + (first ? FirstInPassage : 0) + PassageRank * passageRank
-            + Length * Math.Log(1 + length);
+        ArgumentNullException.ThrowIfNull(f);
+        return
+        [
+            f.Coverage, f.Stated, f.Own, f.CoverageGap, f.Phrase, f.Dense ?? 0, f.KindFound == true ? 1 : 0, f.KindFound == false ? 1 : 0,
+            f.CarriedCoverage, f.BigramCoverage, f.WeightedBigramCoverage, f.Novelty, f.PassageRelevance,
+            f.IsQuestion ? 1 : 0, f.RefersBack ? 1 : 0, f.FirstInPassage ? 1 : 0, f.PassageRank, Math.Log(1 + f.Length),
+            f.DenseGap, f.BigramGap, f.PhraseGap,
+        ];
+    }
+
+    /// <summary>The weights, in the order of <see cref="WeightNames"/>.</summary>
+    public double[] Weights =>
+    [
+        Coverage, Strict, Own, CoverageGap, Phrase, Dense, KindFound, KindMissing, CarriedCoverage, BigramCoverage, WeightedBigramCoverage,
+        Novelty, PassageRelevance, IsQuestion, RefersBack, FirstInPassage, PassageRank, Length, DenseGap, BigramGap, PhraseGap,
+    ];
+
+    /// <summary>A model from weights in the order of <see cref="WeightNames"/>.</summary>
+    public static ExtractiveScoring FromWeights(IReadOnlyList<double> w, double bias)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        ArgumentOutOfRangeException.ThrowIfNotEqual(w.Count, WeightNames.Count);
+        return new()
+        {
+            Coverage = w[0], Strict = w[1], Own = w[2], CoverageGap = w[3], Phrase = w[4], Dense = w[5], KindFound = w[6], KindMissing = w[7],
+            CarriedCoverage = w[8], BigramCoverage = w[9], WeightedBigramCoverage = w[10], Novelty = w[11], PassageRelevance = w[12],
+            IsQuestion = w[13], RefersBack = w[14], FirstInPassage = w[15], PassageRank = w[16], Length = w[17],
+            DenseGap = w[18], BigramGap = w[19], PhraseGap = w[20],
+            Bias = bias,
+        };
+    }
+
+    /// <summary>The model as C# initialisers (what <c>kqa eval fit-sentences</c> writes into this file).</summary>
+    public string ToCSharp(string name) => FittedSource.Initialiser(nameof(ExtractiveScoring), name,
+        WeightNames.Zip(Weights).Append(("Bias", Bias)));
+
+    public double Probability(SentenceFeatures f)
+    {
+        var inputs = Inputs(f);
+        var weights = Weights;
+        var z = Bias;
+        for (var i = 0; i < inputs.Length; i++)
+            z += weights[i] * inputs[i];
         return 1 / (1 + Math.Exp(-z));
     }
 }
@@ -97,10 +224,54 @@ public sealed partial class ExtractiveAnswerer(AnswerOptions options)
         out IReadOnlyList<ExtractedSentence> runnersUp)
     {
         runnersUp = [];
+        var scored = Candidates(evidence, passages).Select(c => c.Sentence).ToList();
+        if (scored.Count == 0)
+            return [];
+
+        var ranked = scored.OrderByDescending(s => s.Score).ThenBy(s => s.PassageNumber).ToList();
+        var chosen = Choose(ranked, options);
+        runnersUp = ranked.Where(r => !chosen.Contains(r)).Take(MaxRunnersUp).ToList();
+        return chosen;
+    }
+
+    /// <summary>
+    /// The best sentence and those close enough behind it (<see cref="AnswerOptions.ExtractiveSentenceRatio"/>,
+    /// <see cref="AnswerOptions.MinExtraSentenceProbability"/>), up to <see cref="AnswerOptions.MaxExtractiveSentences"/>.
+    /// </summary>
+    /// <param name="ranked">Candidates, best first.</param>
+    internal static List<ExtractedSentence> Choose(IReadOnlyList<ExtractedSentence> ranked, AnswerOptions options)
+    {
+        var best = ranked[0];
+        var chosen = new List<ExtractedSentence> { best };
+        foreach (var next in ranked.Skip(1))
+        {
+            if (chosen.Count >= options.MaxExtractiveSentences || next.Score < best.Score * options.ExtractiveSentenceRatio
+                || next.Score < options.MinExtraSentenceProbability)
+                break;
+            // Overlapping chunks hold the same sentence twice: once is enough, and the place goes to another.
+            if (chosen.Any(c => c.Text == next.Text))
+                continue;
+            // A sentence shown with its predecessor may overlap one chosen on its own: when it holds all of that
+            // one it takes its place (the chosen sentence and the one that goes on from it: "...亦有专属声优。此模式是..."),
+            // otherwise it adds nothing.
+            var overlapped = chosen.FindIndex(c => c.PassageNumber == next.PassageNumber && Overlaps(c.Ranges, next.Ranges));
+            if (overlapped < 0)
+                chosen.Add(next);
+            else if (Covers(next.Ranges, chosen[overlapped].Ranges))
+                chosen[overlapped] = next;
+        }
+
+        return chosen;
+    }
+
+    /// <summary>Every sentence that may answer, scored, with what its score was computed from (in passage order).</summary>
+    internal IReadOnlyList<(ExtractedSentence Sentence, SentenceFeatures Features)> Candidates(
+        QuestionEvidence evidence, IReadOnlyList<(PassageEvidence Passage, PassageRelevance Relevance)> passages)
+    {
         ArgumentNullException.ThrowIfNull(evidence);
         ArgumentNullException.ThrowIfNull(passages);
         var questionTerms = evidence.Focus.Terms.ToHashSet(StringComparer.Ordinal);
-        var scored = new List<ExtractedSentence>();
+        var found = new List<(PassageEvidence Passage, int Unit, int Number, List<string> Terms, SentenceFeatures Features, ExtractiveScoring Model)>();
         for (var p = 0; p < Math.Min(passages.Count, options.ExtractivePassages); p++)
         {
             var (passage, relevance) = passages[p];
@@ -112,45 +283,52 @@ public sealed partial class ExtractiveAnswerer(AnswerOptions options)
                     continue;
 
                 // The title and headings state what every sentence under them is about, so their terms count as the sentence's own.
-                var coverage = evidence.UnitCoverage(passage, u, out var found, contextShare: 1.0);
-                if (found.Count == 0 && passage.UnitDense[u] is null)
+                var coverage = evidence.UnitCoverage(passage, u, out var terms, contextShare: 1.0);
+                var kind = AnswerKinds.Holds(evidence.Focus.Kind, unit.MatchText);
+                // A sentence without the question's words may still answer it right after the sentence that has them
+                // ("陈荣捷...在美国任教。1994年病逝于美国。" for 陈荣捷卒于哪一年): it is a candidate when it follows one
+                // and does not lack the asked-for kind of fact.
+                var carried = kind != false && u > 0 && passage.Units[u - 1].Kind == PassageUnitKind.Sentence
+                    && evidence.StrictUnitCoverage(passage, u - 1) > 0;
+                if (terms.Count == 0 && passage.UnitDense[u] is null && !carried)
                     continue;
                 var newTerms = passage.UnitTerms[u].Count(t => !questionTerms.Contains(t) && t.Any(char.IsLetterOrDigit));
-                var kind = AnswerKinds.Holds(evidence.Focus.Kind, unit.MatchText);
-                var dense = passage.UnitDense[u] ?? 0;
-                var refers = StartsWithReference().IsMatch(unit.Text);
-                var score = model.Probability(
-                    coverage, evidence.StatedCoverage(passage, u), evidence.PhraseMatch(passage, u), dense, kind,
-                    Math.Min(1.0, newTerms / 3.0), relevance.Score, IsQuestion(unit.Text), refers, u == 0, p, unit.Text.Length);
-
-                var (text, ranges) = Shown(passage, u, refers);
-                scored.Add(new ExtractedSentence(text, p + 1, score)
+                found.Add((passage, u, p + 1, terms, new SentenceFeatures
                 {
-                    Ranges = ranges,
-                    Kind = unit.Kind,
-                    Why = Why(coverage, found, dense, passage.UnitDense[u] is not null, kind, evidence.Focus.Kind),
-                });
+                    Coverage = coverage,
+                    Stated = evidence.StatedCoverage(passage, u),
+                    Own = evidence.StrictUnitCoverage(passage, u),
+                    Phrase = evidence.PhraseMatch(passage, u),
+                    Dense = passage.UnitDense[u],
+                    KindFound = kind,
+                    CarriedCoverage = kind == true && u > 0 && AnswerKinds.Holds(evidence.Focus.Kind, passage.Units[u - 1].MatchText) == false
+                        ? evidence.StrictUnitCoverage(passage, u - 1) : 0,
+                    BigramCoverage = evidence.BigramCoverage(passage, u),
+                    WeightedBigramCoverage = evidence.WeightedBigramCoverage(passage, u),
+                    Novelty = Math.Min(1.0, newTerms / 3.0),
+                    PassageRelevance = relevance.Score,
+                    IsQuestion = IsQuestion(unit.Text),
+                    RefersBack = StartsWithReference().IsMatch(unit.Text),
+                    FirstInPassage = u == 0,
+                    PassageRank = p,
+                    Length = unit.Text.Length,
+                }, model));
             }
         }
 
-        if (scored.Count == 0)
-            return [];
-
-        var ranked = scored.OrderByDescending(s => s.Score).ThenBy(s => s.PassageNumber).ToList();
-        var best = ranked[0];
-        var chosen = new List<ExtractedSentence> { best };
-        foreach (var next in ranked.Skip(1))
+        var relative = SentenceFeatures.Relative(found.Select(f => f.Features).ToList());
+        return found.Select((f, i) =>
         {
-            if (chosen.Count >= options.MaxExtractiveSentences || next.Score < best.Score * options.ExtractiveSentenceRatio
-                || next.Score < options.MinExtraSentenceProbability)
-                break;
-            // A sentence shown with its predecessor may overlap one chosen on its own.
-            if (!chosen.Any(c => c.PassageNumber == next.PassageNumber && Overlaps(c.Ranges, next.Ranges)))
-                chosen.Add(next);
-        }
-
-        runnersUp = ranked.Where(r => !chosen.Contains(r)).Take(MaxRunnersUp).ToList();
-        return chosen;
+            var features = relative[i];
+            var (text, ranges) = Shown(f.Passage, f.Unit, features.RefersBack);
+            var sentence = new ExtractedSentence(text, f.Number, f.Model.Probability(features))
+            {
+                Ranges = ranges,
+                Kind = f.Passage.Units[f.Unit].Kind,
+                Why = Why(features.Coverage, f.Terms, features.Dense ?? 0, features.Dense is not null, features.KindFound, evidence.Focus.Kind),
+            };
+            return (sentence, features);
+        }).ToList();
     }
 
     private const int MaxRunnersUp = 5;
@@ -172,6 +350,9 @@ public sealed partial class ExtractiveAnswerer(AnswerOptions options)
         ranges.Add(new TextRange(unit.Start, unit.Length));
         return (text, ranges);
     }
+
+    private static bool Covers(IReadOnlyList<TextRange> outer, IReadOnlyList<TextRange> inner) =>
+        inner.All(i => outer.Any(o => o.Start <= i.Start && i.Start + i.Length <= o.Start + o.Length));
 
     private static bool Overlaps(IReadOnlyList<TextRange> a, IReadOnlyList<TextRange> b) =>
         a.Any(x => b.Any(y => x.Start < y.Start + y.Length && y.Start < x.Start + x.Length));

@@ -70,6 +70,9 @@ public sealed partial class GroundedAnswerer
     /// <summary>The options the answerer was made with.</summary>
     internal AnswerOptions Options => _options;
 
+    /// <summary>The extractive answer's sentence choice (the sentence fitter reads its candidates).</summary>
+    internal ExtractiveAnswerer Extractive => _extractive;
+
     /// <summary>Whether answers are generated (a chat model is configured) or extractive.</summary>
     public AnswerMode DefaultMode => _chatClient is null ? AnswerMode.Extractive : AnswerMode.Generative;
 

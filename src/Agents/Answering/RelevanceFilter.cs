@@ -190,28 +190,9 @@ public sealed record RelevanceModel
     }
 
     /// <summary>The model as C# initialisers (what <c>kqa eval fit-relevance</c> prints to paste here).</summary>
-    public string ToCSharp(string name)
-    {
-        var parts = WeightNames.Zip(Weights, (n, w) => string.Create(CultureInfo.InvariantCulture, $"{n} = {w:0.###}"))
-            .Append(string.Create(CultureInfo.InvariantCulture, $"Bias = {Bias:0.###}"))
-            .Append(string.Create(CultureInfo.InvariantCulture, $"Threshold = {Threshold:0.###}"))
-            .Concat(SimplifiedThreshold is double simplified
-                ? new[] { string.Create(CultureInfo.InvariantCulture, $"SimplifiedThreshold = {simplified:0.###}") }
-                : []);
-        var text = new StringBuilder($"    public static RelevanceModel {name} {{ get; }} = new()\n    {{\n");
-        var line = new StringBuilder("       ");
-        foreach (var part in parts)
-        {
-            if (line.Length + part.Length > 130)
-            {
-                text.Append(line).Append('\n');
-                line.Clear().Append("       ");
-            }
-            line.Append(' ').Append(part).Append(',');
-        }
-
-        return text.Append(line).Append("\n    };\n").ToString();
-    }
+    public string ToCSharp(string name) => FittedSource.Initialiser(nameof(RelevanceModel), name,
+        WeightNames.Zip(Weights).Append(("Bias", Bias)).Append(("Threshold", Threshold))
+            .Concat(SimplifiedThreshold is double simplified ? [("SimplifiedThreshold", simplified)] : Array.Empty<(string, double)>()));
 
     public double Probability(RelevanceFeatures f)
     {

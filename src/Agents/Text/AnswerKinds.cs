@@ -48,7 +48,7 @@ public static partial class AnswerKinds
     [GeneratedRegex(@"\bhow heavy\b|\bhow much (does|do|did|would|will) .{1,60}\bweigh\b|\bwhat (is|was|are|were) the weight\b|\bweigh (in|at) how\b|多重|有多重|重量是|重量为|重量為|几公斤|幾公斤|多少公斤|多少千克|多少克|多少斤", Options)]
     private static partial Regex AsksWeight();
 
-    [GeneratedRegex(@"\bhow (many|much|far|big|tall|large|high|old|fast|heavy|wide|deep|long)\b|\bwhat (percentage|percent|number|amount|size|weight|price|cost|speed|distance|temperature|population|proportion|fraction|share)\b|多少|多大|多高|多重|多远|多遠|多长|多長|多快|多深|多宽|多寬|百分之几|百分之幾|第几|第幾|几(个|個|次|人|位|种|種|座|名|条|條|项|項|家|所|倍|岁|歲|公里|米)|幾(个|個|次|人|位|种|種|座|名|条|條|项|項|家|所|倍|岁|歲|公里|米)", Options)]
+    [GeneratedRegex(@"\bhow (many|much|far|big|tall|large|high|old|fast|heavy|wide|deep|long)\b|\bwhat (percentage|percent|number|amount|size|weight|price|cost|speed|distance|temperature|population|proportion|fraction|share)\b|多少|多大|多高|多重|多远|多遠|多长|多長|多快|多深|多宽|多寬|百分之几|百分之幾|第几|第幾|[几幾](个|個|次|人|位|种|種|座|名|条|條|项|項|家|所|倍|岁|歲|公里|米|层|層|楼|樓|届|屆|集|部|本|首|张|張|只|隻|头|頭|匹|间|間|艘|架|辆|輛|台|臺|场|場|局|轮|輪|季|级|級|节|節|章|卷|期|队|隊|支|块|塊|颗|顆|枚|座|所|道|门|門|份|株|棵|片|批|组|組|对|對|代|任|届)", Options)]
     private static partial Regex AsksNumber();
 
     [GeneratedRegex(@"^\s*(who|whom|whose)\b|\b(who|whom|whose) (is|was|were|are|did|does|do|has|had|wrote|invented|founded|won|led|discovered|designed)\b|\bwhich (person|man|woman|player|author|president|king|queen|scientist|artist|composer|writer|leader|emperor)\b|谁|誰|哪位|什么人|什麼人|哪个人|哪個人", Options)]
@@ -102,7 +102,7 @@ public static partial class AnswerKinds
 
     // --- What a sentence holds ---
 
-    [GeneratedRegex(@"\d|[零〇一二三四五六七八九十百千万萬亿億两兩半][个個次年月日天人元块塊公里米歲岁%％倍分秒小时時度座名位家项項种種条條件辆輛台臺届屆场場册冊頁页所]|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozen|half|several)\b|百分之", Options)]
+    [GeneratedRegex(@"\d|[零〇一二三四五六七八九十百千万萬亿億两兩半][个個次年月日天人元块塊公里米歲岁%％倍分秒小时時度座名位家项項种種条條件辆輛台臺届屆场場册冊頁页所层層楼樓集部本首张張只隻头頭匹间間艘架级級节節章卷期队隊支颗顆枚道门門份株棵片批组組对對代任]|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozen|half|several)\b|百分之", Options)]
     private static partial Regex HasNumber();
 
     [GeneratedRegex(@"\d[\d.,]*\s*(kg|kilos?|kilogram(me)?s?|g|grams?|lbs?|pounds?|stones?|tons?|tonnes?|ounces?|oz)\b|\b(weighs?|weighed|weighing|weight of|heavy)\b|[\d零一二三四五六七八九十百千万萬两兩半]+\s*(公斤|千克|公克|克|噸|吨|磅|斤)|重達|重达|重量", Options)]

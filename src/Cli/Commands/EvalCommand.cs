@@ -27,6 +27,7 @@ public static class EvalCommand
         command.Subcommands.Add(CreateRetrieval());
         command.Subcommands.Add(CreateQa());
         command.Subcommands.Add(CreateFitRelevance());
+        command.Subcommands.Add(CreateFitSentences());
         return command;
     }
 
@@ -44,6 +45,48 @@ public static class EvalCommand
         services.GetRequiredService<IOptions<KnowledgeQaOptions>>().Value.Answer,
         services.GetService<ILogger<GroundedAnswerer>>(),
         embeddings);
+
+    /// <summary>
+    /// The samples a fitter learns from, per data set: read from STORES/KIND/SET.jsonl when reusing and saved,
+    /// else collected over the set's store (ingested as eval qa does: every Nth context left out) and saved there.
+    /// </summary>
+    private static async Task<List<T>> CollectSamplesAsync<T>(
+        ParseResult parse, IReadOnlyList<string> datasets, int every, string folder, bool reuse, string kind,
+        Func<string, IReadOnlyList<T>> load, Action<string, IEnumerable<T>> save,
+        Func<IKnowledgeRetriever, GroundedAnswerer, QaDataset, IReadOnlySet<string>, IProgress<int>, Task<IReadOnlyList<T>>> collect,
+        CancellationToken cancellationToken)
+    {
+        var all = new List<T>();
+        foreach (var path in datasets)
+        {
+            var data = QaDataset.Load(path);
+            var samplesFile = Path.Combine(folder, kind, data.Name + ".jsonl");
+            if (reuse && File.Exists(samplesFile))
+            {
+                var saved = load(samplesFile);
+                all.AddRange(saved);
+                Console.Error.WriteLine($"{data.Name}: {saved.Count} saved samples from {samplesFile}");
+                continue;
+            }
+
+            var notInStore = every >= 2 ? data.SelectHeldOutContexts(every) : new HashSet<string>();
+            await using var services = CliServices.Build(parse, (options, _) => options.DataDirectory = QaStore(folder, data.Name, every));
+            var documents = data.ToDocuments(notInStore).ToList();
+            Console.Error.WriteLine($"{data.Name}: ingesting {documents.Count} contexts ({notInStore.Count} held out)...");
+            await services.GetRequiredService<IngestionPipeline>().IngestDocumentsAsync(documents, cancellationToken: cancellationToken);
+            using var cache = new MemoryCachedEmbeddingGenerator(services.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>());
+            var progress = new Progress<int>(n =>
+            {
+                if (n % 200 == 0)
+                    Console.Error.WriteLine($"{data.Name}: {n} questions");
+            });
+            var samples = await collect(services.GetRequiredService<IKnowledgeRetriever>(), CachedExtractiveAnswerer(services, cache), data, notInStore, progress);
+            save(samplesFile, samples);
+            all.AddRange(samples);
+        }
+
+        return all;
+    }
 
     private static Command CreateFitRelevance()
     {
@@ -79,36 +122,12 @@ public static class EvalCommand
         };
         command.SetCommandAction(async (parse, cancellationToken) =>
         {
-            var every = parse.GetValue(heldOut);
             var folder = parse.GetValue(stores)!;
-            var all = new List<RelevanceSample>();
-            foreach (var path in parse.GetValue(datasets)!)
-            {
-                var data = QaDataset.Load(path);
-                var samplesFile = Path.Combine(folder, "relevance-samples", data.Name + ".jsonl");
-                if (parse.GetValue(reuse) && File.Exists(samplesFile))
-                {
-                    all.AddRange(RelevanceFitter.Load(samplesFile));
-                    Console.Error.WriteLine($"{data.Name}: {all.Count(s => s.Dataset == data.Name)} saved samples from {samplesFile}");
-                    continue;
-                }
-
-                var notInStore = every >= 2 ? data.SelectHeldOutContexts(every) : new HashSet<string>();
-                await using var services = CliServices.Build(parse, (options, _) => options.DataDirectory = QaStore(folder, data.Name, every));
-                var documents = data.ToDocuments(notInStore).ToList();
-                Console.Error.WriteLine($"{data.Name}: ingesting {documents.Count} contexts ({notInStore.Count} held out)...");
-                await services.GetRequiredService<IngestionPipeline>().IngestDocumentsAsync(documents, cancellationToken: cancellationToken);
-                using var cache = new MemoryCachedEmbeddingGenerator(services.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>());
-                var fitter = new RelevanceFitter(services.GetRequiredService<IKnowledgeRetriever>(), CachedExtractiveAnswerer(services, cache));
-                var progress = new Progress<int>(n =>
-                {
-                    if (n % 100 == 0)
-                        Console.Error.WriteLine($"{data.Name}: {n} questions");
-                });
-                var samples = await fitter.CollectAsync(data, notInStore, parse.GetValue(top), parse.GetValue(limit), progress, cancellationToken);
-                RelevanceFitter.Save(samplesFile, samples);
-                all.AddRange(samples);
-            }
+            var all = await CollectSamplesAsync(parse, parse.GetValue(datasets)!, parse.GetValue(heldOut), folder, parse.GetValue(reuse), "relevance-samples",
+                RelevanceFitter.Load, RelevanceFitter.Save,
+                (retriever, answerer, data, notInStore, progress) =>
+                    new RelevanceFitter(retriever, answerer).CollectAsync(data, notInStore, parse.GetValue(top), parse.GetValue(limit), progress, cancellationToken),
+                cancellationToken);
 
             var fitted = new List<FittedRelevance>();
             foreach (var (name, group) in new[] { ("WithDense", all.Where(s => s.Dense).ToList()), ("LexicalOnly", all.Where(s => !s.Dense).ToList()) })
@@ -136,11 +155,9 @@ public static class EvalCommand
                 return 0;
             }
 
-            var failures = await CheckAnswerSetAsync(parse, sampleDocs, Path.Combine(folder, "answer-set"), fitted, cancellationToken);
-            Console.WriteLine($"answer set over {sampleDocs}: {SampleAnswerSet.Answerable.Count + SampleAnswerSet.Unanswerable.Count - failures.Count} of " +
-                              $"{SampleAnswerSet.Answerable.Count + SampleAnswerSet.Unanswerable.Count} as expected");
-            foreach (var failure in failures)
-                Console.WriteLine($"  FAILED {failure.Question}: expected {failure.Expected}, got {failure.Got}");
+            var failures = await CheckAnswerSetAsync(parse, sampleDocs, Path.Combine(folder, "answer-set"), answer =>
+                fitted.Aggregate(answer, (a, model) => model.Name == "WithDense" ? a with { DenseRelevance = model.Model } : a with { LexicalRelevance = model.Model }),
+                cancellationToken);
             if (source is not null)
             {
                 if (failures.Count > 0)
@@ -154,22 +171,116 @@ public static class EvalCommand
         return command;
     }
 
-    /// <summary>Asks the sample answer set over <paramref name="samples"/> (ingested into <paramref name="store"/>) with the fitted models.</summary>
+    /// <summary>
+    /// Asks the sample answer set over <paramref name="samples"/> (ingested into <paramref name="store"/>) with the
+    /// refitted models put in place by <paramref name="refit"/>, and prints how it went.
+    /// </summary>
     private static async Task<IReadOnlyList<SampleAnswerFailure>> CheckAnswerSetAsync(
-        ParseResult parse, string samples, string store, IReadOnlyList<FittedRelevance> fitted, CancellationToken cancellationToken)
+        ParseResult parse, string samples, string store, Func<AnswerOptions, AnswerOptions> refit, CancellationToken cancellationToken)
     {
         await using var services = CliServices.Build(parse, (options, _) =>
         {
             options.DataDirectory = store;
-            foreach (var model in fitted)
-            {
-                options.Answer = model.Name == "WithDense"
-                    ? options.Answer with { DenseRelevance = model.Model }
-                    : options.Answer with { LexicalRelevance = model.Model };
-            }
+            options.Answer = refit(options.Answer);
         });
         await services.GetRequiredService<IngestionPipeline>().IngestAsync([samples], cancellationToken: cancellationToken);
-        return await SampleAnswerSet.CheckAsync(services.GetRequiredService<GroundedAnswerer>(), cancellationToken);
+        var failures = await SampleAnswerSet.CheckAsync(services.GetRequiredService<GroundedAnswerer>(), cancellationToken);
+        var total = SampleAnswerSet.Answerable.Count + SampleAnswerSet.Unanswerable.Count;
+        Console.WriteLine($"answer set over {samples}: {total - failures.Count} of {total} as expected");
+        foreach (var failure in failures)
+            Console.WriteLine($"  FAILED {failure.Question}: expected {failure.Expected}, got {failure.Got}");
+        return failures;
+    }
+
+    private static Command CreateFitSentences()
+    {
+        var datasets = new Option<string[]>("--dataset")
+        {
+            Description = "Folder with contexts.jsonl + questions.jsonl (repeatable; development halves only)", Required = true,
+        };
+        var limit = new Option<int?>("--limit") { Description = "Use only the first N questions of each set" };
+        var top = new Option<int>("--top") { Description = "Passages per question (k)", DefaultValueFactory = _ => 5 };
+        var heldOut = new Option<int>("--hold-out-every")
+        {
+            Description = "The store eval qa uses: every Nth context left out (its questions are skipped)", DefaultValueFactory = _ => 10,
+        };
+        var l2 = new Option<double>("--l2") { Description = "L2 penalty on the standardised weights", DefaultValueFactory = _ => SentenceFitter.DefaultL2 };
+        var stores = new Option<string>("--stores") { Description = "Folder of the per-set stores", DefaultValueFactory = _ => ".kqa-eval" };
+        var reuse = new Option<bool>("--reuse-samples") { Description = "Fit on the samples saved by an earlier run (STORES/sentence-samples/SET.jsonl) instead of searching again" };
+        var write = new Option<string?>("--write-source")
+        {
+            Description = "Replace the fitted block of this file (src/Agents/Answering/ExtractiveAnswerer.cs) with the new models",
+        };
+        var answerSet = new Option<string>("--answer-set")
+        {
+            Description = "The sample knowledge base the answer set is asked over (README examples); a refit that fails it is not written",
+            DefaultValueFactory = _ => Path.Combine("samples", "docs"),
+        };
+        var passages = new Option<int>("--passages")
+        {
+            Description = "Passages the answers are measured with (Answer:ExtractivePassages); collect with KQA__Answer__ExtractivePassages at least this high",
+            DefaultValueFactory = _ => new AnswerOptions().ExtractivePassages,
+        };
+        var misses = new Option<int>("--misses") { Description = "List this many questions whose answer sentence the refit still misses although a candidate holds it" };
+        var command = new Command("fit-sentences",
+            "Fit the extractive answer's sentence models (dense and lexical-only) on reading-comprehension sets and print gold in the answer before and after")
+        {
+            datasets, limit, top, heldOut, l2, stores, reuse, write, answerSet, misses, passages,
+        };
+        command.SetCommandAction(async (parse, cancellationToken) =>
+        {
+            var folder = parse.GetValue(stores)!;
+            var all = await CollectSamplesAsync(parse, parse.GetValue(datasets)!, parse.GetValue(heldOut), folder, parse.GetValue(reuse), "sentence-samples",
+                SentenceFitter.Load, SentenceFitter.Save,
+                (retriever, answerer, data, notInStore, progress) =>
+                    new SentenceFitter(retriever, answerer).CollectAsync(data, notInStore, parse.GetValue(top), parse.GetValue(limit), progress, cancellationToken),
+                cancellationToken);
+
+            var shipped = new AnswerOptions { ExtractivePassages = parse.GetValue(passages) };
+            all = [.. SentenceFitter.Within(all, shipped.ExtractivePassages)];
+            Console.WriteLine(SentenceFitter.Describe("shipped models:", SentenceFitter.Measure(all, shipped)));
+            var fitted = new List<FittedSentences>();
+            foreach (var (name, group) in new[] { ("WithDense", all.Where(s => s.Dense).ToList()), ("LexicalOnly", all.Where(s => !s.Dense).ToList()) })
+            {
+                if (group.Count == 0)
+                {
+                    Console.Error.WriteLine($"{name}: no questions of this kind; the model is not refitted");
+                    continue;
+                }
+
+                fitted.Add(SentenceFitter.Fit(name, group, parse.GetValue(l2)));
+            }
+
+            AnswerOptions Refit(AnswerOptions answer) => fitted.Aggregate(answer, (a, model) =>
+                model.Name == "WithDense" ? a with { DenseExtraction = model.Model } : a with { LexicalExtraction = model.Model });
+            Console.WriteLine(SentenceFitter.Describe("refitted models:", SentenceFitter.Measure(all, Refit(shipped))));
+            foreach (var model in fitted)
+                Console.WriteLine($"{model.Name}: {model.Positives} sentences with the answer, {model.Negatives} without\n{model.Model.ToCSharp(model.Name)}");
+            foreach (var miss in SentenceFitter.Misses(all, Refit(shipped), parse.GetValue(misses)))
+                Console.WriteLine(miss);
+
+            var source = parse.GetValue(write);
+            var sampleDocs = parse.GetValue(answerSet)!;
+            if (!Directory.Exists(sampleDocs))
+            {
+                if (source is not null)
+                    throw new InvalidOptionException($"--answer-set '{sampleDocs}' is not a folder: a refit is written only once it passes the sample answer set.");
+                Console.Error.WriteLine($"answer set: {sampleDocs} is not a folder; not checked");
+                return 0;
+            }
+
+            var failures = await CheckAnswerSetAsync(parse, sampleDocs, Path.Combine(folder, "answer-set"), Refit, cancellationToken);
+            if (source is not null)
+            {
+                if (failures.Count > 0)
+                    throw new EvaluationDataException($"the refit fails {failures.Count} question(s) of the answer set over {sampleDocs}; {source} was not written.");
+                SentenceFitter.WriteSource(source, fitted);
+                Console.Error.WriteLine($"wrote the fitted models into {source}");
+            }
+
+            return 0;
+        });
+        return command;
     }
 
     private static Command CreateQa()

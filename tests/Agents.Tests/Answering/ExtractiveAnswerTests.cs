@@ -46,9 +46,12 @@ public class ExtractiveAnswerTests
     [Fact]
     public async Task Sentences_from_several_passages_cite_their_own_passage()
     {
-        var answerer = Answerer(
+        // Every sentence that may answer is taken (no ratio to the best, no least probability), so the answer draws
+        // on both passages whatever the sentence model prefers: what is tested is that each cites its own.
+        var answerer = new GroundedAnswerer(new FakeRetriever(
             Hit("a.md", "Solar panels convert sunlight into electricity. They were invented long ago.", dense: 0.6),
-            Hit("b.md", "Solar panels need sunlight and convert it into electricity with silicon cells.", dense: 0.55));
+            Hit("b.md", "Solar panels need sunlight and convert it into electricity with silicon cells.", dense: 0.55)),
+            chatClient: null, new SimpleLexicalEncoder(), new AnswerOptions { ExtractiveSentenceRatio = 0, MinExtraSentenceProbability = 0 });
 
         var answer = await answerer.AskAsync("How do solar panels convert sunlight into electricity?", cancellationToken: Ct);
 
@@ -56,6 +59,33 @@ public class ExtractiveAnswerTests
         Assert.Contains("[2]", answer.Text);
         Assert.Equal([1, 2], answer.Citations.Select(c => c.Number));
         Assert.Equal(answer.Citations.Select(c => c.Number), CitationParser.Parse(answer.Text, answer.Passages.Count).Order());
+    }
+
+    [Fact]
+    public async Task A_sentence_from_two_overlapping_passages_is_given_once()
+    {
+        // Chunks overlap, so the same sentence comes back in two passages; every sentence that may answer is taken.
+        var answerer = new GroundedAnswerer(new FakeRetriever(
+            Hit("manual.md", "The battery charges in 4.5 hours from empty. Use the supplied charger.", dense: 0.7),
+            Hit("manual.md", "The battery charges in 4.5 hours from empty. Store it half charged.", dense: 0.65)),
+            chatClient: null, new SimpleLexicalEncoder(), new AnswerOptions { ExtractiveSentenceRatio = 0, MinExtraSentenceProbability = 0 });
+
+        var answer = await answerer.AskAsync("How long does the battery take to charge from empty?", cancellationToken: Ct);
+
+        Assert.Single(answer.Text.Split("The battery charges in 4.5 hours from empty.")[1..]);
+    }
+
+    [Fact]
+    public async Task A_sentence_shown_with_the_one_it_refers_back_to_replaces_that_one()
+    {
+        var answerer = new GroundedAnswerer(new FakeRetriever(
+            Hit("tower.md", "The Eiffel Tower is a landmark in Paris. It was completed in 1889 for the World's Fair.", dense: 0.6)),
+            chatClient: null, new SimpleLexicalEncoder(), new AnswerOptions { ExtractiveSentenceRatio = 0, MinExtraSentenceProbability = 0 });
+
+        var answer = await answerer.AskAsync("When was the Eiffel Tower completed?", cancellationToken: Ct);
+
+        // "It was completed..." is shown with the sentence before it; that sentence is not given a second time.
+        Assert.Equal("The Eiffel Tower is a landmark in Paris. It was completed in 1889 for the World's Fair. [1]", answer.Text);
     }
 
     [Fact]

@@ -40,6 +40,94 @@ public sealed class Int8ModelTests : IDisposable
     }
 
     [Fact]
+    public void Each_layers_attention_becomes_one_quantized_projection_and_MultiHeadAttention()
+    {
+        var (unfused, _) = OnnxInt8Quantizer.Quantize(BundledModelBytes(), fuseAttention: false);
+
+        var (fused, blocks) = OnnxAttentionFusion.Fuse(unfused);
+
+        Assert.Equal(6, blocks);
+        var before = OperatorCounts(unfused);
+        var after = OperatorCounts(fused);
+        Assert.Equal(36, before["DynamicQuantizeMatMul"]);
+        Assert.Equal(24, after["DynamicQuantizeMatMul"]); // query, key and value as one product per layer
+        Assert.Equal(6, after["MultiHeadAttention"]);
+        Assert.False(after.ContainsKey("Softmax"));
+        Assert.False(after.ContainsKey("Transpose"));
+        Assert.True(fused.Length < unfused.Length, "the three projections' weights are not kept beside the fused ones");
+        // A model with nothing to fuse comes back as it was.
+        var (again, none) = OnnxAttentionFusion.Fuse(fused);
+        Assert.Equal(0, none);
+        Assert.Equal(fused, again);
+    }
+
+    [Fact]
+    public void The_fused_graph_computes_what_the_unfused_one_does_with_padding_masked()
+    {
+        var model = BundledModelBytes();
+        var (unfused, _) = OnnxInt8Quantizer.Quantize(model, fuseAttention: false);
+        var (fused, _) = OnnxInt8Quantizer.Quantize(model);
+        // Two rows of different lengths in one batch: the second is padded, so the mask decides what it reads.
+        long[][] rows = [[101, 2129, 2146, 2515, 1037, 2440, 3715, 1997, 1996, 6046, 2202, 1029, 102], [101, 7561, 1041, 2692, 102]];
+
+        var expected = LastHiddenState(unfused, rows);
+        var actual = LastHiddenState(fused, rows);
+
+        for (var r = 0; r < rows.Length; r++)
+        {
+            for (var t = 0; t < rows[r].Length; t++)
+            {
+                var distance = 1 - Vectors.Cosine(expected[r][t], actual[r][t]);
+                Assert.True(distance < 1e-5, $"row {r} token {t}: cosine distance {distance}");
+            }
+        }
+    }
+
+    private static Dictionary<string, int> OperatorCounts(byte[] model)
+    {
+        var graph = ProtoWire.ReadFields(model).Single(f => f.Number == OnnxFields.ModelGraph);
+        return ProtoWire.ReadFields(graph.Payload).Where(f => f.Number == OnnxFields.GraphNode)
+            .GroupBy(f => OnnxNode.Read(f.Payload).OpType).ToDictionary(g => g.Key, g => g.Count());
+    }
+
+    /// <summary>Each row's token vectors at its real (unpadded) positions.</summary>
+    private static float[][][] LastHiddenState(byte[] model, long[][] rows)
+    {
+        using var session = new InferenceSession(model);
+        var length = rows.Max(r => r.Length);
+        long[] Flat(Func<long[], int, long> value) => [.. rows.SelectMany(r => Enumerable.Range(0, length).Select(t => value(r, t)))];
+        var inputs = new Dictionary<string, OrtValue>
+        {
+            ["input_ids"] = OrtValue.CreateTensorValueFromMemory(Flat((r, t) => t < r.Length ? r[t] : 0), [rows.Length, length]),
+            ["attention_mask"] = OrtValue.CreateTensorValueFromMemory(Flat((r, t) => t < r.Length ? 1 : 0), [rows.Length, length]),
+            ["token_type_ids"] = OrtValue.CreateTensorValueFromMemory(Flat((_, _) => 0), [rows.Length, length]),
+        };
+        try
+        {
+            using var outputs = session.Run(new RunOptions(), inputs, ["last_hidden_state"]);
+            var hidden = outputs[0].GetTensorDataAsSpan<float>();
+            var dims = (int)(hidden.Length / (rows.Length * length));
+            var result = new float[rows.Length][][];
+            for (var r = 0; r < rows.Length; r++)
+            {
+                result[r] = new float[rows[r].Length][];
+                for (var t = 0; t < rows[r].Length; t++)
+                {
+                    result[r][t] = hidden.Slice((r * length + t) * dims, dims).ToArray();
+                }
+            }
+            return result;
+        }
+        finally
+        {
+            foreach (var value in inputs.Values)
+            {
+                value.Dispose();
+            }
+        }
+    }
+
+    [Fact]
     public void Bytes_that_are_not_an_ONNX_model_are_refused()
     {
         Assert.ThrowsAny<FormatException>(() => OnnxInt8Quantizer.Quantize("not a model at all, just text"u8.ToArray()));

@@ -1,5 +1,7 @@
 using System.Runtime.InteropServices;
 
+using static KnowledgeQa.Retrieval.Embeddings.Onnx.OnnxFields;
+
 namespace KnowledgeQa.Retrieval.Embeddings.Onnx;
 
 /// <summary>
@@ -9,7 +11,9 @@ namespace KnowledgeQa.Retrieval.Embeddings.Onnx;
 /// multiplies in int8. The weights are quantized per output column, symmetric, to 7 bits: on x86 CPUs
 /// without VNNI the u8 x s8 kernel adds pairs of products in 16 bits, which 8-bit weights can overflow
 /// (ONNX Runtime's "reduce_range"); 7 bits cannot, and per-column scales keep the error small.
-/// Everything else in the graph (embeddings, attention, layer norms, activations) stays float32.
+/// Everything else in the graph (embeddings, attention, layer norms, activations) stays float32. Then
+/// <see cref="OnnxAttentionFusion"/> turns each layer's attention into one quantized query/key/value product and
+/// ONNX Runtime's MultiHeadAttention, which ONNX Runtime's own optimiser does not do for this export.
 /// </summary>
 /// <remarks>
 /// Written over the protobuf wire format (<see cref="ProtoWire"/>) rather than a full ONNX object model:
@@ -19,25 +23,21 @@ namespace KnowledgeQa.Retrieval.Embeddings.Onnx;
 internal static class OnnxInt8Quantizer
 {
     /// <summary>Part of every cache key of a derived model: bump it whenever the output of <see cref="Quantize"/> changes.</summary>
-    public const string Version = "dqmm-s7-v1";
+    public const string Version = "dqmm-s7-mha-v2";
 
-    private const string MicrosoftDomain = "com.microsoft";
     private const int QuantMax = 63;
     // Small matrices (a classifier head, a projection to a handful of outputs) gain nothing.
     private const long MinimumWeights = 16 * 1024;
 
-    // onnx.proto field numbers.
-    private const int ModelOpsetImport = 8, ModelGraph = 7;
-    private const int OpsetDomain = 1, OpsetVersion = 2;
-    private const int GraphNode = 1, GraphInitializer = 5, GraphOutput = 12;
-    private const int NodeInput = 1, NodeOutput = 2, NodeName = 3, NodeOpType = 4, NodeAttribute = 5, NodeDomain = 7;
-    private const int AttributeGraph = 6, AttributeGraphs = 11;
-    private const int TensorDims = 1, TensorDataType = 2, TensorFloatData = 4, TensorName = 8, TensorRawData = 9, TensorExternalData = 13;
-    private const int ValueInfoName = 1;
-    private const int FloatType = 1, Int8Type = 3;
-
     /// <summary>The quantized model, and how many MatMuls were rewritten (0: the input had none to rewrite).</summary>
-    public static (byte[] Model, int QuantizedMatMuls) Quantize(ReadOnlyMemory<byte> model)
+    /// <param name="fuseAttention">false leaves the attention as exported (the benchmark's comparison of the fusion).</param>
+    public static (byte[] Model, int QuantizedMatMuls) Quantize(ReadOnlyMemory<byte> model, bool fuseAttention = true)
+    {
+        var (quantized, count) = QuantizeMatMuls(model);
+        return (count > 0 && fuseAttention ? OnnxAttentionFusion.Fuse(quantized).Model : quantized, count);
+    }
+
+    private static (byte[] Model, int QuantizedMatMuls) QuantizeMatMuls(ReadOnlyMemory<byte> model)
     {
         if (!BitConverter.IsLittleEndian)
         {
@@ -52,19 +52,19 @@ internal static class OnnxInt8Quantizer
         }
         var graphFields = ProtoWire.ReadFields(graphs[0].Payload);
 
-        var initializers = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var initializers = new Dictionary<string, OnnxTensor>(StringComparer.Ordinal);
         foreach (var field in graphFields.Where(f => f.Number == GraphInitializer))
         {
-            var tensor = Tensor.Read(field.Payload);
+            var tensor = OnnxTensor.Read(field.Payload);
             initializers[tensor.Name] = tensor;
         }
-        var nodes = graphFields.Where(f => f.Number == GraphNode).Select(f => Node.Read(f.Payload)).ToList();
+        var nodes = graphFields.Where(f => f.Number == GraphNode).Select(f => OnnxNode.Read(f.Payload)).ToList();
 
         // Names still read after the rewrite decide which float weights can be dropped. A node with a
         // subgraph may read any outer name, so then nothing is dropped.
         var keepAllInitializers = nodes.Any(n => n.HasSubgraph);
         var uses = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var name in nodes.SelectMany(n => n.Inputs).Concat(GraphOutputs(graphFields)).Where(n => n.Length > 0))
+        foreach (var name in nodes.SelectMany(n => n.Inputs).Concat(OnnxFields.ValueNames(graphFields, GraphOutput)).Where(n => n.Length > 0))
         {
             uses[name] = uses.GetValueOrDefault(name) + 1;
         }
@@ -82,7 +82,7 @@ internal static class OnnxInt8Quantizer
             }
         }
 
-        var graphOutputs = GraphOutputs(graphFields).ToHashSet(StringComparer.Ordinal);
+        var graphOutputs = OnnxFields.ValueNames(graphFields, GraphOutput).ToHashSet(StringComparer.Ordinal);
         var rewritten = new Dictionary<int, byte[]>(); // node index -> new node
         var removed = new HashSet<int>(); // bias Adds folded into the DynamicQuantizeMatMul before them
         var added = new List<byte[]>();
@@ -92,7 +92,7 @@ internal static class OnnxInt8Quantizer
             var node = nodes[i];
             if (node.OpType != "MatMul" || node.Domain is not ("" or "ai.onnx") || node.Inputs.Count != 2 || node.Outputs.Count != 1
                 || initializers.ContainsKey(node.Inputs[0])
-                || !initializers.TryGetValue(node.Inputs[1], out var weight) || !weight.IsQuantizableMatrix)
+                || !initializers.TryGetValue(node.Inputs[1], out var weight) || !IsQuantizableMatrix(weight))
             {
                 continue;
             }
@@ -157,7 +157,7 @@ internal static class OnnxInt8Quantizer
             }
             else if (field.Number == GraphInitializer && !keepAllInitializers)
             {
-                var name = Tensor.ReadName(field.Payload);
+                var name = OnnxTensor.ReadName(field.Payload);
                 if (quantizedWeights.ContainsKey(name) && uses.GetValueOrDefault(name) <= 0)
                 {
                     continue;
@@ -170,18 +170,7 @@ internal static class OnnxInt8Quantizer
             graph.Bytes(GraphInitializer, tensor);
         }
 
-        var output = new ProtoWire.Writer();
-        foreach (var field in modelFields)
-        {
-            if (field.Number == ModelGraph)
-            {
-                output.Bytes(ModelGraph, graph.ToArray());
-            }
-            else
-            {
-                output.Raw(field.Raw);
-            }
-        }
+        var output = WithGraph(modelFields, graph.ToArray());
         var importsMicrosoft = modelFields.Where(f => f.Number == ModelOpsetImport)
             .Any(f => ProtoWire.ReadFields(f.Payload).Any(o => o.Number == OpsetDomain && o.AsString() == MicrosoftDomain));
         if (!importsMicrosoft)
@@ -191,12 +180,8 @@ internal static class OnnxInt8Quantizer
         return (output.ToArray(), rewritten.Count);
     }
 
-    private static IEnumerable<string> GraphOutputs(List<ProtoWire.Field> graphFields) =>
-        graphFields.Where(f => f.Number == GraphOutput)
-            .SelectMany(f => ProtoWire.ReadFields(f.Payload).Where(v => v.Number == ValueInfoName).Select(v => v.AsString()));
-
     /// <summary>int8 weights [K, N] and a float scale per column [N]; symmetric, so no zero points.</summary>
-    private static IEnumerable<byte[]> QuantizeColumns(Tensor weight, (string Weights, string Scale) names)
+    private static IEnumerable<byte[]> QuantizeColumns(OnnxTensor weight, (string Weights, string Scale) names)
     {
         var rows = (int)weight.Dims[0];
         var columns = (int)weight.Dims[1];
@@ -227,79 +212,11 @@ internal static class OnnxInt8Quantizer
 
         var scaleBytes = new byte[columns * sizeof(float)];
         MemoryMarshal.AsBytes(scales.AsSpan()).CopyTo(scaleBytes);
-        yield return TensorBytes(names.Weights, [rows, columns], Int8Type, quantized);
-        yield return TensorBytes(names.Scale, [columns], FloatType, scaleBytes);
+        yield return OnnxFields.TensorBytes(names.Weights, [rows, columns], Int8Type, quantized);
+        yield return OnnxFields.TensorBytes(names.Scale, [columns], FloatType, scaleBytes);
     }
 
-    private static byte[] TensorBytes(string name, long[] dims, int dataType, byte[] raw) =>
-        new ProtoWire.Writer()
-            .PackedInt64s(TensorDims, dims)
-            .Int64(TensorDataType, dataType)
-            .String(TensorName, name)
-            .Bytes(TensorRawData, raw)
-            .ToArray();
-
-    private sealed record Node(string Name, string OpType, string Domain, List<string> Inputs, List<string> Outputs, bool HasSubgraph)
-    {
-        public static Node Read(ReadOnlyMemory<byte> payload)
-        {
-            var fields = ProtoWire.ReadFields(payload);
-            string Text(int number) => fields.LastOrDefault(f => f.Number == number) is { Number: > 0 } f ? f.AsString() : "";
-            var hasSubgraph = fields.Where(f => f.Number == NodeAttribute)
-                .Any(a => ProtoWire.ReadFields(a.Payload).Any(x => x.Number is AttributeGraph or AttributeGraphs));
-            return new Node(Text(NodeName), Text(NodeOpType), Text(NodeDomain),
-                [.. fields.Where(f => f.Number == NodeInput).Select(f => f.AsString())],
-                [.. fields.Where(f => f.Number == NodeOutput).Select(f => f.AsString())],
-                hasSubgraph);
-        }
-    }
-
-    private sealed record Tensor(string Name, List<long> Dims, int DataType, bool External, List<ProtoWire.Field> Fields)
-    {
-        public bool IsQuantizableMatrix =>
-            DataType == FloatType && !External && Dims.Count == 2 && Dims[0] > 1 && Dims[1] > 1 && Dims[0] * Dims[1] >= MinimumWeights
-            && HasData(Dims[0] * Dims[1]);
-
-        public static Tensor Read(ReadOnlyMemory<byte> payload)
-        {
-            var fields = ProtoWire.ReadFields(payload);
-            var dataType = (int)(fields.LastOrDefault(f => f.Number == TensorDataType).Value);
-            var external = fields.Any(f => f.Number == TensorExternalData);
-            return new Tensor(NameOf(fields), ProtoWire.ReadInt64s(fields, TensorDims), dataType, external, fields);
-        }
-
-        public static string ReadName(ReadOnlyMemory<byte> payload) => NameOf(ProtoWire.ReadFields(payload));
-
-        private static string NameOf(List<ProtoWire.Field> fields) =>
-            fields.LastOrDefault(f => f.Number == TensorName) is { Number: > 0 } f ? f.AsString() : "";
-
-        private bool HasData(long count) =>
-            Fields.FirstOrDefault(f => f.Number == TensorRawData) is { Number: > 0 } raw
-                ? raw.Payload.Length == count * sizeof(float)
-                : FloatCount() == count;
-
-        private long FloatCount() =>
-            Fields.Where(f => f.Number == TensorFloatData).Sum(f => f.WireType == ProtoWire.LengthDelimited ? f.Payload.Length / sizeof(float) : 1L);
-
-        public float[] ReadFloats()
-        {
-            if (Fields.FirstOrDefault(f => f.Number == TensorRawData) is { Number: > 0 } raw)
-            {
-                return MemoryMarshal.Cast<byte, float>(raw.Payload.Span).ToArray();
-            }
-            var values = new List<float>();
-            foreach (var field in Fields.Where(f => f.Number == TensorFloatData))
-            {
-                if (field.WireType == ProtoWire.LengthDelimited)
-                {
-                    values.AddRange(MemoryMarshal.Cast<byte, float>(field.Payload.Span).ToArray());
-                }
-                else
-                {
-                    values.Add(BitConverter.UInt32BitsToSingle((uint)field.Value));
-                }
-            }
-            return [.. values];
-        }
-    }
+    private static bool IsQuantizableMatrix(OnnxTensor tensor) =>
+        tensor.DataType == FloatType && !tensor.External && tensor.Dims.Count == 2 && tensor.Dims[0] > 1 && tensor.Dims[1] > 1
+        && tensor.Dims[0] * tensor.Dims[1] >= MinimumWeights && tensor.HasFloatData(tensor.Dims[0] * tensor.Dims[1]);
 }

@@ -143,6 +143,15 @@ internal static class ProtoWire
             return this;
         }
 
+        public Writer Float(int number, float value)
+        {
+            Tag(number, Fixed32);
+            Span<byte> bytes = stackalloc byte[4];
+            BinaryPrimitives.WriteSingleLittleEndian(bytes, value);
+            _stream.Write(bytes);
+            return this;
+        }
+
         public Writer PackedInt64s(int number, IEnumerable<long> values)
         {
             var packed = new Writer();
