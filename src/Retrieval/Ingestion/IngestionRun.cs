@@ -270,7 +270,14 @@ internal sealed class IngestionRun(
     private async Task<bool> WriteBatchAsync(List<PendingDocument> batch, ProgressTracker tracker, CancellationTokenSource linked)
     {
         // A span per document, as when documents were written one by one; each covers the batch write that holds it.
-        var activities = batch.Select(_ => IngestionPipeline.ActivitySource.StartActivity("store.write")).ToList();
+        // Each starts below the run's span: starting one makes it the current activity, so the next would nest in it.
+        var parent = Activity.Current;
+        var activities = batch.Select(_ =>
+        {
+            var activity = IngestionPipeline.ActivitySource.StartActivity("store.write");
+            Activity.Current = parent;
+            return activity;
+        }).ToList();
         try
         {
             var upserts = batch.ConvertAll(pending => new DocumentUpsert(pending.Prepared.Record with { IngestedAt = DateTimeOffset.UtcNow }, Indexed(pending)));
