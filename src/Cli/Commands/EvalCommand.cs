@@ -51,11 +51,16 @@ public static class EvalCommand
     /// else collected over the set's store (ingested as eval qa does: every Nth context left out) and saved there.
     /// </summary>
     private static async Task<List<T>> CollectSamplesAsync<T>(
-        ParseResult parse, IReadOnlyList<string> datasets, int every, string folder, bool reuse, string kind,
+        ParseResult parse, FitCommandOptions fit,
         Func<string, IReadOnlyList<T>> load, Action<string, IEnumerable<T>> save,
         Func<IKnowledgeRetriever, GroundedAnswerer, QaDataset, IReadOnlySet<string>, IProgress<int>, Task<IReadOnlyList<T>>> collect,
         CancellationToken cancellationToken)
     {
+        var datasets = parse.GetValue(fit.Datasets)!;
+        var every = parse.GetValue(fit.HeldOut);
+        var folder = parse.GetValue(fit.Stores)!;
+        var reuse = parse.GetValue(fit.Reuse);
+        var kind = fit.SamplesFolder;
         var all = new List<T>();
         foreach (var path in datasets)
         {
@@ -90,43 +95,22 @@ public static class EvalCommand
 
     private static Command CreateFitRelevance()
     {
-        var datasets = new Option<string[]>("--dataset")
-        {
-            Description = "Folder with contexts.jsonl + questions.jsonl (repeatable; development halves only)", Required = true,
-        };
-        var limit = new Option<int?>("--limit") { Description = "Use only the first N questions of each set" };
-        var top = new Option<int>("--top") { Description = "Passages per question (k)", DefaultValueFactory = _ => 5 };
-        var heldOut = new Option<int>("--hold-out-every")
-        {
-            Description = "The store eval qa uses: every Nth context left out (its questions give negatives only)", DefaultValueFactory = _ => 10,
-        };
+        var fit = new FitCommandOptions("relevance-samples", "src/Agents/Answering/RelevanceFilter.cs", "its questions give negatives only");
         var target = new Option<double>("--false-refusals")
         {
             Description = "Highest share of false refusals per set the threshold may give", DefaultValueFactory = _ => 0.025,
         };
-        var stores = new Option<string>("--stores") { Description = "Folder of the per-set stores", DefaultValueFactory = _ => ".kqa-eval" };
-        var reuse = new Option<bool>("--reuse-samples") { Description = "Fit on the samples saved by an earlier run (STORES/relevance-samples/SET.jsonl) instead of searching again" };
-        var write = new Option<string?>("--write-source")
-        {
-            Description = "Replace the fitted block of this file (src/Agents/Answering/RelevanceFilter.cs) with the new models",
-        };
-        var answerSet = new Option<string>("--answer-set")
-        {
-            Description = "The sample knowledge base the answer set is asked over (README examples); a refit that fails it is not written",
-            DefaultValueFactory = _ => Path.Combine("samples", "docs"),
-        };
         var command = new Command("fit-relevance",
             "Fit the answer relevance models (dense and lexical-only) on reading-comprehension sets and print their coefficients and refusal trade-off")
         {
-            datasets, limit, top, heldOut, target, stores, reuse, write, answerSet,
+            target,
         };
+        fit.AddTo(command);
         command.SetCommandAction(async (parse, cancellationToken) =>
         {
-            var folder = parse.GetValue(stores)!;
-            var all = await CollectSamplesAsync(parse, parse.GetValue(datasets)!, parse.GetValue(heldOut), folder, parse.GetValue(reuse), "relevance-samples",
-                RelevanceFitter.Load, RelevanceFitter.Save,
+            var all = await CollectSamplesAsync(parse, fit, RelevanceFitter.Load, RelevanceFitter.Save,
                 (retriever, answerer, data, notInStore, progress) =>
-                    new RelevanceFitter(retriever, answerer).CollectAsync(data, notInStore, parse.GetValue(top), parse.GetValue(limit), progress, cancellationToken),
+                    new RelevanceFitter(retriever, answerer).CollectAsync(data, notInStore, parse.GetValue(fit.Top), parse.GetValue(fit.Limit), progress, cancellationToken),
                 cancellationToken);
 
             var fitted = new List<FittedRelevance>();
@@ -145,30 +129,38 @@ public static class EvalCommand
 
             var block = string.Join("\n", fitted.Select(f => f.Model.ToCSharp(f.Name)));
             Console.WriteLine(block);
-            var source = parse.GetValue(write);
-            var sampleDocs = parse.GetValue(answerSet)!;
-            if (!Directory.Exists(sampleDocs))
-            {
-                if (source is not null)
-                    throw new InvalidOptionException($"--answer-set '{sampleDocs}' is not a folder: a refit is written only once it passes the sample answer set.");
-                Console.Error.WriteLine($"answer set: {sampleDocs} is not a folder; not checked");
-                return 0;
-            }
-
-            var failures = await CheckAnswerSetAsync(parse, sampleDocs, Path.Combine(folder, "answer-set"), answer =>
+            await CheckThenWriteAsync(parse, fit, answer =>
                 fitted.Aggregate(answer, (a, model) => model.Name == "WithDense" ? a with { DenseRelevance = model.Model } : a with { LexicalRelevance = model.Model }),
-                cancellationToken);
-            if (source is not null)
-            {
-                if (failures.Count > 0)
-                    throw new EvaluationDataException($"the refit fails {failures.Count} question(s) of the answer set over {sampleDocs}; {source} was not written.");
-                RelevanceFitter.WriteSource(source, fitted);
-                Console.Error.WriteLine($"wrote the fitted models into {source}");
-            }
-
+                source => RelevanceFitter.WriteSource(source, fitted), cancellationToken);
             return 0;
         });
         return command;
+    }
+
+    /// <summary>
+    /// Asks the sample answer set with the refit in place, then writes the refit into --write-source (when
+    /// given) only if every question went as expected: a refit that breaks a README example never ships.
+    /// </summary>
+    private static async Task CheckThenWriteAsync(
+        ParseResult parse, FitCommandOptions fit, Func<AnswerOptions, AnswerOptions> refit, Action<string> writeSource, CancellationToken cancellationToken)
+    {
+        var source = parse.GetValue(fit.Write);
+        var sampleDocs = parse.GetValue(fit.AnswerSet)!;
+        if (!Directory.Exists(sampleDocs))
+        {
+            if (source is not null)
+                throw new InvalidOptionException($"--answer-set '{sampleDocs}' is not a folder: a refit is written only once it passes the sample answer set.");
+            Console.Error.WriteLine($"answer set: {sampleDocs} is not a folder; not checked");
+            return;
+        }
+
+        var failures = await CheckAnswerSetAsync(parse, sampleDocs, Path.Combine(parse.GetValue(fit.Stores)!, "answer-set"), refit, cancellationToken);
+        if (source is null)
+            return;
+        if (failures.Count > 0)
+            throw new EvaluationDataException($"the refit fails {failures.Count} question(s) of the answer set over {sampleDocs}; {source} was not written.");
+        writeSource(source);
+        Console.Error.WriteLine($"wrote the fitted models into {source}");
     }
 
     /// <summary>
@@ -194,28 +186,8 @@ public static class EvalCommand
 
     private static Command CreateFitSentences()
     {
-        var datasets = new Option<string[]>("--dataset")
-        {
-            Description = "Folder with contexts.jsonl + questions.jsonl (repeatable; development halves only)", Required = true,
-        };
-        var limit = new Option<int?>("--limit") { Description = "Use only the first N questions of each set" };
-        var top = new Option<int>("--top") { Description = "Passages per question (k)", DefaultValueFactory = _ => 5 };
-        var heldOut = new Option<int>("--hold-out-every")
-        {
-            Description = "The store eval qa uses: every Nth context left out (its questions are skipped)", DefaultValueFactory = _ => 10,
-        };
+        var fit = new FitCommandOptions("sentence-samples", "src/Agents/Answering/ExtractiveAnswerer.cs", "its questions are skipped");
         var l2 = new Option<double>("--l2") { Description = "L2 penalty on the standardised weights", DefaultValueFactory = _ => SentenceFitter.DefaultL2 };
-        var stores = new Option<string>("--stores") { Description = "Folder of the per-set stores", DefaultValueFactory = _ => ".kqa-eval" };
-        var reuse = new Option<bool>("--reuse-samples") { Description = "Fit on the samples saved by an earlier run (STORES/sentence-samples/SET.jsonl) instead of searching again" };
-        var write = new Option<string?>("--write-source")
-        {
-            Description = "Replace the fitted block of this file (src/Agents/Answering/ExtractiveAnswerer.cs) with the new models",
-        };
-        var answerSet = new Option<string>("--answer-set")
-        {
-            Description = "The sample knowledge base the answer set is asked over (README examples); a refit that fails it is not written",
-            DefaultValueFactory = _ => Path.Combine("samples", "docs"),
-        };
         var passages = new Option<int>("--passages")
         {
             Description = "Passages the answers are measured with (Answer:ExtractivePassages); collect with KQA__Answer__ExtractivePassages at least this high",
@@ -225,15 +197,14 @@ public static class EvalCommand
         var command = new Command("fit-sentences",
             "Fit the extractive answer's sentence models (dense and lexical-only) on reading-comprehension sets and print gold in the answer before and after")
         {
-            datasets, limit, top, heldOut, l2, stores, reuse, write, answerSet, misses, passages,
+            l2, misses, passages,
         };
+        fit.AddTo(command);
         command.SetCommandAction(async (parse, cancellationToken) =>
         {
-            var folder = parse.GetValue(stores)!;
-            var all = await CollectSamplesAsync(parse, parse.GetValue(datasets)!, parse.GetValue(heldOut), folder, parse.GetValue(reuse), "sentence-samples",
-                SentenceFitter.Load, SentenceFitter.Save,
+            var all = await CollectSamplesAsync(parse, fit, SentenceFitter.Load, SentenceFitter.Save,
                 (retriever, answerer, data, notInStore, progress) =>
-                    new SentenceFitter(retriever, answerer).CollectAsync(data, notInStore, parse.GetValue(top), parse.GetValue(limit), progress, cancellationToken),
+                    new SentenceFitter(retriever, answerer).CollectAsync(data, notInStore, parse.GetValue(fit.Top), parse.GetValue(fit.Limit), progress, cancellationToken),
                 cancellationToken);
 
             var shipped = new AnswerOptions { ExtractivePassages = parse.GetValue(passages) };
@@ -259,25 +230,7 @@ public static class EvalCommand
             foreach (var miss in SentenceFitter.Misses(all, Refit(shipped), parse.GetValue(misses)))
                 Console.WriteLine(miss);
 
-            var source = parse.GetValue(write);
-            var sampleDocs = parse.GetValue(answerSet)!;
-            if (!Directory.Exists(sampleDocs))
-            {
-                if (source is not null)
-                    throw new InvalidOptionException($"--answer-set '{sampleDocs}' is not a folder: a refit is written only once it passes the sample answer set.");
-                Console.Error.WriteLine($"answer set: {sampleDocs} is not a folder; not checked");
-                return 0;
-            }
-
-            var failures = await CheckAnswerSetAsync(parse, sampleDocs, Path.Combine(folder, "answer-set"), Refit, cancellationToken);
-            if (source is not null)
-            {
-                if (failures.Count > 0)
-                    throw new EvaluationDataException($"the refit fails {failures.Count} question(s) of the answer set over {sampleDocs}; {source} was not written.");
-                SentenceFitter.WriteSource(source, fitted);
-                Console.Error.WriteLine($"wrote the fitted models into {source}");
-            }
-
+            await CheckThenWriteAsync(parse, fit, Refit, source => SentenceFitter.WriteSource(source, fitted), cancellationToken);
             return 0;
         });
         return command;
