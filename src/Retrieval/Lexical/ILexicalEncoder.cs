@@ -13,6 +13,6 @@ public interface ILexicalEncoder
 
     SparseVector EncodeDocument(string text);
 
-    /// <summary>Each distinct query term with weight 1 (repeated terms add weight).</summary>
+    /// <summary>Each distinct query term with weight 1 (repeated terms add weight); an encoder may add lighter terms of its own (the BM25 encoder's backoff for lone Chinese characters).</summary>
     SparseVector EncodeQuery(string text);
 }
