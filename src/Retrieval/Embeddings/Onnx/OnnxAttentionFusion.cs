@@ -327,33 +327,4 @@ internal static class OnnxAttentionFusion
     }
 
     private static byte[] Concat(IEnumerable<OnnxTensor> vectors) => [.. vectors.SelectMany(v => v.Raw!.Value.ToArray())];
-
-    private static byte[] NodeBytes(string name, string opType, string domain, IEnumerable<string> inputs, IEnumerable<string> outputs, params byte[][] attributes)
-    {
-        var writer = new ProtoWire.Writer();
-        foreach (var input in inputs)
-        {
-            writer.String(NodeInput, input);
-        }
-        foreach (var output in outputs)
-        {
-            writer.String(NodeOutput, output);
-        }
-        writer.String(NodeName, name).String(NodeOpType, opType);
-        foreach (var attribute in attributes)
-        {
-            writer.Bytes(NodeAttribute, attribute);
-        }
-        if (domain.Length > 0)
-        {
-            writer.String(NodeDomain, domain);
-        }
-        return writer.ToArray();
-    }
-
-    private static byte[] IntAttribute(string name, long value) =>
-        new ProtoWire.Writer().String(AttributeName, name).Int64(AttributeInt, value).Int64(AttributeType, AttributeTypeInt).ToArray();
-
-    private static byte[] FloatAttribute(string name, float value) =>
-        new ProtoWire.Writer().String(AttributeName, name).Float(AttributeFloat, value).Int64(AttributeType, AttributeTypeFloat).ToArray();
 }

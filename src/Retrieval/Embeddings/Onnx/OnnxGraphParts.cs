@@ -48,6 +48,36 @@ internal static class OnnxFields
             .String(TensorName, name)
             .Bytes(TensorRawData, raw)
             .ToArray();
+
+    /// <summary>A node: its inputs (an empty name for an input left out), outputs, name, operator, attributes and domain ("" for ONNX's own).</summary>
+    public static byte[] NodeBytes(string name, string opType, string domain, IEnumerable<string> inputs, IEnumerable<string> outputs, params byte[][] attributes)
+    {
+        var writer = new ProtoWire.Writer();
+        foreach (var input in inputs)
+        {
+            writer.String(NodeInput, input);
+        }
+        foreach (var output in outputs)
+        {
+            writer.String(NodeOutput, output);
+        }
+        writer.String(NodeName, name).String(NodeOpType, opType);
+        foreach (var attribute in attributes)
+        {
+            writer.Bytes(NodeAttribute, attribute);
+        }
+        if (domain.Length > 0)
+        {
+            writer.String(NodeDomain, domain);
+        }
+        return writer.ToArray();
+    }
+
+    public static byte[] IntAttribute(string name, long value) =>
+        new ProtoWire.Writer().String(AttributeName, name).Int64(AttributeInt, value).Int64(AttributeType, AttributeTypeInt).ToArray();
+
+    public static byte[] FloatAttribute(string name, float value) =>
+        new ProtoWire.Writer().String(AttributeName, name).Float(AttributeFloat, value).Int64(AttributeType, AttributeTypeFloat).ToArray();
 }
 
 /// <summary>One node of a graph as read from the wire: what the rewrites match on, plus its attributes.</summary>

@@ -116,22 +116,10 @@ internal static class OnnxInt8Quantizer
                 result = add.Outputs[0];
                 removed.Add(readers[0]);
             }
-            var writer = new ProtoWire.Writer()
-                .String(NodeInput, node.Inputs[0])
-                .String(NodeInput, names.Weights)
-                .String(NodeInput, names.Scale);
-            if (bias is not null)
-            {
-                // Symmetric weights: the zero point is 0, the input's default, so it is left out (an empty
-                // name) rather than given as a tensor of zeros.
-                writer.String(NodeInput, "").String(NodeInput, bias);
-            }
-            rewritten[i] = writer
-                .String(NodeOutput, result)
-                .String(NodeName, (node.Name.Length > 0 ? node.Name : node.Outputs[0]) + "_int8")
-                .String(NodeOpType, "DynamicQuantizeMatMul")
-                .String(NodeDomain, MicrosoftDomain)
-                .ToArray();
+            // Symmetric weights: the zero point is 0, the input's default, so it is left out (an empty
+            // name) rather than given as a tensor of zeros.
+            string[] inputs = bias is null ? [node.Inputs[0], names.Weights, names.Scale] : [node.Inputs[0], names.Weights, names.Scale, "", bias];
+            rewritten[i] = NodeBytes((node.Name.Length > 0 ? node.Name : node.Outputs[0]) + "_int8", "DynamicQuantizeMatMul", MicrosoftDomain, inputs, [result]);
         }
         if (rewritten.Count == 0)
         {
