@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using KnowledgeQa.Agents.Answering;
 using KnowledgeQa.Agents.Text;
 using KnowledgeQa.Retrieval.Search;
@@ -234,17 +233,9 @@ public sealed class RelevanceFitter(IKnowledgeRetriever retriever, GroundedAnswe
         FittedSource.Replace(path, nameof(RelevanceModel), fitted.Select(f => (f.Name, f.Model.ToCSharp(f.Name))));
     }
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     /// <summary>Saves collected samples (one JSON line each), so fitting can be repeated without searching again.</summary>
-    public static void Save(string path, IEnumerable<RelevanceSample> samples)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        File.WriteAllLines(path, samples.Select(s => JsonSerializer.Serialize(s, Json)));
-    }
+    public static void Save(string path, IEnumerable<RelevanceSample> samples) => SampleFile.Save(path, samples);
 
     public static IReadOnlyList<RelevanceSample> Load(string path) =>
-        File.ReadLines(path).Where(l => l.Length > 0)
-            .Select(l => JsonSerializer.Deserialize<RelevanceSample>(l, Json) ?? throw new EvaluationDataException($"{path}: empty sample line."))
-            .ToList();
+        SampleFile.Load<RelevanceSample>(path).ToList();
 }

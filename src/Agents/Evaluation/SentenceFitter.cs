@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using KnowledgeQa.Agents.Answering;
 using KnowledgeQa.Retrieval.Search;
 
@@ -201,14 +200,8 @@ public sealed class SentenceFitter(IKnowledgeRetriever retriever, GroundedAnswer
         FittedSource.Replace(path, nameof(ExtractiveScoring), fitted.Select(f => (f.Name, f.Model.ToCSharp(f.Name))));
     }
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     /// <summary>Saves collected samples (one JSON line each), so fitting can be repeated without searching again.</summary>
-    public static void Save(string path, IEnumerable<SentenceSample> samples)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        File.WriteAllLines(path, samples.Select(s => JsonSerializer.Serialize(s, Json)));
-    }
+    public static void Save(string path, IEnumerable<SentenceSample> samples) => SampleFile.Save(path, samples);
 
     /// <summary>
     /// The samples as an answer drawing on the first <paramref name="passages"/> relevant passages sees them:
@@ -228,8 +221,6 @@ public sealed class SentenceFitter(IKnowledgeRetriever retriever, GroundedAnswer
 
     /// <summary>Loads saved samples; each question's gaps to its best candidate are computed again, so samples saved before a gap was added still fit.</summary>
     public static IReadOnlyList<SentenceSample> Load(string path) =>
-        File.ReadLines(path).Where(l => l.Length > 0)
-            .Select(l => JsonSerializer.Deserialize<SentenceSample>(l, Json) ?? throw new EvaluationDataException($"{path}: empty sample line."))
-            .Select(s => s with { Candidates = WithGaps(s.Candidates) })
-            .ToList();
+        SampleFile.Load<SentenceSample>(path)
+            .Select(s => s with { Candidates = WithGaps(s.Candidates) }).ToList();
 }
