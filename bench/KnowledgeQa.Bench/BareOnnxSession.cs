@@ -15,10 +15,13 @@ internal sealed class BareOnnxSession : IDisposable
     private readonly List<(long[] Ids, long[] Mask, long[] Types, long[] Shape)> _batches = [];
     private readonly string[] _inputNames = ["input_ids", "attention_mask", "token_type_ids"];
     private readonly string[] _outputNames;
+    private readonly int _lanes;
+    private readonly List<int> _callEnds = []; // batch index after each call's last run: lanes never run two calls at once
 
     private BareOnnxSession(string modelFile, string provider, int threads, bool spinning, int batchSize, int batchTokens, bool fixedBatches,
-        int padding, int[][] ids, int callSize)
+        int padding, int[][] ids, int callSize, int lanes = 1)
     {
+        _lanes = Math.Max(1, lanes);
         using var sessionOptions = new SessionOptions
         {
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
@@ -35,7 +38,7 @@ internal sealed class BareOnnxSession : IDisposable
         _outputNames = [_session.OutputMetadata.ContainsKey("last_hidden_state") ? "last_hidden_state" : _session.OutputMetadata.Keys.First()];
 
         // The generator sorts the inputs of each call longest first and batches them; so does this.
-        foreach (var batch in Runs(ids.Select(i => i.Length).ToArray(), callSize, batchSize, batchTokens, fixedBatches))
+        foreach (var batch in Runs(ids.Select(i => i.Length).ToArray(), callSize, batchSize, batchTokens, fixedBatches, _callEnds))
         {
             var length = batch.Max(i => ids[i].Length);
             var inputIds = new long[batch.Length * length];
@@ -57,22 +60,25 @@ internal sealed class BareOnnxSession : IDisposable
     /// <summary>A bare session on the file <paramref name="generator"/> loaded, fed <paramref name="ids"/> in calls of <paramref name="callSize"/>.</summary>
     /// <param name="spinning">ONNX Runtime's thread spinning, as <see cref="EmbeddingOptions.AllowThreadSpinning"/> sets it for the generator.</param>
     /// <param name="batchTokens">and <paramref name="fixedBatches"/>: the generator's <see cref="EmbeddingOptions.BatchTokens"/> and run planning.</param>
-    public static BareOnnxSession For(OnnxEmbeddingGenerator generator, int[][] ids, int threads, int batchSize, int callSize = int.MaxValue, bool spinning = false,
+    /// The session's threads and how many runs go side by side are the generator's (its resolved
+    /// <see cref="EmbeddingOptions.IntraOpThreads"/> and <see cref="EmbeddingOptions.ParallelRuns"/>).
+    public static BareOnnxSession For(OnnxEmbeddingGenerator generator, int[][] ids, int batchSize, int callSize = int.MaxValue, bool spinning = false,
         int batchTokens = 4096, bool fixedBatches = false) =>
         new(generator.LoadReport.ModelFile
                 ?? throw new InvalidOperationException("the benchmark needs the model cache (EmbeddingOptions.UseCache)"),
-            generator.LoadReport.ExecutionProvider, threads, spinning, batchSize, batchTokens, fixedBatches,
-            ((EmbeddingTokenizer)generator.TokenCounter).PaddingTokenId, ids, callSize);
+            generator.LoadReport.ExecutionProvider, generator.SessionThreads, spinning, batchSize, batchTokens, fixedBatches,
+            ((EmbeddingTokenizer)generator.TokenCounter).PaddingTokenId, ids, callSize, generator.ParallelRuns);
 
-    /// <summary>Like <see cref="For"/>, on another ONNX file of the same model (a variant to compare), on the CPU, sleeping threads.</summary>
-    public static BareOnnxSession ForFile(string modelFile, OnnxEmbeddingGenerator generator, int[][] ids, int threads, int batchSize) =>
-        new(modelFile, "cpu", threads, false, batchSize, 4096, false, ((EmbeddingTokenizer)generator.TokenCounter).PaddingTokenId, ids, int.MaxValue);
+    /// <summary>Like <see cref="For"/>, on another ONNX file of the same model (a variant to compare), on the CPU, sleeping threads, the generator's threads and parallel runs.</summary>
+    public static BareOnnxSession ForFile(string modelFile, OnnxEmbeddingGenerator generator, int[][] ids, int batchSize) =>
+        new(modelFile, "cpu", generator.SessionThreads, false, batchSize, 4096, false, ((EmbeddingTokenizer)generator.TokenCounter).PaddingTokenId, ids,
+            int.MaxValue, generator.ParallelRuns);
 
     /// <summary>
     /// The runs the generator makes of inputs of these lengths given in calls of <paramref name="callSize"/>: each call
     /// sorted longest first, then cut into fixed runs of <paramref name="batchSize"/> or as <see cref="EmbeddingBatchPlanner"/> plans.
     /// </summary>
-    public static List<int[]> Runs(int[] lengths, int callSize, int batchSize, int batchTokens, bool fixedBatches)
+    public static List<int[]> Runs(int[] lengths, int callSize, int batchSize, int batchTokens, bool fixedBatches, List<int>? callEnds = null)
     {
         var runs = new List<int[]>();
         foreach (var call in Enumerable.Range(0, lengths.Length).Chunk(callSize))
@@ -84,6 +90,7 @@ internal sealed class BareOnnxSession : IDisposable
                 runs.Add(sorted[start..(start + size)]);
                 start += size;
             }
+            callEnds?.Add(runs.Count);
         }
         return runs;
     }
@@ -91,17 +98,38 @@ internal sealed class BareOnnxSession : IDisposable
     /// <summary>Token cells fed (padding included) over real tokens: the share of the work spent on padding.</summary>
     public double PaddedCellsPerToken { get; private set; }
 
+    /// <summary>Every run, call by call; within a call, as many runs at once as the generator makes (each lane takes the next).</summary>
     public void Run()
     {
-        using var runOptions = new RunOptions();
-        foreach (var (ids, mask, types, shape) in _batches)
+        var start = 0;
+        foreach (var end in _callEnds)
         {
-            using var idsValue = OrtValue.CreateTensorValueFromMemory(ids, shape);
-            using var maskValue = OrtValue.CreateTensorValueFromMemory(mask, shape);
-            using var typesValue = OrtValue.CreateTensorValueFromMemory(types, shape);
-            OrtValue[] inputs = _inputNames.Length == 3 ? [idsValue, maskValue, typesValue] : [idsValue, maskValue];
-            using var outputs = _session.Run(runOptions, _inputNames, inputs, _outputNames);
+            var next = start - 1;
+            void Lane()
+            {
+                using var runOptions = new RunOptions();
+                int taken;
+                while ((taken = Interlocked.Increment(ref next)) < end)
+                {
+                    RunOne(_batches[taken], runOptions);
+                }
+            }
+            var helpers = Enumerable.Range(1, Math.Min(_lanes, end - start) - 1)
+                .Select(_ => Task.Factory.StartNew(Lane, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
+            Lane();
+            Task.WaitAll(helpers);
+            start = end;
         }
+    }
+
+    private void RunOne((long[] Ids, long[] Mask, long[] Types, long[] Shape) batch, RunOptions runOptions)
+    {
+        var (ids, mask, types, shape) = batch;
+        using var idsValue = OrtValue.CreateTensorValueFromMemory(ids, shape);
+        using var maskValue = OrtValue.CreateTensorValueFromMemory(mask, shape);
+        using var typesValue = OrtValue.CreateTensorValueFromMemory(types, shape);
+        OrtValue[] inputs = _inputNames.Length == 3 ? [idsValue, maskValue, typesValue] : [idsValue, maskValue];
+        using var outputs = _session.Run(runOptions, _inputNames, inputs, _outputNames);
     }
 
     public void Dispose() => _session.Dispose();

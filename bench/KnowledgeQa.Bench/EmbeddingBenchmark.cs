@@ -58,7 +58,7 @@ internal static class EmbeddingBenchmark
             {
                 var ids = texts.Select(run.Generator.EncodeToIds).ToArray();
                 tokens = ids.Sum(i => (long)i.Length);
-                run.Bare = BareOnnxSession.For(run.Generator, ids, settings.Threads, settings.BatchSize);
+                run.Bare = BareOnnxSession.For(run.Generator, ids, settings.BatchSize);
                 // Warm-up: first runs allocate ONNX Runtime's arenas and JIT the managed code.
                 run.Vectors = [.. (await run.Generator.GenerateAsync(texts)).Select(e => e.Vector.ToArray())];
                 run.Bare.Run();
@@ -66,7 +66,7 @@ internal static class EmbeddingBenchmark
                 {
                     unfusedFile = Path.Combine(Path.GetTempPath(), $"kqa-bench-unfused-{Guid.NewGuid():N}.onnx");
                     File.WriteAllBytes(unfusedFile, UnfusedInt8(settings.ModelPath));
-                    unfused = BareOnnxSession.ForFile(unfusedFile, run.Generator, ids, settings.Threads, settings.BatchSize);
+                    unfused = BareOnnxSession.ForFile(unfusedFile, run.Generator, ids, settings.BatchSize);
                     unfused.Run();
                 }
             }

@@ -23,13 +23,16 @@ namespace KnowledgeQa.Bench;
 /// --data DATA, --reps N (3), --batch N (16), --batch-tokens N (4096), --threads N (0: ONNX Runtime's choice),
 /// --spinning both|on|off (off), --batching both|planned|fixed (both: the generator's length-aware runs and, as
 /// the baseline, fixed runs of --batch sorted inputs, as before), --parallel N (the pipeline's embedding workers, 1),
-/// --precision fp32|int8|both (both), --variants "LABEL;LABEL" (only those configurations, by their labels in the table),
+/// --runs parallel|single|both (parallel: the runs of a call side by side, one intra-op thread each, the library's
+/// default on the CPU; single: one run at a time on ONNX Runtime's threads, as before; fixed runs are always single),
+/// --parallel-runs N (0: one per core), --precision fp32|int8|both (both), --variants "LABEL;LABEL" (only those configurations, by their labels in the table),
 /// --no-quality, --quality-limit N (queries).
 /// </summary>
 internal static class IngestBenchmark
 {
     /// <summary>One configuration of the generator under test.</summary>
-    private sealed record Variant(string Label, EmbeddingPrecision Precision, bool Spinning, bool FixedBatches = false)
+    /// <param name="OneRunAtATime">The arrangement before runs went side by side: each run split across ONNX Runtime's intra-op threads.</param>
+    private sealed record Variant(string Label, EmbeddingPrecision Precision, bool Spinning, bool FixedBatches = false, bool OneRunAtATime = false)
     {
         public bool IsInt8 => Precision == EmbeddingPrecision.Int8;
     }
@@ -46,11 +49,16 @@ internal static class IngestBenchmark
         var spinning = BenchArgs.String(options, "--spinning") ?? "off";
         // Length-aware runs (the default) and, with --batching both|fixed, fixed runs of --batch sorted inputs (before).
         var batching = BenchArgs.String(options, "--batching") ?? "both";
+        // Runs of one call side by side (the library's default on the CPU) or, with --runs both|single, one at a time too.
+        var runsOption = BenchArgs.String(options, "--runs") ?? "parallel";
+        bool[] runArrangements = runsOption switch { "both" => [false, true], "single" => [true], _ => [false] };
+        var parallelRuns = BenchArgs.Int(options, "--parallel-runs", 0);
         var paths = InputPaths(options, data);
         Console.WriteLine($"load average at start: {LoadAverage.Read()}; {Environment.ProcessorCount} cores");
         Console.WriteLine($"input: {string.Join(", ", paths)}");
         Console.WriteLine($"batch size {batchSize}, batch tokens {batchTokens}, intra-op threads {(threads == 0 ? "ONNX Runtime's choice" : threads)}, " +
-                          $"spinning: {spinning}, batching: {batching}, pipeline embedding workers: {parallelism}");
+                          $"spinning: {spinning}, batching: {batching}, runs: {runsOption} (parallel runs {(parallelRuns == 0 ? "one per core" : parallelRuns)}), " +
+                          $"pipeline embedding workers: {parallelism}");
 
         // The library's defaults (spinning off) first; with spinning on (ONNX Runtime's own default, and this
         // library's before it turned spinning off) as well unless --spinning on|off picks one.
@@ -68,11 +76,17 @@ internal static class IngestBenchmark
             {
                 if (fixedBatches ? batching is not ("both" or "fixed") : batching is "fixed")
                     continue;
-                var label = fixedBatches ? $"{name}, fixed batches" : name;
-                if (spinning is "both" or "off")
-                    variants.Add(new Variant(label, precision, false, fixedBatches));
-                if (spinning is "both" or "on")
-                    variants.Add(new Variant($"{label}, spinning", precision, true, fixedBatches));
+                // Fixed runs are the pipeline as it was (one run at a time); length-aware runs take the library's
+                // arrangement (runs side by side, one thread each, unless --parallel-runs or --threads say otherwise)
+                // and, with --runs both, one run at a time as well.
+                foreach (var oneAtATime in fixedBatches ? [true] : runArrangements)
+                {
+                    var label = (fixedBatches ? $"{name}, fixed batches" : name) + (oneAtATime && !fixedBatches ? ", one run at a time" : "");
+                    if (spinning is "both" or "off")
+                        variants.Add(new Variant(label, precision, false, fixedBatches, oneAtATime));
+                    if (spinning is "both" or "on")
+                        variants.Add(new Variant($"{label}, spinning", precision, true, fixedBatches, oneAtATime));
+                }
             }
         }
         // --variants "fp32, fixed batches, spinning;int8" keeps only the configurations named (their labels in the
@@ -88,7 +102,7 @@ internal static class IngestBenchmark
         var generators = variants.ToDictionary(v => v, v => new OnnxEmbeddingGenerator(new EmbeddingOptions
         {
             Precision = v.Precision, AllowThreadSpinning = v.Spinning, BatchSize = batchSize, BatchTokens = batchTokens, IntraOpThreads = threads,
-            FixedBatches = v.FixedBatches,
+            FixedBatches = v.FixedBatches, ParallelRuns = v.OneRunAtATime ? 1 : parallelRuns,
         }));
         try
         {
@@ -280,7 +294,7 @@ internal static class IngestBenchmark
 
         // A bare session on the same token ids, batched as the generator does, with the same thread settings.
         var ids = chunks.Select(generator.EncodeToIds).ToArray();
-        using var bare = BareOnnxSession.For(generator, ids, threads, batchSize, callSize: 64, spinning: variant.Spinning,
+        using var bare = BareOnnxSession.For(generator, ids, batchSize, callSize: 64, spinning: variant.Spinning,
             batchTokens: batchTokens, fixedBatches: variant.FixedBatches);
         cpu = CpuSeconds();
         var bareTime = Stopwatch.StartNew();

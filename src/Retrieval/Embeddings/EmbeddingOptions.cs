@@ -57,8 +57,20 @@ public sealed class EmbeddingOptions
     /// <summary>For the benchmarks: runs of exactly <see cref="BatchSize"/> sorted inputs, as before length-aware planning.</summary>
     internal bool FixedBatches { get; set; }
 
-    /// <summary>ONNX Runtime intra-op threads; 0 lets ONNX Runtime choose (one per core).</summary>
+    /// <summary>
+    /// ONNX Runtime intra-op threads of each run; 0: one when the runs of a call go side by side (see
+    /// <see cref="ParallelRuns"/>), otherwise ONNX Runtime's choice (one per core).
+    /// </summary>
     public int IntraOpThreads { get; set; }
+
+    /// <summary>
+    /// How many runs of one call go to ONNX Runtime at once, each on its own thread. 0 (the default): on the CPU,
+    /// one per core with one intra-op thread each, unless <see cref="IntraOpThreads"/> is set (then one run at a
+    /// time on that many threads); on CUDA one. Side by side, each core computes a whole run and never waits for
+    /// another between operators, which splitting every operator across the cores does (bench `ingest`: less CPU
+    /// per chunk and both cores busy). A call of a single run (a question) runs on one core either way.
+    /// </summary>
+    public int ParallelRuns { get; set; }
 
     /// <summary>
     /// Let ONNX Runtime's intra-op threads spin while they wait for work between operators. Off (the default),

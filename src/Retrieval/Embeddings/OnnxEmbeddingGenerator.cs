@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 using KnowledgeQa.Retrieval.Chunking;
 using Microsoft.Extensions.AI;
 using Microsoft.ML.OnnxRuntime;
@@ -30,6 +32,7 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
     private readonly int _batchSize;
     private readonly int _batchTokens;
     private readonly bool _fixedBatches;
+    private readonly int _parallelRuns;
     private readonly string[] _inputNames;
     private readonly bool _feedsAttentionMask;
     private readonly bool _feedsTokenTypes;
@@ -57,6 +60,8 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         _fixedBatches = options.FixedBatches;
 
         var provider = OnnxSessionLoader.NormalizeProvider(options.ExecutionProvider);
+        _parallelRuns = OnnxSessionLoader.ParallelRuns(provider, options);
+        SessionThreads = OnnxSessionLoader.IntraOpThreads(provider, options);
         // Auto: int8 on the CPU, where it halves the CPU per chunk at float32's retrieval quality (SciFact,
         // bench `quality`); the quantized MatMuls are CPU kernels, so CUDA runs the float32 model.
         Precision = options.Precision != EmbeddingPrecision.Auto ? options.Precision
@@ -109,6 +114,12 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
 
     /// <summary>What loading the model took, and where its files came from (for start-up diagnostics).</summary>
     public EmbeddingLoadReport LoadReport { get; }
+
+    /// <summary>How many runs of one call go to ONNX Runtime at once (<see cref="EmbeddingOptions.ParallelRuns"/> resolved).</summary>
+    public int ParallelRuns => _parallelRuns;
+
+    /// <summary>The session's intra-op threads per run; 0: ONNX Runtime's choice.</summary>
+    internal int SessionThreads { get; }
 
     /// <summary>Tokens per input, [CLS] and [SEP] included; longer inputs are truncated.</summary>
     public int MaxTokens { get; }
@@ -199,27 +210,77 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         // behind it); fixed runs of BatchSize are the benchmark's "before".
         var sizes = EmbeddingBatchPlanner.Sizes(lengths, _batchSize, _batchTokens, _fixedBatches);
 
+        var runs = new (int Start, int Size)[sizes.Count];
+        for (int r = 0, start = 0; r < runs.Length; start += sizes[r], r++)
+        {
+            runs[r] = (start, sizes[r]);
+        }
+
         var vectors = new float[ids.Length][];
+        var lanes = Math.Min(_parallelRuns, runs.Length);
+        if (lanes <= 1)
+        {
+            RunLane(ids, order, runs, new StrongBox<int>(-1), vectors, cancellationToken);
+            return vectors;
+        }
+        // Each lane takes the next run (longest first, so the lanes end close together). Dedicated threads,
+        // not the thread pool: the caller may be a pool thread whose peers are busy reading and writing.
+        var next = new StrongBox<int>(-1);
+        var helpers = new Task[lanes - 1];
+        for (var l = 0; l < helpers.Length; l++)
+        {
+            helpers[l] = Task.Factory.StartNew(() => RunLane(ids, order, runs, next, vectors, cancellationToken),
+                CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        }
+        Exception? failure = null;
+        try
+        {
+            RunLane(ids, order, runs, next, vectors, cancellationToken);
+        }
+        catch (Exception e)
+        {
+            failure = e;
+        }
+        try
+        {
+            Task.WaitAll(helpers);
+        }
+        catch (AggregateException e)
+        {
+            failure ??= e.InnerExceptions[0];
+        }
+        if (failure is not null)
+        {
+            ExceptionDispatchInfo.Capture(failure).Throw();
+        }
+        return vectors;
+    }
+
+    /// <summary>Runs the next run not yet taken (<paramref name="next"/> counts them) until none is left.</summary>
+    private void RunLane(int[][] ids, int[] order, (int Start, int Size)[] runs, StrongBox<int> next, float[][] vectors, CancellationToken cancellationToken)
+    {
         using var runOptions = new RunOptions();
         using var cancellation = cancellationToken.CanBeCanceled
             ? cancellationToken.Register(static state => ((RunOptions)state!).Terminate = true, runOptions)
             : default;
-        var start = 0;
-        foreach (var size in sizes)
+        int taken;
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var batch = order.AsSpan(start, size);
-            start += size;
-            try
+            while ((taken = Interlocked.Increment(ref next.Value)) < runs.Length)
             {
-                RunBatch(ids, batch, vectors, runOptions);
+                cancellationToken.ThrowIfCancellationRequested();
+                RunBatch(ids, order.AsSpan(runs[taken].Start, runs[taken].Size), vectors, runOptions);
             }
-            catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
+        }
+        catch (Exception e)
+        {
+            Volatile.Write(ref next.Value, runs.Length); // the other lanes stop after their current run
+            if (e is OnnxRuntimeException && cancellationToken.IsCancellationRequested)
             {
                 throw new OperationCanceledException(cancellationToken);
             }
+            throw;
         }
-        return vectors;
     }
 
     private void RunBatch(int[][] ids, ReadOnlySpan<int> batch, float[][] vectors, RunOptions runOptions)
@@ -354,6 +415,10 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         if (options.IntraOpThreads < 0)
         {
             throw new InvalidOptionException($"Embedding IntraOpThreads is {options.IntraOpThreads}; use 0 (ONNX Runtime chooses) or a positive thread count.");
+        }
+        if (options.ParallelRuns < 0)
+        {
+            throw new InvalidOptionException($"Embedding ParallelRuns is {options.ParallelRuns}; use 0 (one per core on the CPU) or a positive count.");
         }
         if (!Enum.IsDefined(options.Pooling))
         {

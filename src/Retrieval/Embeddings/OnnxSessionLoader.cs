@@ -52,6 +52,18 @@ internal static class OnnxSessionLoader
             _ => throw new InvalidOptionException($"Embedding ExecutionProvider is '{provider}'; use cpu or cuda."),
         };
 
+    /// <summary>How many runs of a call go side by side (<see cref="EmbeddingOptions.ParallelRuns"/> resolved).</summary>
+    public static int ParallelRuns(string provider, EmbeddingOptions options) =>
+        options.ParallelRuns > 0 ? options.ParallelRuns
+        : provider == Cuda || options.IntraOpThreads > 0 ? 1
+        : Math.Max(1, Environment.ProcessorCount);
+
+    /// <summary>The session's intra-op threads; 0 leaves the choice to ONNX Runtime.</summary>
+    public static int IntraOpThreads(string provider, EmbeddingOptions options) =>
+        options.IntraOpThreads > 0 ? options.IntraOpThreads
+        : ParallelRuns(provider, options) > 1 ? 1
+        : 0;
+
     private static InferenceSession Create(EmbeddingModelFile model, string provider, EmbeddingOptions options)
     {
         using var sessionOptions = CreateOptions(provider, options);
@@ -68,9 +80,9 @@ internal static class OnnxSessionLoader
             // its protocol on stdout, logs on stderr); errors still surface as exceptions.
             LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
         };
-        if (options.IntraOpThreads > 0)
+        if (IntraOpThreads(provider, options) is > 0 and var threads)
         {
-            sessionOptions.IntraOpNumThreads = options.IntraOpThreads;
+            sessionOptions.IntraOpNumThreads = threads;
         }
         // ONNX Runtime's own switch for its intra-op thread pool (onnxruntime_session_options_config_keys.h).
         sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", options.AllowThreadSpinning ? "1" : "0");
