@@ -17,7 +17,6 @@ internal static class ChineseWordSegmenter
     private static readonly string[] RequiredFiles = ["dict.txt", "prob_trans.json", "prob_emit.json"];
     private static readonly Lock Gate = new();
     private static JiebaCutter? _cutter;
-    private static string? _loadedDirectory;
 
     /// <summary>Whether jieba's dictionary is in memory: only once Chinese text was segmented (the start-up benchmark checks an English question never loads it).</summary>
     internal static bool IsLoaded => Volatile.Read(ref _cutter) is not null;
@@ -30,12 +29,9 @@ internal static class ChineseWordSegmenter
     public static bool IsDictionaryWord(string word, string? dictionaryDirectory) =>
         GetCutter(dictionaryDirectory).IsDictionaryWord(word);
 
-    /// <summary>The dictionary file the words come from (dict.txt), for readers of the word list itself.</summary>
-    public static string DictionaryFile(string? dictionaryDirectory)
-    {
-        GetCutter(dictionaryDirectory);
-        return Path.Combine(_loadedDirectory!, "dict.txt");
-    }
+    /// <summary>The dictionary's two-character words with their frequencies and whether they are names.</summary>
+    public static IEnumerable<(string Word, int Frequency, bool IsName)> TwoCharacterWords(string? dictionaryDirectory) =>
+        GetCutter(dictionaryDirectory).TwoCharacterWords();
 
     private static JiebaCutter GetCutter(string? dictionaryDirectory)
     {
@@ -50,7 +46,6 @@ internal static class ChineseWordSegmenter
             {
                 var directory = LocateDictionary(dictionaryDirectory);
                 var dictionary = JiebaDictionary.Load(Path.Combine(directory, "dict.txt"));
-                _loadedDirectory = directory;
                 Volatile.Write(ref _cutter, new JiebaCutter(
                     dictionary,
                     () => JiebaHmm.Load(Path.Combine(directory, "prob_trans.json"), Path.Combine(directory, "prob_emit.json"))));

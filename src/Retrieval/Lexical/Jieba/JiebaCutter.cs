@@ -26,6 +26,9 @@ internal sealed partial class JiebaCutter
     /// <summary>Whether the dictionary holds the word (the model's made-up words are not in it).</summary>
     public bool IsDictionaryWord(ReadOnlySpan<char> word) => _dictionary.ContainsWord(word);
 
+    /// <summary>The dictionary's two-character words, for the lookup of words that hold a character.</summary>
+    public IEnumerable<(string Word, int Frequency, bool IsName)> TwoCharacterWords() => _dictionary.TwoCharacterWords();
+
     /// <summary>The words of the text, in order, covering every character.</summary>
     public List<string> Cut(string text)
     {

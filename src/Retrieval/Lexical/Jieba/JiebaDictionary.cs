@@ -25,6 +25,7 @@ internal sealed class JiebaDictionary
     private int _mask;
     private int _shift;
     private int[] _frequencies;
+    private bool[] _names;
     private int _nodeCount;
 
     private JiebaDictionary(int expectedNodes)
@@ -34,6 +35,7 @@ internal sealed class JiebaDictionary
         _children = new int[capacity];
         SizeTo(capacity);
         _frequencies = new int[Math.Max(1024, expectedNodes)];
+        _names = new bool[_frequencies.Length];
         _nodeCount = 1; // the root, the empty prefix
     }
 
@@ -122,12 +124,47 @@ internal sealed class JiebaDictionary
                     $"jieba dictionary '{dictionaryFile}' line {lineNumber}: '{System.Text.Encoding.UTF8.GetString(frequencyText)}' is not a word frequency. " +
                     "Each line must be 'word frequency [part-of-speech]'; restore the file from the jieba.NET package.");
             }
+            var partOfSpeech = nextSpace < 0 ? [] : rest[(nextSpace + 1)..];
             var length = System.Text.Encoding.UTF8.GetChars(line[..space], word.Length >= space ? word : new char[space]);
-            Add(word[..length], frequency);
+            Add(word[..length], frequency, IsName(partOfSpeech));
         }
     }
 
-    private void Add(ReadOnlySpan<char> word, int frequency)
+    /// <summary>
+    /// The dictionary's two-character words (frequency above zero), with whether jieba tags them as a
+    /// person, place or organisation name; read from the trie's table, not the file again.
+    /// </summary>
+    public IEnumerable<(string Word, int Frequency, bool IsName)> TwoCharacterWords()
+    {
+        // A key is (parent + 1) << 16 | character: the root's children have parent 0.
+        var firstCharacters = new Dictionary<int, char>();
+        for (var slot = 0; slot < _keys.Length; slot++)
+        {
+            if (_keys[slot] != 0 && (_keys[slot] >> 16) == (ulong)(Root + 1))
+            {
+                firstCharacters[_children[slot]] = (char)_keys[slot];
+            }
+        }
+        for (var slot = 0; slot < _keys.Length; slot++)
+        {
+            var key = _keys[slot];
+            if (key == 0 || !firstCharacters.TryGetValue((int)(key >> 16) - 1, out var first))
+            {
+                continue;
+            }
+            var node = _children[slot];
+            if (_frequencies[node] > 0)
+            {
+                yield return (string.Create(2, (first, (char)key), static (span, pair) => (span[0], span[1]) = pair), _frequencies[node], _names[node]);
+            }
+        }
+    }
+
+    /// <summary>jieba's part-of-speech tags for names: nr (person), ns (place), nt (organisation), and their kinds.</summary>
+    private static bool IsName(ReadOnlySpan<byte> partOfSpeech) =>
+        partOfSpeech.Length >= 2 && partOfSpeech[0] == (byte)'n' && partOfSpeech[1] is (byte)'r' or (byte)'s' or (byte)'t';
+
+    private void Add(ReadOnlySpan<char> word, int frequency, bool isName)
     {
         Total += frequency;
         if (word.IsEmpty)
@@ -141,6 +178,7 @@ internal sealed class JiebaDictionary
         }
         // A later line for the same word replaces its frequency (its Total share stays counted).
         _frequencies[node] = frequency;
+        _names[node] = isName;
     }
 
     private int ChildOrNew(int node, char character)
@@ -163,6 +201,7 @@ internal sealed class JiebaDictionary
         if (child == _frequencies.Length)
         {
             Array.Resize(ref _frequencies, _frequencies.Length * 2);
+            Array.Resize(ref _names, _frequencies.Length);
         }
         _keys[slot] = key;
         _children[slot] = child;
