@@ -112,6 +112,32 @@ public sealed class JiebaCutterTests
     }
 
     [Fact]
+    public void A_dictionary_of_its_own_holds_its_words_long_and_repeated_ones_included()
+    {
+        var longWord = string.Concat(Enumerable.Repeat("长词", 200));
+        var file = Path.Combine(Path.GetTempPath(), $"kqa-jieba-{Guid.NewGuid():N}.txt");
+        File.WriteAllText(file, $"\uFEFF电池 100 n\r\n电池组 5 n\r\n{longWord} 3 n\r\n{longWord}吗 4\r\n充电 7 v\r\n电池 9 n\r\n北京 50 ns\r\n");
+        try
+        {
+            var dictionary = JiebaDictionary.Load(file);
+            Assert.Equal(100 + 5 + 3 + 4 + 7 + 9 + 50, dictionary.Total);
+            Assert.True(dictionary.ContainsWord("电池组"));
+            Assert.True(dictionary.ContainsWord(longWord));
+            Assert.True(dictionary.ContainsWord(longWord + "吗"));
+            Assert.False(dictionary.ContainsWord(longWord.AsSpan()[..^1]));
+            Assert.False(dictionary.ContainsWord("电"));
+            // The later line of a word replaces its frequency, as in jieba.
+            Assert.Contains(("电池", 9, false), dictionary.TwoCharacterWords());
+            Assert.Contains(("北京", 50, true), dictionary.TwoCharacterWords());
+            Assert.Equal(3, dictionary.TwoCharacterWords().Count());
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public void A_damaged_dictionary_line_is_an_error_that_names_the_file_and_line()
     {
         var file = Path.Combine(Path.GetTempPath(), $"kqa-jieba-{Guid.NewGuid():N}.txt");

@@ -17,11 +17,14 @@ namespace KnowledgeQa.Retrieval.Lexical.Jieba;
 internal sealed class JiebaDictionary
 {
     private const int Root = 0;
+    private const int MaxReusedLength = 256;
     private const int NoNode = -1;
 
-    // Open addressing over (parent + 1) << 16 | character; 0 marks an empty slot.
-    private ulong[] _keys;
-    private int[] _children;
+    // Open addressing; a slot packs its key, (parent + 1) << 16 | character, above the child's node
+    // number (24 bits), so a lookup reads one array; 0 marks an empty slot.
+    private const int ChildBits = 24;
+    private const ulong ChildMask = (1UL << ChildBits) - 1;
+    private ulong[] _slots;
     private int _mask;
     private int _shift;
     private int[] _frequencies;
@@ -31,8 +34,7 @@ internal sealed class JiebaDictionary
     private JiebaDictionary(int expectedNodes)
     {
         var capacity = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(1024, expectedNodes / 2 * 3));
-        _keys = new ulong[capacity];
-        _children = new int[capacity];
+        _slots = new ulong[capacity];
         SizeTo(capacity);
         _frequencies = new int[Math.Max(1024, expectedNodes)];
         _names = new bool[_frequencies.Length];
@@ -61,12 +63,12 @@ internal sealed class JiebaDictionary
         var key = KeyOf(node, character);
         for (var slot = Slot(key); ; slot = (slot + 1) & _mask)
         {
-            var found = _keys[slot];
-            if (found == key)
+            var entry = _slots[slot];
+            if (entry >> ChildBits == key)
             {
-                return _children[slot];
+                return (int)(entry & ChildMask);
             }
-            if (found == 0)
+            if (entry == 0)
             {
                 return NoNode;
             }
@@ -96,7 +98,12 @@ internal sealed class JiebaDictionary
 
     private void Parse(ReadOnlySpan<byte> bytes, string dictionaryFile)
     {
-        Span<char> word = stackalloc char[256];
+        Span<char> word = stackalloc char[MaxReusedLength];
+        // dict.txt is sorted, so a word mostly starts with the previous one's prefix (half of all
+        // characters): its nodes are taken from the previous word's path instead of looked up again.
+        Span<char> previous = stackalloc char[MaxReusedLength];
+        Span<int> path = stackalloc int[MaxReusedLength];
+        var previousLength = 0;
         var lineNumber = 0;
         while (bytes.Length > 0)
         {
@@ -125,9 +132,35 @@ internal sealed class JiebaDictionary
                     "Each line must be 'word frequency [part-of-speech]'; restore the file from the jieba.NET package.");
             }
             var partOfSpeech = nextSpace < 0 ? [] : rest[(nextSpace + 1)..];
-            var length = System.Text.Encoding.UTF8.GetChars(line[..space], word.Length >= space ? word : new char[space]);
-            Add(word[..length], frequency, IsName(partOfSpeech));
+            var current = Decode(line[..space], word);
+            Total += frequency;
+            if (current.IsEmpty)
+            {
+                continue;
+            }
+            var shared = current.Length <= MaxReusedLength ? current.CommonPrefixLength(previous[..previousLength]) : 0;
+            var node = shared == 0 ? Root : path[shared - 1];
+            for (var i = shared; i < current.Length; i++)
+            {
+                node = ChildOrNew(node, current[i]);
+                if (i < MaxReusedLength)
+                {
+                    path[i] = node;
+                }
+            }
+            // A later line for the same word replaces its frequency (its Total share stays counted).
+            _frequencies[node] = frequency;
+            _names[node] = IsName(partOfSpeech);
+            previousLength = current.Length <= MaxReusedLength ? current.Length : 0;
+            current[..previousLength].CopyTo(previous);
         }
+    }
+
+    /// <summary>The word's characters, in the buffer when they fit (a UTF-8 byte is at most one character).</summary>
+    private static Span<char> Decode(ReadOnlySpan<byte> utf8, Span<char> buffer)
+    {
+        var target = buffer.Length >= utf8.Length ? buffer : new char[utf8.Length];
+        return target[..System.Text.Encoding.UTF8.GetChars(utf8, target)];
     }
 
     /// <summary>
@@ -138,21 +171,21 @@ internal sealed class JiebaDictionary
     {
         // A key is (parent + 1) << 16 | character: the root's children have parent 0.
         var firstCharacters = new Dictionary<int, char>();
-        for (var slot = 0; slot < _keys.Length; slot++)
+        foreach (var entry in _slots)
         {
-            if (_keys[slot] != 0 && (_keys[slot] >> 16) == (ulong)(Root + 1))
+            if (entry != 0 && (entry >> ChildBits >> 16) == (ulong)(Root + 1))
             {
-                firstCharacters[_children[slot]] = (char)_keys[slot];
+                firstCharacters[(int)(entry & ChildMask)] = (char)(entry >> ChildBits);
             }
         }
-        for (var slot = 0; slot < _keys.Length; slot++)
+        foreach (var entry in _slots)
         {
-            var key = _keys[slot];
-            if (key == 0 || !firstCharacters.TryGetValue((int)(key >> 16) - 1, out var first))
+            var key = entry >> ChildBits;
+            if (entry == 0 || !firstCharacters.TryGetValue((int)(key >> 16) - 1, out var first))
             {
                 continue;
             }
-            var node = _children[slot];
+            var node = (int)(entry & ChildMask);
             if (_frequencies[node] > 0)
             {
                 yield return (string.Create(2, (first, (char)key), static (span, pair) => (span[0], span[1]) = pair), _frequencies[node], _names[node]);
@@ -164,38 +197,25 @@ internal sealed class JiebaDictionary
     private static bool IsName(ReadOnlySpan<byte> partOfSpeech) =>
         partOfSpeech.Length >= 2 && partOfSpeech[0] == (byte)'n' && partOfSpeech[1] is (byte)'r' or (byte)'s' or (byte)'t';
 
-    private void Add(ReadOnlySpan<char> word, int frequency, bool isName)
-    {
-        Total += frequency;
-        if (word.IsEmpty)
-        {
-            return;
-        }
-        var node = Root;
-        foreach (var character in word)
-        {
-            node = ChildOrNew(node, character);
-        }
-        // A later line for the same word replaces its frequency (its Total share stays counted).
-        _frequencies[node] = frequency;
-        _names[node] = isName;
-    }
-
     private int ChildOrNew(int node, char character)
     {
         var key = KeyOf(node, character);
         var slot = Slot(key);
         for (; ; slot = (slot + 1) & _mask)
         {
-            var found = _keys[slot];
-            if (found == key)
+            var entry = _slots[slot];
+            if (entry >> ChildBits == key)
             {
-                return _children[slot];
+                return (int)(entry & ChildMask);
             }
-            if (found == 0)
+            if (entry == 0)
             {
                 break;
             }
+        }
+        if (_nodeCount > (int)ChildMask - 1)
+        {
+            throw new KnowledgeQaException($"A jieba dictionary of more than {ChildMask - 1:N0} word prefixes is too large for this segmenter; use a smaller dictionary file.");
         }
         var child = _nodeCount++;
         if (child == _frequencies.Length)
@@ -203,9 +223,8 @@ internal sealed class JiebaDictionary
             Array.Resize(ref _frequencies, _frequencies.Length * 2);
             Array.Resize(ref _names, _frequencies.Length);
         }
-        _keys[slot] = key;
-        _children[slot] = child;
-        if (_nodeCount * 10 > _keys.Length * 7)
+        _slots[slot] = key << ChildBits | (uint)child;
+        if (_nodeCount * 10L > _slots.Length * 7L)
         {
             Grow();
         }
@@ -214,24 +233,21 @@ internal sealed class JiebaDictionary
 
     private void Grow()
     {
-        var oldKeys = _keys;
-        var oldChildren = _children;
-        _keys = new ulong[oldKeys.Length * 2];
-        _children = new int[oldKeys.Length * 2];
-        SizeTo(_keys.Length);
-        for (var i = 0; i < oldKeys.Length; i++)
+        var old = _slots;
+        _slots = new ulong[old.Length * 2];
+        SizeTo(_slots.Length);
+        foreach (var entry in old)
         {
-            if (oldKeys[i] == 0)
+            if (entry == 0)
             {
                 continue;
             }
-            var slot = Slot(oldKeys[i]);
-            while (_keys[slot] != 0)
+            var slot = Slot(entry >> ChildBits);
+            while (_slots[slot] != 0)
             {
                 slot = (slot + 1) & _mask;
             }
-            _keys[slot] = oldKeys[i];
-            _children[slot] = oldChildren[i];
+            _slots[slot] = entry;
         }
     }
 
