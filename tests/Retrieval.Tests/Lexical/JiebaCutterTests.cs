@@ -125,9 +125,10 @@ public sealed class JiebaCutterTests
             Assert.False(dictionary.ContainsWord(longWord.AsSpan()[..^1]));
             Assert.False(dictionary.ContainsWord("电"));
             // The later line of a word replaces its frequency, as in jieba.
-            Assert.Contains(("电池", 9, false), dictionary.TwoCharacterWords());
-            Assert.Contains(("北京", 50, true), dictionary.TwoCharacterWords());
-            Assert.Equal(3, dictionary.TwoCharacterWords().Count());
+            Assert.Equal([("电池", 9, false)], dictionary.TwoCharacterWordsWith('池'));
+            Assert.Equal([("北京", 50, true)], dictionary.TwoCharacterWordsWith('京'));
+            Assert.Equal(["充电", "电池"], dictionary.TwoCharacterWordsWith('电').Select(word => word.Word).Order());
+            Assert.Empty(dictionary.TwoCharacterWordsWith('吗'));
         });
     }
 

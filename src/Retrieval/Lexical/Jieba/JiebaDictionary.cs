@@ -30,6 +30,7 @@ internal sealed class JiebaDictionary
     private int[] _frequencies;
     private bool[] _names;
     private int _nodeCount;
+    private readonly Lazy<Dictionary<int, char>> _firstCharacters;
 
     private JiebaDictionary(int expectedNodes)
     {
@@ -39,6 +40,7 @@ internal sealed class JiebaDictionary
         _frequencies = new int[Math.Max(1024, expectedNodes)];
         _names = new bool[_frequencies.Length];
         _nodeCount = 1; // the root, the empty prefix
+        _firstCharacters = new Lazy<Dictionary<int, char>>(FindFirstCharacters, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     /// <summary>The sum of all frequencies in the file (duplicate lines counted each time, as jieba does).</summary>
@@ -164,12 +166,45 @@ internal sealed class JiebaDictionary
     }
 
     /// <summary>
-    /// The dictionary's two-character words (frequency above zero), with whether jieba tags them as a
-    /// person, place or organisation name; read from the trie's table, not the file again.
+    /// The dictionary's two-character words (frequency above zero) that hold <paramref name="character"/>,
+    /// each once, with whether jieba tags it as a person, place or organisation name. Read from the
+    /// trie's table (one pass over it), not from the file again.
     /// </summary>
-    public IEnumerable<(string Word, int Frequency, bool IsName)> TwoCharacterWords()
+    public List<(string Word, int Frequency, bool IsName)> TwoCharacterWordsWith(char character)
     {
-        // A key is (parent + 1) << 16 | character: the root's children have parent 0.
+        var asFirst = Child(Root, character);
+        var firstCharacters = _firstCharacters.Value;
+        var words = new List<(string Word, int Frequency, bool IsName)>();
+        foreach (var entry in _slots)
+        {
+            if (entry == 0)
+            {
+                continue;
+            }
+            var key = entry >> ChildBits;
+            var parent = (int)(key >> 16) - 1;
+            var second = (char)key;
+            char first;
+            if (asFirst >= 0 && parent == asFirst)
+            {
+                first = character;
+            }
+            else if (second != character || !firstCharacters.TryGetValue(parent, out first))
+            {
+                continue;
+            }
+            var node = (int)(entry & ChildMask);
+            if (_frequencies[node] > 0)
+            {
+                words.Add((string.Create(2, (first, second), static (span, pair) => (span[0], span[1]) = pair), _frequencies[node], _names[node]));
+            }
+        }
+        return words;
+    }
+
+    /// <summary>The first character of every node one step below the root (a key's parent is then the root).</summary>
+    private Dictionary<int, char> FindFirstCharacters()
+    {
         var firstCharacters = new Dictionary<int, char>();
         foreach (var entry in _slots)
         {
@@ -178,19 +213,7 @@ internal sealed class JiebaDictionary
                 firstCharacters[(int)(entry & ChildMask)] = (char)(entry >> ChildBits);
             }
         }
-        foreach (var entry in _slots)
-        {
-            var key = entry >> ChildBits;
-            if (entry == 0 || !firstCharacters.TryGetValue((int)(key >> 16) - 1, out var first))
-            {
-                continue;
-            }
-            var node = (int)(entry & ChildMask);
-            if (_frequencies[node] > 0)
-            {
-                yield return (string.Create(2, (first, (char)key), static (span, pair) => (span[0], span[1]) = pair), _frequencies[node], _names[node]);
-            }
-        }
+        return firstCharacters;
     }
 
     /// <summary>jieba's part-of-speech tags for names: nr (person), ns (place), nt (organisation), and their kinds.</summary>
