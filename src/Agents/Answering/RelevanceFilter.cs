@@ -138,11 +138,11 @@ public sealed record RelevanceModel
 
     public static RelevanceModel LexicalOnly { get; } = new()
     {
-        Coverage = 2.1, BestUnitCoverage = 1.705, NamedMissing = -0.957, KindFound = -0.217, KindMissing = -0.171, Dense = 0,
-        BestUnitDense = 0, BestUnitStrict = 1.202, Phrase = 0.141, TermCount = 0.208, IsTop = 0.834, BigramCoverage = 0.95,
-        WeightedBigramCoverage = 1.196, PhraseLength = 1.487, AbsentTerms = -1.552, AbsentTermsKindFound = -1.11,
-        AbsentBigrams = -0.819, AbsentBigramsKindFound = -0.751, MissingFocus = -0.894, KindNowhere = -1.007, Bias = -4.778,
-        Threshold = 0.105, SimplifiedThreshold = 0.237,
+        Coverage = 2.055, BestUnitCoverage = 1.665, NamedMissing = -0.953, KindFound = -0.202, KindMissing = -0.161, Dense = 0,
+        BestUnitDense = 0, BestUnitStrict = 1.139, Phrase = 0.125, TermCount = 0.222, IsTop = 0.847, BigramCoverage = 0.972,
+        WeightedBigramCoverage = 1.249, PhraseLength = 1.51, AbsentTerms = -1.539, AbsentTermsKindFound = -1.11,
+        AbsentBigrams = -0.839, AbsentBigramsKindFound = -0.817, MissingFocus = -0.782, KindNowhere = -1.069, Bias = -4.817,
+        Threshold = 0.105, SimplifiedThreshold = 0.229,
     };
     // FITTED-END
 

@@ -36,6 +36,22 @@ public sealed class Bm25SparseEncoder : ILexicalEncoder
         return Build(CountTerms(terms).Select(pair => KeyValuePair.Create(pair.Key, (float)(pair.Value * (_options.K1 + 1) / (pair.Value + lengthNorm)))));
     }
 
+    /// <summary>
+    /// The lone Chinese content characters of a query that its own terms cannot match in a passage
+    /// (充 of jieba's made-up word 要充), which <see cref="EncodeQuery"/> backs off to dictionary words;
+    /// empty when <see cref="Bm25Options.BackOffLoneChineseCharacters"/> is off. For readers of the
+    /// question that must judge a passage the way search matched it (the answerer's relevance step).
+    /// </summary>
+    public IReadOnlyList<string> StrandedCharacters(string query)
+    {
+        var stranded = new List<string>();
+        if (_options.BackOffLoneChineseCharacters)
+        {
+            _tokenizer.Tokenize(query, stranded);
+        }
+        return stranded;
+    }
+
     public SparseVector EncodeQuery(string text)
     {
         var stranded = _options.BackOffLoneChineseCharacters ? new List<string>() : null;
