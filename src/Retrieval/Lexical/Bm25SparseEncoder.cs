@@ -37,19 +37,22 @@ public sealed class Bm25SparseEncoder : ILexicalEncoder
     }
 
     /// <summary>
-    /// The lone Chinese content characters of a query that its own terms cannot match in a passage
-    /// (充 of jieba's made-up word 要充), which <see cref="EncodeQuery"/> backs off to dictionary words;
-    /// empty when <see cref="Bm25Options.BackOffLoneChineseCharacters"/> is off. For readers of the
-    /// question that must judge a passage the way search matched it (the answerer's relevance step).
+    /// The content character that one of a query's Chinese words stands for when search backs it off
+    /// (<see cref="ChineseQueryBackoff"/>): 充 for jieba's made-up word 要充, the character itself for a
+    /// lone content character; null for any other word, or when
+    /// <see cref="Bm25Options.BackOffLoneChineseCharacters"/> is off. For readers of the question that
+    /// must judge a passage the way search matched it (the answerer's relevance step).
     /// </summary>
-    public IReadOnlyList<string> StrandedCharacters(string query)
+    public string? StrandedCharacter(string word)
     {
-        var stranded = new List<string>();
-        if (_options.BackOffLoneChineseCharacters)
+        ArgumentNullException.ThrowIfNull(word);
+        if (!_options.BackOffLoneChineseCharacters)
         {
-            _tokenizer.Tokenize(query, stranded);
+            return null;
         }
-        return stranded;
+        var stranded = new List<string>(1);
+        ChineseQueryBackoff.CollectStranded(word, _options.JiebaDictionaryDirectory, stranded);
+        return stranded.Count == 1 ? stranded[0] : null;
     }
 
     public SparseVector EncodeQuery(string text)

@@ -53,4 +53,13 @@ public sealed class ContentTermsTests
 
         Assert.Contains("要充", terms.OfQuestion("電池要充多久"));
     }
+
+    [Theory]
+    [InlineData("勉语还可以叫什么语？", "勉语")]
+    [InlineData("魔岩唱片中「魔」的由来？", "魔岩")]
+    public void A_word_without_a_function_character_stays_whole_beside_a_lone_character_it_holds(string question, string word)
+    {
+        // The lone 语 and 魔 back off on their own; the names 勉语 and 魔岩 are what the question is about.
+        Assert.Contains(word, new ContentTerms(new Bm25SparseEncoder()).OfQuestion(question));
+    }
 }
