@@ -177,6 +177,11 @@ public sealed partial class EmbeddedKnowledgeStore : IKnowledgeStore
                         await statements.Transaction.RollbackAsync(savepoint, cancellationToken).ConfigureAwait(false);
                         results[i] = Refused(document.Id, new KnowledgeStoreException(ConstraintMessage(e), e));
                     }
+                    catch (DuplicateChunkIdException e)
+                    {
+                        await statements.Transaction.RollbackAsync(savepoint, cancellationToken).ConfigureAwait(false);
+                        results[i] = Refused(document.Id, e);
+                    }
                     await statements.Transaction.ReleaseAsync(savepoint, cancellationToken).ConfigureAwait(false);
                 }
                 return results;
@@ -503,6 +508,7 @@ public sealed partial class EmbeddedKnowledgeStore : IKnowledgeStore
                 {
                     await using var setup = connection.CreateCommand();
                     setup.CommandText = $"""
+                        PRAGMA page_size = {StoreSchema.PageSize};
                         PRAGMA journal_mode = WAL;
                         {StoreSchema.Create}
                         INSERT OR IGNORE INTO meta (key, value) VALUES
@@ -513,6 +519,9 @@ public sealed partial class EmbeddedKnowledgeStore : IKnowledgeStore
                             ('{StoreSchema.MinWeightKey}', '0');
                         """;
                     await setup.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    // The search index's change log too, while the file is empty: a store filled up to
+                    // MaxSizeBytes before its first search would have no room left for it.
+                    await IndexChangeLog.InstallAsync(connection, cancellationToken).ConfigureAwait(false);
                 }
                 var version = await ReadMetaNumberAsync(connection, StoreSchema.SchemaVersionKey, cancellationToken).ConfigureAwait(false);
                 if (version > StoreSchema.Version)
