@@ -20,8 +20,8 @@ internal sealed record WriteOutcome(IReadOnlyList<long> RemovedChunkRowIds, IRea
 
 /// <summary>
 /// The SQL of document writes, run inside the caller's transaction so that a document, its tags,
-/// chunks and their change-log entries change together or not at all (a batch of documents in one
-/// transaction puts each in a savepoint of its own, see EmbeddedKnowledgeStore.UpsertDocumentsAsync).
+/// chunks and their change-log entries change together or not at all (a batch of documents shares
+/// one transaction, see EmbeddedKnowledgeStore.UpsertDocumentsAsync).
 /// </summary>
 internal static class DocumentWriter
 {
@@ -46,6 +46,8 @@ internal static class DocumentWriter
             await touch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             return new WriteOutcome([], []) { Result = DocumentWriteResult.Unchanged };
         }
+        // Before anything changes: a refused document leaves the store as it was, with no savepoint to roll back.
+        await CheckChunkIdsAsync(statements, document.Id, chunks, cancellationToken).ConfigureAwait(false);
         IReadOnlyList<long> removed = [];
         if (documentKey is { } existing)
         {
@@ -90,7 +92,6 @@ internal static class DocumentWriter
             }
         }
 
-        await CheckChunkIdsAsync(statements, document.Id, chunks, cancellationToken).ConfigureAwait(false);
         var added = await InsertChunksAsync(statements, documentKey.Value, chunks, afterChunkWritten, cancellationToken).ConfigureAwait(false);
         await RecordChangeAsync(statements, added.Count - removed.Count, cancellationToken).ConfigureAwait(false);
         await WidenWeightRangeAsync(statements, chunks, cancellationToken).ConfigureAwait(false);
@@ -121,9 +122,10 @@ internal static class DocumentWriter
     }
 
     /// <summary>
-    /// Refuses chunk ids that the document repeats or another document holds (the document's own
-    /// older chunks are gone by now). The id column is not UNIQUE (see <see cref="StoreSchema"/>):
-    /// one look-up by key for the whole document does the check instead.
+    /// Refuses chunk ids that the document repeats or another document holds (its own older chunks
+    /// do not count: they are about to go). The id column is not UNIQUE (see <see cref="StoreSchema"/>):
+    /// one look-up by key for the whole document does the check instead, before the document's first
+    /// write, so the only constraint a document can break is found while nothing has changed yet.
     /// </summary>
     private static async Task CheckChunkIdsAsync(WriteStatements statements, string documentId, IReadOnlyList<IndexedChunk> chunks, CancellationToken cancellationToken)
     {
@@ -137,8 +139,9 @@ internal static class DocumentWriter
         }
         var find = statements.Get("""
             SELECT c.id, d.id FROM chunks c JOIN documents d ON d.doc_key = c.doc_key
-            WHERE c.id_key IN (SELECT value FROM json_each(@keys))
+            WHERE c.id_key IN (SELECT value FROM json_each(@keys)) AND d.id <> @document
             """);
+        find.Parameters.AddWithValue("@document", documentId);
         find.Parameters.AddWithValue("@keys", System.Text.Json.JsonSerializer.Serialize(chunks.Select(c => RowKeys.Of(c.Chunk.Id))));
         await using var reader = await find.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
