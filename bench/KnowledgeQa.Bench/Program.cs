@@ -4,6 +4,8 @@ using KnowledgeQa.Bench;
 
 if (args.Length > 0 && args[0] == StartupProbe.Command)
     return await StartupProbe.RunAsync(args[1..]);
+if (args.Length > 0 && args[0] == SegmenterBenchmark.ProbeCommand)
+    return SegmenterBenchmark.Probe(args[1..]);
 
 var suites = new Dictionary<string, Func<string[], Task>>(StringComparer.OrdinalIgnoreCase)
 {
@@ -16,6 +18,7 @@ var suites = new Dictionary<string, Func<string[], Task>>(StringComparer.Ordinal
     ["startup"] = StartupBenchmark.RunAsync,
     ["reembed"] = ReembedBenchmark.RunAsync,
     ["graph"] = GraphInspection.RunAsync,
+    ["segmenter"] = SegmenterBenchmark.RunAsync,
 };
 
 var selected = args.Length == 0 ? suites.Keys.ToArray() : args.TakeWhile(a => !a.StartsWith("--")).ToArray();

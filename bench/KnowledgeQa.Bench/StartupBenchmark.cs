@@ -64,6 +64,7 @@ internal static partial class StartupBenchmark
                 var baselineStore = Path.Combine(work, "baseline");
                 await RunKqaAsync(baseline, ["--data", baselineStore, "ingest", samples], []);
                 cases.Add(("baseline kqa ask", baseline, ["--data", baselineStore, "ask", English], []));
+                cases.Add(("baseline kqa ask (Chinese)", baseline, ["--data", baselineStore, "ask", Chinese], []));
             }
 
             var times = cases.ToDictionary(c => c.Name, _ => new List<ChildRun>());

@@ -36,9 +36,10 @@ public sealed class Bm25Options
     public bool BackOffLoneChineseCharacters { get; set; } = true;
 
     /// <summary>
-    /// The folder holding jieba.NET's dictionary (dict.txt, prob_trans.json, prob_emit.json).
-    /// Null looks in the "jieba" folder beside the application and beside this library, where the
-    /// project file copies them. jieba.NET holds one dictionary per process: the first folder used wins.
+    /// The folder holding jieba's dictionary and model (dict.txt, prob_trans.json, prob_emit.json, as
+    /// the jieba.NET package ships them). Null looks in the "jieba" folder beside the application and
+    /// beside this library, where the project file copies them. One dictionary is loaded per process:
+    /// the first folder used wins.
     /// </summary>
     public string? JiebaDictionaryDirectory { get; set; }
 
@@ -66,7 +67,7 @@ public sealed class Bm25Options
 /// <summary>How Chinese text is split into lexical terms.</summary>
 public enum ChineseTerms
 {
-    /// <summary>Words from jieba.NET's segmenter only.</summary>
+    /// <summary>Words from jieba's segmentation only.</summary>
     Words,
 
     /// <summary>

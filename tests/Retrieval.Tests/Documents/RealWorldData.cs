@@ -31,16 +31,22 @@ internal static class RealWorldData
     {
         if (Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } configured)
             return Directory.Exists(configured) ? Path.GetFullPath(configured) : null;
+        return FindSharedData("realworld");
+    }
+
+    /// <summary>shared/data/<paramref name="subfolder"/> in the first folder at or above the repository root that has it, or null.</summary>
+    public static string? FindSharedData(string subfolder)
+    {
         for (var directory = new DirectoryInfo(RepositoryRoot()); directory is not null; directory = directory.Parent)
         {
-            var candidate = Path.Combine(directory.FullName, "shared", "data", "realworld");
+            var candidate = Path.Combine(directory.FullName, "shared", "data", subfolder);
             if (Directory.Exists(candidate))
                 return candidate;
         }
         return null;
     }
 
-    private static string RepositoryRoot()
+    public static string RepositoryRoot()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
         {
