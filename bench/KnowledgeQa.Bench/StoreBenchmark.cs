@@ -87,7 +87,7 @@ internal static class StoreBenchmark
             Console.WriteLine($"-- {size:N0} chunks x {StoreCorpus.Dimensions} dims");
             var write = await WriteAsync(path, chunks, written, size, reference);
             written = size;
-            Console.WriteLine($"   bulk write: {size - write.From:N0} chunks in {write.Seconds:F1} s = {write.ChunksPerSecond:N0} chunks/s (store writes only; file {new FileInfo(path).Length / 1e6:N0} MB)");
+            Console.WriteLine($"   bulk write: {size - write.From:N0} chunks in {write.Seconds:F1} s = {write.ChunksPerSecond:N0} chunks/s (store writes only; file {new FileInfo(path).Length / 1e6:N0} MB, {new FileInfo(path).Length / (double)size / 1024:F2} KB per chunk)");
             if (options.Contains("--write-only"))
             {
                 continue;
@@ -182,7 +182,7 @@ internal static class StoreBenchmark
         // Bytes handed to write(2) and read(2) (WAL frames, checkpoints, page reads; the corpus reading is in the reads).
         var io = ProcessIo.Read() - ioBefore;
         Console.WriteLine($"   write I/O per chunk: {io.Written / (double)(to - from) / 1024:F1} KB written, {io.BytesRead / (double)(to - from) / 1024:F1} KB read (corpus included), " +
-                          $"{io.WriteCalls / (double)(to - from):F1} write calls; store file {new FileInfo(path).Length / (double)to / 1024:F2} KB per chunk");
+                          $"{io.WriteCalls / (double)(to - from):F1} write calls");
         return (from, writing.Elapsed.TotalSeconds, (to - from) / writing.Elapsed.TotalSeconds);
     }
 
