@@ -109,19 +109,7 @@ internal static class SegmenterBenchmark
 
     private static async Task<ProbeResult> ProbeAsync(string name, string folder)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(typeof(SegmenterBenchmark).Assembly.Location);
-        start.ArgumentList.Add(ProbeCommand);
-        start.ArgumentList.Add(name);
-        start.ArgumentList.Add(folder);
-        using var process = Process.Start(start)!;
-        var output = await process.StandardOutput.ReadToEndAsync();
-        var errors = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"segmenter probe '{name}' failed: {errors}");
-        }
+        var output = await ProbeProcess.RunAsync(ProbeCommand, name, folder);
         return JsonSerializer.Deserialize<ProbeResult>(output)!;
     }
 

@@ -182,17 +182,7 @@ internal static class StartupProbe
         var samples = new List<Dictionary<string, ProbeStage>>();
         for (var r = 0; r < runs; r++)
         {
-            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-            start.ArgumentList.Add(typeof(StartupProbe).Assembly.Location);
-            start.ArgumentList.Add(Command);
-            start.ArgumentList.Add(store);
-            start.ArgumentList.Add(question);
-            using var process = Process.Start(start)!;
-            var output = await process.StandardOutput.ReadToEndAsync();
-            var errors = await process.StandardError.ReadToEndAsync();
-            await process.WaitForExitAsync();
-            if (process.ExitCode != 0)
-                throw new InvalidOperationException($"startup probe failed: {errors}");
+            var output = await ProbeProcess.RunAsync(Command, store, question);
             samples.Add(JsonSerializer.Deserialize<List<ProbeStage>>(output, JsonOptions)!.ToDictionary(s => s.Stage));
         }
 

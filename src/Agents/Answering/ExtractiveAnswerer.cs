@@ -15,6 +15,8 @@ public sealed record ExtractedSentence(string Text, int PassageNumber, double Sc
 {
     public IReadOnlyList<TextRange> Ranges { get; init; } = [];
     public PassageUnitKind Kind { get; init; } = PassageUnitKind.Sentence;
+    /// <summary>Whether the sentence holds the asked-for kind of fact; null when the question's kind cannot be told.</summary>
+    public bool? KindFound { get; init; }
     /// <summary>What the score is made of, for explanations.</summary>
     public string? Why { get; init; }
 }
@@ -243,13 +245,19 @@ public sealed partial class ExtractiveAnswerer(AnswerOptions options)
     {
         var best = ranked[0];
         var chosen = new List<ExtractedSentence> { best };
+        // A question is often written from one sentence while its answer stands in the next ("...the Dutch
+        // founded a trading post. It was built in 1609."): unless the best sentence holds the asked-for kind
+        // of fact itself, the one right after it follows it even below the bar for extra sentences.
+        if (best.KindFound != true && options.MaxExtractiveSentences > 1 && Follower(ranked, best) is { } follower
+            && follower.Score >= options.MinFollowerProbability)
+            chosen.Add(follower);
         foreach (var next in ranked.Skip(1))
         {
             if (chosen.Count >= options.MaxExtractiveSentences || next.Score < best.Score * options.ExtractiveSentenceRatio
                 || next.Score < options.MinExtraSentenceProbability)
                 break;
             // Overlapping chunks hold the same sentence twice: once is enough, and the place goes to another.
-            if (chosen.Any(c => c.Text == next.Text))
+            if (chosen.Any(c => c.Text == next.Text || ReferenceEquals(c, next)))
                 continue;
             // A sentence shown with its predecessor may overlap one chosen on its own: when it holds all of that
             // one it takes its place (the chosen sentence and the one that goes on from it: "...亦有专属声优。此模式是..."),
@@ -263,6 +271,19 @@ public sealed partial class ExtractiveAnswerer(AnswerOptions options)
 
         return chosen;
     }
+
+    /// <summary>The candidate that starts where the sentence ends, in the same passage; null when none does.</summary>
+    private static ExtractedSentence? Follower(IReadOnlyList<ExtractedSentence> ranked, ExtractedSentence sentence)
+    {
+        if (sentence.Ranges.Count == 0)
+            return null;
+        var end = sentence.Ranges.Max(r => r.Start + r.Length);
+        return ranked.FirstOrDefault(c => c.PassageNumber == sentence.PassageNumber && c.Ranges.Count > 0
+            && c.Ranges.Min(r => r.Start) is var start && start >= end && start <= end + MaxGapToFollower);
+    }
+
+    // Characters a follower may start after the sentence's end: the space or line break between them.
+    private const int MaxGapToFollower = 2;
 
     /// <summary>Every sentence that may answer, scored, with what its score was computed from (in passage order).</summary>
     internal IReadOnlyList<(ExtractedSentence Sentence, SentenceFeatures Features)> Candidates(
@@ -325,6 +346,7 @@ public sealed partial class ExtractiveAnswerer(AnswerOptions options)
             {
                 Ranges = ranges,
                 Kind = f.Passage.Units[f.Unit].Kind,
+                KindFound = features.KindFound,
                 Why = Why(features.Coverage, f.Terms, features.Dense ?? 0, features.Dense is not null, features.KindFound, evidence.Focus.Kind),
             };
             return (sentence, features);

@@ -26,6 +26,9 @@ public static class SampleAnswerSet
         new("電池充滿電需要多久？", ["四個半小時"]),
         // Its Simplified form, a paraphrase of "從沒電充到全滿".
         new("电池充满电需要多久？", ["四個半小時"]),
+        // jieba glues 要充 into one word no passage holds; search and relevance back 充 off to the words that hold it (充电).
+        new("電池要充多久", ["四個半小時"]),
+        new("电池要充多久", ["四個半小時"]),
         new("What is the battery warranty?", ["800 full charge cycles"]),
         new("When should brake pads be replaced?", ["thinner than 1.5 mm"]),
         new("What tyre pressure should I use?", ["3.5 bar"]),

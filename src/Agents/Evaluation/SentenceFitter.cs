@@ -122,7 +122,7 @@ public sealed class SentenceFitter(IKnowledgeRetriever retriever, GroundedAnswer
         var model = sample.Dense ? options.DenseExtraction : options.LexicalExtraction;
         var used = sample.Candidates.Where(c => c.PassageNumber <= options.ExtractivePassages).ToList();
         var relative = SentenceFeatures.Relative(used.Select(c => c.Features).ToList());
-        return used.Select((c, i) => (Candidate: c, Sentence: new ExtractedSentence(c.Text, c.PassageNumber, model.Probability(relative[i])) { Ranges = c.Ranges }))
+        return used.Select((c, i) => (Candidate: c, Sentence: new ExtractedSentence(c.Text, c.PassageNumber, model.Probability(relative[i])) { Ranges = c.Ranges, KindFound = c.Features.KindFound }))
             .OrderByDescending(c => c.Sentence.Score).ThenBy(c => c.Sentence.PassageNumber).ToList();
     }
 

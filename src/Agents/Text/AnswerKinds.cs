@@ -108,7 +108,8 @@ public static partial class AnswerKinds
     [GeneratedRegex(@"\d[\d.,]*\s*(kg|kilos?|kilogram(me)?s?|g|grams?|lbs?|pounds?|stones?|tons?|tonnes?|ounces?|oz)\b|\b(weighs?|weighed|weighing|weight of|heavy)\b|[\d零一二三四五六七八九十百千万萬两兩半]+\s*(公斤|千克|公克|克|噸|吨|磅|斤)|重達|重达|重量", Options)]
     private static partial Regex HasWeight();
 
-    [GeneratedRegex(@"(\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|a few|several|half an?|an?)\b)[\s\-]*(hours?|minutes?|seconds?|days?|weeks?|months?|years?|decades?|centuries|century|hrs?|mins?|h\b)|[\d零一二三四五六七八九十百千万萬两兩半]+\s*(个|個)?半?\s*(小时|小時|分钟|分鐘|秒|天|日|周|週|星期|个月|個月|月|年)|半(小时|小時|天|年)|\b(overnight|all day|for life|lifetime)\b", Options)]
+    // "Every three months" and 每三個月 are how often, not how long: a duration right after every / 每 (每隔) is not one.
+    [GeneratedRegex(@"(?<!\bevery\s+[\d.,]*)(\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|a few|several|half an?|an?)\b)[\s\-]*(hours?|minutes?|seconds?|days?|weeks?|months?|years?|decades?|centuries|century|hrs?|mins?|h\b)|(?<!每隔?[\d零一二三四五六七八九十百千万萬两兩]*)[\d零一二三四五六七八九十百千万萬两兩半]+\s*(个|個)?半?\s*(小时|小時|分钟|分鐘|秒|天|日|周|週|星期|个月|個月|月|年)|半(小时|小時|天|年)|\b(overnight|all day|for life|lifetime)\b", Options)]
     private static partial Regex HasDuration();
 
     [GeneratedRegex(@"\b(1[0-9]{3}|20[0-9]{2})s?\b|\b(january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\b|\b\d{1,2}(st|nd|rd|th) century\b|\bcentury\b|\b(yesterday|today|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday|morning|evening|night|noon|midnight|spring|summer|autumn|fall|winter|ago|since|until|after|before|during)\b|[\d零〇一二三四五六七八九十百千]+\s*(年|月|日|号|號|世纪|世紀|年代|朝|时|時|点|點)|(春|夏|秋|冬)(天|季)|(上午|下午|晚上|早上|中午|凌晨|週[一二三四五六日]|周[一二三四五六日]|星期[一二三四五六日天])|(之前|之后|之後|以前|以后|以後|期间|期間|时期|時期|年间|年間)", Options)]

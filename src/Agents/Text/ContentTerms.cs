@@ -80,11 +80,35 @@ public sealed class ContentTerms
     /// says nothing. Bigrams inside a longer word ("滿電" of 充滿電) stay: they let a passage that
     /// segments the word differently still match.
     /// </summary>
+    /// <remarks>
+    /// A word jieba's HMM made up of a function character and a content one (要充 of 电池要充多久) is
+    /// in no passage, so it would count as the question's most telling missing term although the
+    /// charging passage says 充电 throughout. Search backs such a stranded character off to the
+    /// dictionary words that hold it (<see cref="Bm25SparseEncoder.StrandedCharacter"/>); here the
+    /// word is replaced by its content character, which a passage covers wherever it holds a word
+    /// with that character, as any lone-character term of a question is.
+    /// </remarks>
     public IReadOnlyList<string> OfQuestion(string question)
     {
-        var all = Of(question);
+        var all = BackOffStranded(Of(question));
         var words = all.Where(t => !IsBigram(t) && t.Length >= 3).ToList();
         return all.Where(t => !IsBigram(t) || words.Any(w => w.Contains(t[1..], StringComparison.Ordinal))).ToList();
+    }
+
+    private IReadOnlyList<string> BackOffStranded(IReadOnlyList<string> terms)
+    {
+        if (_encoder is not Bm25SparseEncoder bm25 || !terms.Any(t => t.Length == 2 && !IsBigram(t) && HasHan(t)))
+            return terms;
+        var result = new List<string>(terms.Count);
+        foreach (var term in terms)
+        {
+            // Only a two-character word can be glued (a lone character is a term of its own already).
+            var replacement = term.Length == 2 && !IsBigram(term) && HasHan(term) ? bm25.StrandedCharacter(term) ?? term : term;
+            if (IsContent(replacement) && !result.Contains(replacement, StringComparer.Ordinal))
+                result.Add(replacement);
+        }
+
+        return result;
     }
 
     /// <summary>Whether a term is a Chinese character bigram (the encoder marks them so they stay apart from words).</summary>

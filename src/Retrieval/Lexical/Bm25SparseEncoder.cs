@@ -36,6 +36,25 @@ public sealed class Bm25SparseEncoder : ILexicalEncoder
         return Build(CountTerms(terms).Select(pair => KeyValuePair.Create(pair.Key, (float)(pair.Value * (_options.K1 + 1) / (pair.Value + lengthNorm)))));
     }
 
+    /// <summary>
+    /// The content character that one of a query's Chinese words stands for when search backs it off
+    /// (<see cref="ChineseQueryBackoff"/>): 充 for jieba's made-up word 要充, the character itself for a
+    /// lone content character; null for any other word, or when
+    /// <see cref="Bm25Options.BackOffLoneChineseCharacters"/> is off. For readers of the question that
+    /// must judge a passage the way search matched it (the answerer's relevance step).
+    /// </summary>
+    public string? StrandedCharacter(string word)
+    {
+        ArgumentNullException.ThrowIfNull(word);
+        if (!_options.BackOffLoneChineseCharacters)
+        {
+            return null;
+        }
+        var stranded = new List<string>(1);
+        ChineseQueryBackoff.CollectStranded(word, _options.JiebaDictionaryDirectory, stranded);
+        return stranded.Count == 1 ? stranded[0] : null;
+    }
+
     public SparseVector EncodeQuery(string text)
     {
         var stranded = _options.BackOffLoneChineseCharacters ? new List<string>() : null;

@@ -29,9 +29,9 @@ internal static class ChineseWordSegmenter
     public static bool IsDictionaryWord(string word, string? dictionaryDirectory) =>
         GetCutter(dictionaryDirectory).IsDictionaryWord(word);
 
-    /// <summary>The dictionary's two-character words with their frequencies and whether they are names.</summary>
-    public static IEnumerable<(string Word, int Frequency, bool IsName)> TwoCharacterWords(string? dictionaryDirectory) =>
-        GetCutter(dictionaryDirectory).TwoCharacterWords();
+    /// <summary>The dictionary's two-character words that hold the character, with their frequencies and whether they are names.</summary>
+    public static List<(string Word, int Frequency, bool IsName)> TwoCharacterWordsWith(char character, string? dictionaryDirectory) =>
+        GetCutter(dictionaryDirectory).TwoCharacterWordsWith(character);
 
     private static JiebaCutter GetCutter(string? dictionaryDirectory)
     {

@@ -140,4 +140,45 @@ public class ExtractiveAnswerTests
         Assert.Equal(AnswerMode.Extractive, answer.Mode);
         Assert.Equal(AnswerTexts.English.Refusal, answer.Text);
     }
+
+    private const string Expedition =
+        "The expedition reached the northern coast in the spring. Frozen lakes and a colony of seals lay beyond the cliffs. " +
+        "Much later the ship returned to Oslo with its crew.";
+
+    [Fact]
+    public async Task The_sentence_after_the_one_the_question_restates_comes_with_it()
+    {
+        // Nothing in the best sentence answers "what did they find": the question was written from it, and
+        // the answer is the next sentence, which shares none of its words.
+        var answerer = new GroundedAnswerer(new FakeRetriever(Hit("polar.md", Expedition, dense: 0.6)), chatClient: null, new SimpleLexicalEncoder(),
+            new AnswerOptions { MinExtraSentenceProbability = 1 });
+
+        var answer = await answerer.AskAsync("What did the expedition find on the northern coast in the spring?", cancellationToken: Ct);
+
+        Assert.StartsWith("The expedition reached the northern coast in the spring. [1] Frozen lakes and a colony of seals lay beyond the cliffs. [1]", answer.Text);
+        Assert.DoesNotContain("Oslo", answer.Text);
+    }
+
+    [Fact]
+    public async Task The_sentence_after_waits_for_its_own_score_when_the_follower_bar_is_out_of_reach()
+    {
+        var answerer = new GroundedAnswerer(new FakeRetriever(Hit("polar.md", Expedition, dense: 0.6)), chatClient: null, new SimpleLexicalEncoder(),
+            new AnswerOptions { MinExtraSentenceProbability = 1, MinFollowerProbability = 1 });
+
+        var answer = await answerer.AskAsync("What did the expedition find on the northern coast in the spring?", cancellationToken: Ct);
+
+        Assert.Equal("The expedition reached the northern coast in the spring. [1]", answer.Text);
+    }
+
+    [Fact]
+    public async Task A_best_sentence_that_holds_the_asked_for_fact_needs_no_follower()
+    {
+        var answerer = new GroundedAnswerer(new FakeRetriever(Hit("polar.md",
+            "The expedition reached the northern coast in 1911. Frozen lakes and a colony of seals lay beyond the cliffs.", dense: 0.6)),
+            chatClient: null, new SimpleLexicalEncoder(), new AnswerOptions { MinExtraSentenceProbability = 1 });
+
+        var answer = await answerer.AskAsync("When did the expedition reach the northern coast?", cancellationToken: Ct);
+
+        Assert.Equal("The expedition reached the northern coast in 1911. [1]", answer.Text);
+    }
 }

@@ -112,32 +112,56 @@ public sealed class JiebaCutterTests
     }
 
     [Fact]
+    public void A_dictionary_of_its_own_holds_its_words_long_and_repeated_ones_included()
+    {
+        var longWord = string.Concat(Enumerable.Repeat("长词", 200));
+        WithFile(".txt", $"\uFEFF电池 100 n\r\n电池组 5 n\r\n{longWord} 3 n\r\n{longWord}吗 4\r\n充电 7 v\r\n电池 9 n\r\n北京 50 ns\r\n", file =>
+        {
+            var dictionary = JiebaDictionary.Load(file);
+            Assert.Equal(100 + 5 + 3 + 4 + 7 + 9 + 50, dictionary.Total);
+            Assert.True(dictionary.ContainsWord("电池组"));
+            Assert.True(dictionary.ContainsWord(longWord));
+            Assert.True(dictionary.ContainsWord(longWord + "吗"));
+            Assert.False(dictionary.ContainsWord(longWord.AsSpan()[..^1]));
+            Assert.False(dictionary.ContainsWord("电"));
+            // The later line of a word replaces its frequency, as in jieba.
+            Assert.Equal([("电池", 9, false)], dictionary.TwoCharacterWordsWith('池'));
+            Assert.Equal([("北京", 50, true)], dictionary.TwoCharacterWordsWith('京'));
+            Assert.Equal(["充电", "电池"], dictionary.TwoCharacterWordsWith('电').Select(word => word.Word).Order());
+            Assert.Empty(dictionary.TwoCharacterWordsWith('吗'));
+        });
+    }
+
+    [Fact]
     public void A_damaged_dictionary_line_is_an_error_that_names_the_file_and_line()
     {
-        var file = Path.Combine(Path.GetTempPath(), $"kqa-jieba-{Guid.NewGuid():N}.txt");
-        File.WriteAllText(file, "电池 100 n\n充电 many v\n");
-        try
+        WithFile(".txt", "电池 100 n\n充电 many v\n", file =>
         {
             var error = Assert.Throws<KnowledgeQaException>(() => JiebaDictionary.Load(file));
             Assert.Contains(file, error.Message);
             Assert.Contains("line 2", error.Message);
             Assert.Contains("'many'", error.Message);
-        }
-        finally
-        {
-            File.Delete(file);
-        }
+        });
     }
 
     [Fact]
     public void A_model_file_that_is_not_jiebas_table_is_an_error_that_names_it()
     {
-        var file = Path.Combine(Path.GetTempPath(), $"kqa-jieba-{Guid.NewGuid():N}.json");
-        File.WriteAllText(file, "{\"B\": {\"E\": \"high\"}}");
-        try
+        WithFile(".json", "{\"B\": {\"E\": \"high\"}}", file =>
         {
             var error = Assert.Throws<KnowledgeQaException>(() => JiebaHmm.Load(file, Path.Combine(JiebaFolder, "prob_emit.json")));
             Assert.Contains(file, error.Message);
+        });
+    }
+
+    /// <summary>Runs the check on a temporary file with the text, deleted afterwards.</summary>
+    private static void WithFile(string extension, string text, Action<string> check)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"kqa-jieba-{Guid.NewGuid():N}{extension}");
+        File.WriteAllText(file, text);
+        try
+        {
+            check(file);
         }
         finally
         {

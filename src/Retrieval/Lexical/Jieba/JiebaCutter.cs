@@ -26,8 +26,8 @@ internal sealed partial class JiebaCutter
     /// <summary>Whether the dictionary holds the word (the model's made-up words are not in it).</summary>
     public bool IsDictionaryWord(ReadOnlySpan<char> word) => _dictionary.ContainsWord(word);
 
-    /// <summary>The dictionary's two-character words, for the lookup of words that hold a character.</summary>
-    public IEnumerable<(string Word, int Frequency, bool IsName)> TwoCharacterWords() => _dictionary.TwoCharacterWords();
+    /// <summary>The dictionary's two-character words that hold the character.</summary>
+    public List<(string Word, int Frequency, bool IsName)> TwoCharacterWordsWith(char character) => _dictionary.TwoCharacterWordsWith(character);
 
     /// <summary>The words of the text, in order, covering every character.</summary>
     public List<string> Cut(string text)

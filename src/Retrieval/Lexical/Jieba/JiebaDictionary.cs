@@ -17,26 +17,30 @@ namespace KnowledgeQa.Retrieval.Lexical.Jieba;
 internal sealed class JiebaDictionary
 {
     private const int Root = 0;
+    private const int MaxReusedLength = 256;
     private const int NoNode = -1;
 
-    // Open addressing over (parent + 1) << 16 | character; 0 marks an empty slot.
-    private ulong[] _keys;
-    private int[] _children;
+    // Open addressing; a slot packs its key, (parent + 1) << 16 | character, above the child's node
+    // number (24 bits), so a lookup reads one array; 0 marks an empty slot.
+    private const int ChildBits = 24;
+    private const ulong ChildMask = (1UL << ChildBits) - 1;
+    private ulong[] _slots;
     private int _mask;
     private int _shift;
     private int[] _frequencies;
     private bool[] _names;
     private int _nodeCount;
+    private readonly Lazy<Dictionary<int, char>> _firstCharacters;
 
     private JiebaDictionary(int expectedNodes)
     {
         var capacity = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(1024, expectedNodes / 2 * 3));
-        _keys = new ulong[capacity];
-        _children = new int[capacity];
+        _slots = new ulong[capacity];
         SizeTo(capacity);
         _frequencies = new int[Math.Max(1024, expectedNodes)];
         _names = new bool[_frequencies.Length];
         _nodeCount = 1; // the root, the empty prefix
+        _firstCharacters = new Lazy<Dictionary<int, char>>(FindFirstCharacters, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     /// <summary>The sum of all frequencies in the file (duplicate lines counted each time, as jieba does).</summary>
@@ -61,12 +65,12 @@ internal sealed class JiebaDictionary
         var key = KeyOf(node, character);
         for (var slot = Slot(key); ; slot = (slot + 1) & _mask)
         {
-            var found = _keys[slot];
-            if (found == key)
+            var entry = _slots[slot];
+            if (entry >> ChildBits == key)
             {
-                return _children[slot];
+                return (int)(entry & ChildMask);
             }
-            if (found == 0)
+            if (entry == 0)
             {
                 return NoNode;
             }
@@ -96,7 +100,12 @@ internal sealed class JiebaDictionary
 
     private void Parse(ReadOnlySpan<byte> bytes, string dictionaryFile)
     {
-        Span<char> word = stackalloc char[256];
+        Span<char> word = stackalloc char[MaxReusedLength];
+        // dict.txt is sorted, so a word mostly starts with the previous one's prefix (half of all
+        // characters): its nodes are taken from the previous word's path instead of looked up again.
+        Span<char> previous = stackalloc char[MaxReusedLength];
+        Span<int> path = stackalloc int[MaxReusedLength];
+        var previousLength = 0;
         var lineNumber = 0;
         while (bytes.Length > 0)
         {
@@ -125,61 +134,91 @@ internal sealed class JiebaDictionary
                     "Each line must be 'word frequency [part-of-speech]'; restore the file from the jieba.NET package.");
             }
             var partOfSpeech = nextSpace < 0 ? [] : rest[(nextSpace + 1)..];
-            var length = System.Text.Encoding.UTF8.GetChars(line[..space], word.Length >= space ? word : new char[space]);
-            Add(word[..length], frequency, IsName(partOfSpeech));
-        }
-    }
-
-    /// <summary>
-    /// The dictionary's two-character words (frequency above zero), with whether jieba tags them as a
-    /// person, place or organisation name; read from the trie's table, not the file again.
-    /// </summary>
-    public IEnumerable<(string Word, int Frequency, bool IsName)> TwoCharacterWords()
-    {
-        // A key is (parent + 1) << 16 | character: the root's children have parent 0.
-        var firstCharacters = new Dictionary<int, char>();
-        for (var slot = 0; slot < _keys.Length; slot++)
-        {
-            if (_keys[slot] != 0 && (_keys[slot] >> 16) == (ulong)(Root + 1))
-            {
-                firstCharacters[_children[slot]] = (char)_keys[slot];
-            }
-        }
-        for (var slot = 0; slot < _keys.Length; slot++)
-        {
-            var key = _keys[slot];
-            if (key == 0 || !firstCharacters.TryGetValue((int)(key >> 16) - 1, out var first))
+            var current = Decode(line[..space], word);
+            Total += frequency;
+            if (current.IsEmpty)
             {
                 continue;
             }
-            var node = _children[slot];
+            var shared = current.Length <= MaxReusedLength ? current.CommonPrefixLength(previous[..previousLength]) : 0;
+            var node = shared == 0 ? Root : path[shared - 1];
+            for (var i = shared; i < current.Length; i++)
+            {
+                node = ChildOrNew(node, current[i]);
+                if (i < MaxReusedLength)
+                {
+                    path[i] = node;
+                }
+            }
+            // A later line for the same word replaces its frequency (its Total share stays counted).
+            _frequencies[node] = frequency;
+            _names[node] = IsName(partOfSpeech);
+            previousLength = current.Length <= MaxReusedLength ? current.Length : 0;
+            current[..previousLength].CopyTo(previous);
+        }
+    }
+
+    /// <summary>The word's characters, in the buffer when they fit (a UTF-8 byte is at most one character).</summary>
+    private static Span<char> Decode(ReadOnlySpan<byte> utf8, Span<char> buffer)
+    {
+        var target = buffer.Length >= utf8.Length ? buffer : new char[utf8.Length];
+        return target[..System.Text.Encoding.UTF8.GetChars(utf8, target)];
+    }
+
+    /// <summary>
+    /// The dictionary's two-character words (frequency above zero) that hold <paramref name="character"/>,
+    /// each once, with whether jieba tags it as a person, place or organisation name. Read from the
+    /// trie's table (one pass over it), not from the file again.
+    /// </summary>
+    public List<(string Word, int Frequency, bool IsName)> TwoCharacterWordsWith(char character)
+    {
+        var asFirst = Child(Root, character);
+        var firstCharacters = _firstCharacters.Value;
+        var words = new List<(string Word, int Frequency, bool IsName)>();
+        foreach (var entry in _slots)
+        {
+            if (entry == 0)
+            {
+                continue;
+            }
+            var key = entry >> ChildBits;
+            var parent = (int)(key >> 16) - 1;
+            var second = (char)key;
+            char first;
+            if (asFirst >= 0 && parent == asFirst)
+            {
+                first = character;
+            }
+            else if (second != character || !firstCharacters.TryGetValue(parent, out first))
+            {
+                continue;
+            }
+            var node = (int)(entry & ChildMask);
             if (_frequencies[node] > 0)
             {
-                yield return (string.Create(2, (first, (char)key), static (span, pair) => (span[0], span[1]) = pair), _frequencies[node], _names[node]);
+                words.Add((string.Create(2, (first, second), static (span, pair) => (span[0], span[1]) = pair), _frequencies[node], _names[node]));
             }
         }
+        return words;
+    }
+
+    /// <summary>The first character of every node one step below the root (a key's parent is then the root).</summary>
+    private Dictionary<int, char> FindFirstCharacters()
+    {
+        var firstCharacters = new Dictionary<int, char>();
+        foreach (var entry in _slots)
+        {
+            if (entry != 0 && (entry >> ChildBits >> 16) == (ulong)(Root + 1))
+            {
+                firstCharacters[(int)(entry & ChildMask)] = (char)(entry >> ChildBits);
+            }
+        }
+        return firstCharacters;
     }
 
     /// <summary>jieba's part-of-speech tags for names: nr (person), ns (place), nt (organisation), and their kinds.</summary>
     private static bool IsName(ReadOnlySpan<byte> partOfSpeech) =>
         partOfSpeech.Length >= 2 && partOfSpeech[0] == (byte)'n' && partOfSpeech[1] is (byte)'r' or (byte)'s' or (byte)'t';
-
-    private void Add(ReadOnlySpan<char> word, int frequency, bool isName)
-    {
-        Total += frequency;
-        if (word.IsEmpty)
-        {
-            return;
-        }
-        var node = Root;
-        foreach (var character in word)
-        {
-            node = ChildOrNew(node, character);
-        }
-        // A later line for the same word replaces its frequency (its Total share stays counted).
-        _frequencies[node] = frequency;
-        _names[node] = isName;
-    }
 
     private int ChildOrNew(int node, char character)
     {
@@ -187,15 +226,19 @@ internal sealed class JiebaDictionary
         var slot = Slot(key);
         for (; ; slot = (slot + 1) & _mask)
         {
-            var found = _keys[slot];
-            if (found == key)
+            var entry = _slots[slot];
+            if (entry >> ChildBits == key)
             {
-                return _children[slot];
+                return (int)(entry & ChildMask);
             }
-            if (found == 0)
+            if (entry == 0)
             {
                 break;
             }
+        }
+        if (_nodeCount > (int)ChildMask - 1)
+        {
+            throw new KnowledgeQaException($"A jieba dictionary of more than {ChildMask - 1:N0} word prefixes is too large for this segmenter; use a smaller dictionary file.");
         }
         var child = _nodeCount++;
         if (child == _frequencies.Length)
@@ -203,9 +246,8 @@ internal sealed class JiebaDictionary
             Array.Resize(ref _frequencies, _frequencies.Length * 2);
             Array.Resize(ref _names, _frequencies.Length);
         }
-        _keys[slot] = key;
-        _children[slot] = child;
-        if (_nodeCount * 10 > _keys.Length * 7)
+        _slots[slot] = key << ChildBits | (uint)child;
+        if (_nodeCount * 10L > _slots.Length * 7L)
         {
             Grow();
         }
@@ -214,24 +256,21 @@ internal sealed class JiebaDictionary
 
     private void Grow()
     {
-        var oldKeys = _keys;
-        var oldChildren = _children;
-        _keys = new ulong[oldKeys.Length * 2];
-        _children = new int[oldKeys.Length * 2];
-        SizeTo(_keys.Length);
-        for (var i = 0; i < oldKeys.Length; i++)
+        var old = _slots;
+        _slots = new ulong[old.Length * 2];
+        SizeTo(_slots.Length);
+        foreach (var entry in old)
         {
-            if (oldKeys[i] == 0)
+            if (entry == 0)
             {
                 continue;
             }
-            var slot = Slot(oldKeys[i]);
-            while (_keys[slot] != 0)
+            var slot = Slot(entry >> ChildBits);
+            while (_slots[slot] != 0)
             {
                 slot = (slot + 1) & _mask;
             }
-            _keys[slot] = oldKeys[i];
-            _children[slot] = oldChildren[i];
+            _slots[slot] = entry;
         }
     }
 
