@@ -162,14 +162,7 @@ public sealed class EmbeddedStoreSyncTests : IDisposable
         Assert.Equal(0L, await ScalarAsync(path, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'chunks' AND name LIKE 'sqlite_autoindex%'"));
     }
 
-    private static async Task<object?> ScalarAsync(string path, string sql)
-    {
-        await using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
-        await connection.OpenAsync(Ct);
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return await command.ExecuteScalarAsync(Ct);
-    }
+    private static Task<object?> ScalarAsync(string path, string sql) => SearchIndexTests.ScalarAsync(path, sql);
 
     private static async Task<List<T>> ToListAsync<T>(IAsyncEnumerable<T> items)
     {

@@ -433,7 +433,8 @@ public sealed class SearchIndexTests : IDisposable
         await command.ExecuteNonQueryAsync(Ct);
     }
 
-    private static async Task<object?> ScalarAsync(string path, string sql)
+    /// <summary>One value read from a store file on a connection of its own (the sync tests use it too).</summary>
+    internal static async Task<object?> ScalarAsync(string path, string sql)
     {
         await using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
         await connection.OpenAsync(Ct);
