@@ -22,6 +22,7 @@ namespace KnowledgeQa.Bench;
 ///          --runs 3  --queries 200 (per language)  --cache DIR  --no-quality  --keep  --peer-queries N (peers on fewer queries)  --runs-at-largest N
 ///          --real-passages N (embed N of the real passages, not all)
 ///          --profile (first: dense recall vs probe settings, where hybrid time goes, slowest lexical queries)
+///          --write-only (only the bulk writes, with their bytes per chunk)
 ///          --peer-only (only build the FTS5 peer of the largest size into the cache)  --fts5-up-to N (no FTS5 peer above N chunks)
 /// </summary>
 internal static class StoreBenchmark
@@ -86,7 +87,11 @@ internal static class StoreBenchmark
             Console.WriteLine($"-- {size:N0} chunks x {StoreCorpus.Dimensions} dims");
             var write = await WriteAsync(path, chunks, written, size, reference);
             written = size;
-            Console.WriteLine($"   bulk write: {size - write.From:N0} chunks in {write.Seconds:F1} s = {write.ChunksPerSecond:N0} chunks/s (store writes only; file {new FileInfo(path).Length / 1e6:N0} MB)");
+            Console.WriteLine($"   bulk write: {size - write.From:N0} chunks in {write.Seconds:F1} s = {write.ChunksPerSecond:N0} chunks/s (store writes only; file {new FileInfo(path).Length / 1e6:N0} MB, {new FileInfo(path).Length / (double)size / 1024:F2} KB per chunk)");
+            if (options.Contains("--write-only"))
+            {
+                continue;
+            }
 
             var build = await StoreBenchmarkChild.SpawnAsync("build", path, data, cache, perLanguage, onReady: null);
             var open = await StoreBenchmarkChild.SpawnAsync("open", path, data, cache, perLanguage,
@@ -107,6 +112,11 @@ internal static class StoreBenchmark
             results.Add(result);
         }
 
+        if (options.Contains("--write-only"))
+        {
+            Directory.Delete(folder, recursive: true);
+            return;
+        }
         await CheckChangesAtScaleAsync(path, corpus, queries, reference, largest, extraDocument);
         if (!options.Contains("--no-quality"))
         {
@@ -130,6 +140,7 @@ internal static class StoreBenchmark
         var process = Process.GetCurrentProcess();
         var cpuBefore = process.TotalProcessorTime;
         var storeCpu = 0.0;
+        var ioBefore = ProcessIo.Read();
         // Bulk writes go in batches of documents (as ingestion writes what is ready), one transaction each.
         var batch = new List<DocumentUpsert>(WriteBatchDocuments);
         async Task FlushAsync()
@@ -168,6 +179,10 @@ internal static class StoreBenchmark
         // On a shared machine wall time depends on the load; CPU time says what the writes cost (the whole process's also counts reading the corpus).
         Console.WriteLine($"   write CPU time (whole process, corpus reading included): {(process.TotalProcessorTime - cpuBefore).TotalSeconds:F1} s = {(to - from) / (process.TotalProcessorTime - cpuBefore).TotalSeconds:N0} chunks per CPU-second; " +
                           $"inside the store's writes: {storeCpu / 1e3:F1} s = {(to - from) / (storeCpu / 1e3):N0} chunks per CPU-second");
+        // Bytes handed to write(2) and read(2) (WAL frames, checkpoints, page reads; the corpus reading is in the reads).
+        var io = ProcessIo.Read() - ioBefore;
+        Console.WriteLine($"   write I/O per chunk: {io.Written / (double)(to - from) / 1024:F1} KB written, {io.BytesRead / (double)(to - from) / 1024:F1} KB read (corpus included), " +
+                          $"{io.WriteCalls / (double)(to - from):F1} write calls");
         return (from, writing.Elapsed.TotalSeconds, (to - from) / writing.Elapsed.TotalSeconds);
     }
 
@@ -548,6 +563,24 @@ internal sealed class StoreQueries
         IReadOnlyList<Query> chinese = [.. all.Where(q => q.Chinese).Take(perLanguage)];
         return new StoreQueries { English = english, Chinese = chinese, All = [.. english, .. chinese] };
     }
+}
+
+/// <summary>The process's I/O counters from /proc/self/io (zeros elsewhere): bytes through read(2) and write(2), whether or not they reached the disk.</summary>
+internal readonly record struct ProcessIo(long BytesRead, long Written, long WriteCalls)
+{
+    public static ProcessIo Read()
+    {
+        if (!File.Exists("/proc/self/io"))
+        {
+            return default;
+        }
+        var fields = File.ReadAllLines("/proc/self/io")
+            .Select(line => line.Split(':', 2))
+            .ToDictionary(parts => parts[0], parts => long.Parse(parts[1].Trim(), CultureInfo.InvariantCulture));
+        return new ProcessIo(fields["rchar"], fields["wchar"], fields["syscw"]);
+    }
+
+    public static ProcessIo operator -(ProcessIo a, ProcessIo b) => new(a.BytesRead - b.BytesRead, a.Written - b.Written, a.WriteCalls - b.WriteCalls);
 }
 
 /// <summary>The process's CPU clock (all threads), to the nanosecond: per-query CPU time where wall time mostly measures the machine's load.</summary>

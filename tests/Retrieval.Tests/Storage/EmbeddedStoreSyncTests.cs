@@ -99,13 +99,86 @@ public sealed class EmbeddedStoreSyncTests : IDisposable
         await check.OpenAsync(Ct);
         await using var version = check.CreateCommand();
         version.CommandText = "SELECT value FROM meta WHERE key = 'schema_version'";
-        Assert.Equal("2", (string?)await version.ExecuteScalarAsync(Ct));
+        Assert.Equal("3", (string?)await version.ExecuteScalarAsync(Ct));
+    }
+
+    [Fact]
+    public async Task A_version_2_file_gets_the_row_keys_and_still_finds_vectors_and_refuses_taken_chunk_ids()
+    {
+        var path = _folder.File("v2.db");
+        await using (var store = await OpenAsync(new EmbeddedStoreOptions { Path = path }))
+        {
+            await store.UpsertDocumentAsync(Doc("owner"), [Indexed("owner", 0, "owned text", [1, 0, 0, 0]), Indexed("owner", 1, "more", [0, 1, 0, 0])], Ct);
+        }
+        SqliteConnection.ClearAllPools();
+        // Back to the version 2 layout: no key columns, the text hashes indexed as strings, the chunk ids UNIQUE.
+        await using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            await connection.OpenAsync(Ct);
+            await using var command = connection.CreateCommand();
+            command.CommandText = """
+                DROP INDEX chunks_by_id_key;
+                DROP INDEX chunks_by_text_key;
+                ALTER TABLE chunks DROP COLUMN id_key;
+                ALTER TABLE chunks DROP COLUMN text_key;
+                CREATE INDEX chunks_by_text_hash ON chunks(text_hash);
+                CREATE UNIQUE INDEX chunks_by_id ON chunks(id);
+                UPDATE meta SET value = '2' WHERE key = 'schema_version';
+                """;
+            await command.ExecuteNonQueryAsync(Ct);
+        }
+
+        await using (var upgraded = await OpenAsync(new EmbeddedStoreOptions { Path = path }))
+        {
+            var found = await upgraded.FindVectorsAsync([Hash("owned text")], Ct);
+            Assert.Equal([1f, 0f, 0f, 0f], Assert.Single(found).Value.ToArray());
+            var owned = (await ToListAsync(upgraded.ReadChunksAsync("owner", Ct)))[0].Chunk;
+            var thief = new IndexedChunk(owned with { DocumentId = "thief" }, new float[] { 0, 0, 1, 0 }, new SparseVector([3], [1f]));
+            var refused = await Assert.ThrowsAnyAsync<KnowledgeStoreException>(() => upgraded.UpsertDocumentAsync(Doc("thief"), [thief], Ct));
+            Assert.Contains("'owner'", refused.Message);
+            Assert.Contains("unique", refused.Message);
+            Assert.Null(await upgraded.GetDocumentAsync("thief", Ct));
+            // The owner replaces itself with the same chunk ids: its own older chunks never count against it.
+            Assert.Equal(DocumentWriteResult.Replaced, await upgraded.UpsertDocumentAsync(Doc("owner", "h2"), [Indexed("owner", 0, "owned text", [1, 0, 0, 0])], Ct));
+        }
+        Assert.Equal("3", await ScalarAsync(path, "SELECT value FROM meta WHERE key = 'schema_version'"));
+        Assert.Equal(0L, await ScalarAsync(path, "SELECT COUNT(*) FROM chunks WHERE id_key = 0 OR text_key = 0"));
+        Assert.Equal(0L, await ScalarAsync(path, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'chunks_by_text_hash'"));
+    }
+
+    [Fact]
+    public async Task A_new_file_has_16_KB_pages_and_no_unique_index_on_chunk_ids()
+    {
+        var path = _folder.File("new.db");
+        await using (var store = await OpenAsync(new EmbeddedStoreOptions { Path = path }))
+        {
+            await store.UpsertDocumentAsync(Doc("a"), [Indexed("a", 0, "one", [1, 0, 0, 0])], Ct);
+            // Two chunks of one document with one id are refused like an id another document holds.
+            var one = Indexed("b", 0, "two", [0, 1, 0, 0]);
+            var refused = await Assert.ThrowsAnyAsync<KnowledgeStoreException>(() => store.UpsertDocumentAsync(Doc("b"), [one, one with { Chunk = one.Chunk with { Index = 1 } }], Ct));
+            Assert.Contains("'b'", refused.Message);
+        }
+        Assert.Equal(16384L, await ScalarAsync(path, "PRAGMA page_size"));
+        Assert.Equal(0L, await ScalarAsync(path, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'chunks' AND name LIKE 'sqlite_autoindex%'"));
+    }
+
+    private static Task<object?> ScalarAsync(string path, string sql) => SearchIndexTests.ScalarAsync(path, sql);
+
+    private static async Task<List<T>> ToListAsync<T>(IAsyncEnumerable<T> items)
+    {
+        var list = new List<T>();
+        await foreach (var item in items)
+        {
+            list.Add(item);
+        }
+        return list;
     }
 
     [Fact]
     public async Task A_store_at_its_size_limit_refuses_the_write_that_does_not_fit_and_keeps_the_others()
     {
-        await using var store = await OpenAsync(new EmbeddedStoreOptions { Path = _folder.File("small.db"), MaxSizeBytes = 256 * 1024 });
+        // 64 pages of 16 KB: the empty schema takes about 20 of them.
+        await using var store = await OpenAsync(new EmbeddedStoreOptions { Path = _folder.File("small.db"), MaxSizeBytes = 1024 * 1024 });
         var written = new List<string>();
         StoreFullException? full = null;
         var text = new string('x', 4000);

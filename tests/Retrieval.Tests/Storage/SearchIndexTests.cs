@@ -336,8 +336,15 @@ public sealed class SearchIndexTests : IDisposable
         }
         // Back to the version 1 layout, with the postings rows version 1 wrote.
         await ExecuteAsync(path, """
-            DROP INDEX chunks_by_text_hash;
+            DROP TRIGGER search_index_chunk_deleted;
+            DROP TRIGGER search_index_chunk_changed;
+            DROP TABLE search_index_changes;
+            DROP TABLE search_index_state;
+            DROP INDEX chunks_by_id_key;
+            DROP INDEX chunks_by_text_key;
             DROP INDEX documents_by_source;
+            ALTER TABLE chunks DROP COLUMN id_key;
+            ALTER TABLE chunks DROP COLUMN text_key;
             ALTER TABLE chunks DROP COLUMN text_hash;
             ALTER TABLE documents DROP COLUMN source_name;
             ALTER TABLE documents DROP COLUMN file_fingerprint;
@@ -356,7 +363,7 @@ public sealed class SearchIndexTests : IDisposable
             var hits = await reader.SearchAsync(new StoreQuery { Mode = SearchMode.Lexical, Sparse = terms, Top = 10 }, Ct);
             Assert.Equal(_corpus.ExhaustiveBm25(terms, 10, _ => true).Select(e => (e.Id, e.Score)), hits.Select(h => (h.Chunk.Id, h.Score)));
         }
-        Assert.Equal("2", (string?)await ScalarAsync(path, "SELECT value FROM meta WHERE key = 'schema_version'"));
+        Assert.Equal("3", (string?)await ScalarAsync(path, "SELECT value FROM meta WHERE key = 'schema_version'"));
         Assert.Equal(1, reader.SearchIndex.Statistics.FilesBuilt);
         // The postings the search index replaced are emptied, not left as dead weight in the file.
         Assert.Equal(0, await CountAsync(path, "SELECT COUNT(*) FROM postings"));
@@ -426,7 +433,8 @@ public sealed class SearchIndexTests : IDisposable
         await command.ExecuteNonQueryAsync(Ct);
     }
 
-    private static async Task<object?> ScalarAsync(string path, string sql)
+    /// <summary>One value read from a store file on a connection of its own (the sync tests use it too).</summary>
+    internal static async Task<object?> ScalarAsync(string path, string sql)
     {
         await using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
         await connection.OpenAsync(Ct);

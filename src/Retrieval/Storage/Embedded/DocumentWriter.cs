@@ -2,6 +2,12 @@ using Microsoft.Data.Sqlite;
 
 namespace KnowledgeQa.Retrieval.Storage.Embedded;
 
+/// <summary>A chunk id the document repeats or another document already holds: the document is refused, the store unchanged.</summary>
+internal sealed class DuplicateChunkIdException(string chunkId, string holder)
+    : KnowledgeStoreException(
+        $"The chunk id '{chunkId}' is already held by the document '{holder}'. Chunk ids must be unique across documents: " +
+        "two documents (or two chunks of one) produced the same chunk id.");
+
 /// <summary>A chunk row written to the file.</summary>
 internal readonly record struct WrittenChunk(long ChunkRowId, long DocumentKey, ReadOnlyMemory<float> Vector);
 
@@ -14,8 +20,8 @@ internal sealed record WriteOutcome(IReadOnlyList<long> RemovedChunkRowIds, IRea
 
 /// <summary>
 /// The SQL of document writes, run inside the caller's transaction so that a document, its tags,
-/// chunks and their change-log entries change together or not at all (a batch of documents in one
-/// transaction puts each in a savepoint of its own, see EmbeddedKnowledgeStore.UpsertDocumentsAsync).
+/// chunks and their change-log entries change together or not at all (a batch of documents shares
+/// one transaction, see EmbeddedKnowledgeStore.UpsertDocumentsAsync).
 /// </summary>
 internal static class DocumentWriter
 {
@@ -40,6 +46,8 @@ internal static class DocumentWriter
             await touch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             return new WriteOutcome([], []) { Result = DocumentWriteResult.Unchanged };
         }
+        // Before anything changes: a refused document leaves the store as it was, with no savepoint to roll back.
+        await CheckChunkIdsAsync(statements, document.Id, chunks, cancellationToken).ConfigureAwait(false);
         IReadOnlyList<long> removed = [];
         if (documentKey is { } existing)
         {
@@ -113,13 +121,45 @@ internal static class DocumentWriter
         return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? (reader.GetInt64(0), reader.GetString(1)) : (null, null);
     }
 
+    /// <summary>
+    /// Refuses chunk ids that the document repeats or another document holds (its own older chunks
+    /// do not count: they are about to go). The id column is not UNIQUE (see <see cref="StoreSchema"/>):
+    /// one look-up by key for the whole document does the check instead, before the document's first
+    /// write, so the only constraint a document can break is found while nothing has changed yet.
+    /// </summary>
+    private static async Task CheckChunkIdsAsync(WriteStatements statements, string documentId, IReadOnlyList<IndexedChunk> chunks, CancellationToken cancellationToken)
+    {
+        var ids = new HashSet<string>(chunks.Count, StringComparer.Ordinal);
+        foreach (var indexed in chunks)
+        {
+            if (!ids.Add(indexed.Chunk.Id))
+            {
+                throw new DuplicateChunkIdException(indexed.Chunk.Id, documentId);
+            }
+        }
+        var find = statements.Get("""
+            SELECT c.id, d.id FROM chunks c JOIN documents d ON d.doc_key = c.doc_key
+            WHERE c.id_key IN (SELECT value FROM json_each(@keys)) AND d.id <> @document
+            """);
+        find.Parameters.AddWithValue("@document", documentId);
+        find.Parameters.AddWithValue("@keys", System.Text.Json.JsonSerializer.Serialize(chunks.Select(c => RowKeys.Of(c.Chunk.Id))));
+        await using var reader = await find.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (ids.Contains(reader.GetString(0)))
+            {
+                throw new DuplicateChunkIdException(reader.GetString(0), reader.GetString(1));
+            }
+        }
+    }
+
     private static async Task<List<WrittenChunk>> InsertChunksAsync(
         WriteStatements statements, long documentKey, IReadOnlyList<IndexedChunk> chunks,
         Action<int>? afterChunkWritten, CancellationToken cancellationToken)
     {
         var insertChunk = statements.Get("""
-            INSERT INTO chunks (id, doc_key, idx, text, start_offset, end_offset, headings, page, token_count, vector, sparse, text_hash)
-            VALUES (@id, @key, @idx, @text, @start, @end, @headings, @page, @tokens, @vector, @sparse, @textHash)
+            INSERT INTO chunks (id, doc_key, idx, text, start_offset, end_offset, headings, page, token_count, vector, sparse, text_hash, id_key, text_key)
+            VALUES (@id, @key, @idx, @text, @start, @end, @headings, @page, @tokens, @vector, @sparse, @textHash, @idKey, @textKey)
             RETURNING rowid
             """);
         var id = insertChunk.Parameters.Add("@id", SqliteType.Text);
@@ -134,6 +174,8 @@ internal static class DocumentWriter
         var vector = insertChunk.Parameters.Add("@vector", SqliteType.Blob);
         var sparse = insertChunk.Parameters.Add("@sparse", SqliteType.Blob);
         var textHash = insertChunk.Parameters.Add("@textHash", SqliteType.Text);
+        var idKey = insertChunk.Parameters.Add("@idKey", SqliteType.Integer);
+        var textKey = insertChunk.Parameters.Add("@textKey", SqliteType.Integer);
 
         // Postings are not written here: the search index derives them from the sparse column.
         var written = new List<WrittenChunk>(chunks.Count);
@@ -150,7 +192,10 @@ internal static class DocumentWriter
             tokens.Value = chunk.TokenCount;
             vector.Value = BlobCodec.EncodeVector(indexed.Vector.Span);
             sparse.Value = BlobCodec.EncodeSparse(indexed.Sparse);
-            textHash.Value = indexed.TextHash;
+            var hash = indexed.TextHash;
+            textHash.Value = hash;
+            idKey.Value = RowKeys.Of(chunk.Id);
+            textKey.Value = RowKeys.Of(hash);
             var rowId = (long)(await insertChunk.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
             written.Add(new WrittenChunk(rowId, documentKey, indexed.Vector));
             afterChunkWritten?.Invoke(written.Count);
@@ -196,7 +241,7 @@ internal static class DocumentWriter
             INSERT OR REPLACE INTO vector_cache (text_hash, vector)
             SELECT text_hash, vector FROM chunks
             WHERE doc_key = @key AND text_hash <> '' AND text_hash NOT IN (SELECT value FROM json_each(@kept))
-                AND NOT EXISTS (SELECT 1 FROM chunks other WHERE other.text_hash = chunks.text_hash AND other.doc_key <> @key)
+                AND NOT EXISTS (SELECT 1 FROM chunks other WHERE other.text_key = chunks.text_key AND other.text_hash = chunks.text_hash AND other.doc_key <> @key)
             ORDER BY idx
             """);
         {

@@ -43,8 +43,15 @@ public sealed partial class EmbeddedKnowledgeStore
         SqliteConnection connection, string table, IReadOnlyCollection<string> hashes, Dictionary<string, ReadOnlyMemory<float>> found, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT text_hash, vector FROM {table} WHERE text_hash IN (SELECT value FROM json_each(@hashes))";
+        // The chunks table is indexed by the hashes' keys (StoreSchema version 3); the small vector cache by the hashes themselves.
+        command.CommandText = table == "chunks"
+            ? "SELECT text_hash, vector FROM chunks WHERE text_key IN (SELECT value FROM json_each(@keys)) AND text_hash IN (SELECT value FROM json_each(@hashes))"
+            : $"SELECT text_hash, vector FROM {table} WHERE text_hash IN (SELECT value FROM json_each(@hashes))";
         command.Parameters.AddWithValue("@hashes", JsonSerializer.Serialize(hashes));
+        if (table == "chunks")
+        {
+            command.Parameters.AddWithValue("@keys", JsonSerializer.Serialize(hashes.Select(RowKeys.Of)));
+        }
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -269,6 +276,7 @@ public sealed partial class EmbeddedKnowledgeStore
     private async Task PrepareConnectionAsync(SqliteConnection connection, CancellationToken cancellationToken)
     {
         connection.CreateFunction(StoreSchema.TextHashFunction, (string text) => ChunkTextHash.Compute(text), isDeterministic: true);
+        connection.CreateFunction(StoreSchema.KeyFunction, (string value) => RowKeys.Of(value), isDeterministic: true);
         if (_options.MaxSizeBytes is not { } limit)
         {
             return;
@@ -286,14 +294,15 @@ public sealed partial class EmbeddedKnowledgeStore
     {
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         version = await ReadMetaNumberAsync(connection, StoreSchema.SchemaVersionKey, cancellationToken, transaction).ConfigureAwait(false);
-        if (version == 1)
-        {
-            await using var migrate = Command(transaction, StoreSchema.MigrateFromVersion1);
-            await migrate.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-        else if (version < StoreSchema.Version)
+        if (version is < 1 or > StoreSchema.Version)
         {
             throw new KnowledgeStoreException($"The store file has schema version {version}, which this KnowledgeQa cannot upgrade: ingest into a new store.");
+        }
+        // Each step brings the file one version further, all in this one transaction.
+        foreach (var step in new[] { StoreSchema.MigrateFromVersion1, StoreSchema.MigrateFromVersion2 }[(int)(version - 1)..])
+        {
+            await using var migrate = Command(transaction, step);
+            await migrate.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }

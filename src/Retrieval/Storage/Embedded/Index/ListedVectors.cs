@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace KnowledgeQa.Retrieval.Storage.Embedded.Index;
 
@@ -43,9 +44,6 @@ internal sealed class ListedVectors
             file.Span<float>(IndexSection.NibbleSteps, 0, _dimensions).ToArray());
     }
 
-    /// <summary>Scores the rows at consecutive list positions that pass the filter into the collector; returns how many did.</summary>
-    private delegate int PositionScan(int first, int count, RowFilter filter, TopKCollector collector);
-
     /// <summary>The best candidate rows (row numbers of the file) for a unit query, best approximate score first.</summary>
     public int[] Search(ReadOnlySpan<float> normalizedQuery, ProbePlan plan, RowFilter filter, int eligibleRows)
     {
@@ -61,17 +59,18 @@ internal sealed class ListedVectors
             var nibbleWeights = new sbyte[NibbleQuantizer.WeightsFor(_dimensions)];
             _nibbles.PrepareQuery(normalizedQuery, nibbleWeights);
             var shortlist = new TopKCollector(plan.Shortlist);
-            ScanNearestLists(normalizedQuery, plan, filter, shortlist, (first, count, f, c) => ScanNibbles(nibbleWeights, first, count, f, c));
+            ScanNearestLists(normalizedQuery, plan, filter, shortlist, new NibbleScorer(nibbleWeights, _nibbles.Stride));
             RankAgain(weights, shortlist, collector);
         }
         else
         {
-            ScanNearestLists(normalizedQuery, plan, filter, collector, (first, count, f, c) => ScanCodes(weights, first, count, f, c));
+            ScanNearestLists(normalizedQuery, plan, filter, collector, new CodeScorer(weights));
         }
         return Array.ConvertAll(collector.ToSortedArray(), hit => hit.Item);
     }
 
-    private void ScanNearestLists(ReadOnlySpan<float> query, ProbePlan plan, RowFilter filter, TopKCollector collector, PositionScan scan)
+    private void ScanNearestLists<TScorer>(ReadOnlySpan<float> query, ProbePlan plan, RowFilter filter, TopKCollector collector, TScorer scorer)
+        where TScorer : struct, IRowScorer
     {
         var order = new int[_lists];
         var closeness = new float[_lists];
@@ -85,14 +84,14 @@ internal sealed class ListedVectors
         var starts = _file.Span<int>(IndexSection.ListStarts, 0, _lists + 1);
         if (filter.AllowedDocuments is null && plan.RowsToScan >= plan.ParallelRows && Environment.ProcessorCount > 1)
         {
-            ScanInParallel(order, NearestListsCovering(order, starts, plan.RowsToScan, filter), filter, collector, scan);
+            ScanInParallel(order, NearestListsCovering(order, starts, plan.RowsToScan, filter), filter, collector, scorer);
             return;
         }
         var scanned = 0;
         for (var i = 0; i < order.Length && scanned < plan.RowsToScan; i++)
         {
             var list = order[i];
-            scanned += scan(starts[list], starts[list + 1] - starts[list], filter, collector);
+            scanned += Scan(scorer, starts[list], starts[list + 1] - starts[list], filter, collector);
         }
     }
 
@@ -131,14 +130,15 @@ internal sealed class ListedVectors
     }
 
     /// <summary>Scans the first <paramref name="lists"/> of <paramref name="order"/> on all cores, each keeping its own best rows, then merges them.</summary>
-    private void ScanInParallel(int[] order, int lists, RowFilter filter, TopKCollector collector, PositionScan scan)
+    private void ScanInParallel<TScorer>(int[] order, int lists, RowFilter filter, TopKCollector collector, TScorer scorer)
+        where TScorer : struct, IRowScorer
     {
         var partials = new List<TopKCollector>();
         var capacity = collector.Capacity;
         Parallel.For(0, lists, () => new TopKCollector(capacity), (i, _, partial) =>
         {
             var first = _file.Span<int>(IndexSection.ListStarts, order[i], 2);
-            scan(first[0], first[1] - first[0], filter, partial);
+            Scan(scorer, first[0], first[1] - first[0], filter, partial);
             return partial;
         }, partial =>
         {
@@ -159,38 +159,35 @@ internal sealed class ListedVectors
         }
     }
 
-    /// <summary>A <see cref="PositionScan"/> over the int8 codes.</summary>
+    /// <summary>
+    /// Scores the rows at consecutive list positions that pass the filter into the collector and
+    /// returns how many did: the hot loop of a dense search, one copy per scorer (a struct, so its
+    /// dot product is inlined). Without deletions or a filter no row is checked (most searches), and
+    /// the collector's threshold is read again only when a row enters it.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private int ScanCodes(ReadOnlySpan<short> weights, int first, int count, RowFilter filter, TopKCollector collector)
+    private int Scan<TScorer>(TScorer scorer, int first, int count, RowFilter filter, TopKCollector collector)
+        where TScorer : struct, IRowScorer
     {
+        var stride = scorer.Stride;
         var rows = _file.Span<int>(IndexSection.PositionRows, first, count);
-        var documents = _file.Span<int>(IndexSection.PositionDocuments, first, count);
-        var codes = _file.Span<sbyte>(IndexSection.Codes, (long)first * _dimensions, count * _dimensions);
-        var scored = 0;
-        for (var p = 0; p < count; p++)
+        var codes = _file.Span<byte>(scorer.Section, (long)first * stride, count * stride);
+        ref var code = ref MemoryMarshal.GetReference(codes);
+        var threshold = collector.Threshold;
+        if (filter.AllowsAll)
         {
-            if (!filter.Allows(rows[p], documents[p]))
+            for (var p = 0; p < count; p++)
             {
-                continue;
+                float score = scorer.Score(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref code, p * stride), stride));
+                if (score > threshold)
+                {
+                    collector.Add(score, rows[p]);
+                    threshold = collector.Threshold;
+                }
             }
-            scored++;
-            float score = QuantizedDot.Compute(codes.Slice(p * _dimensions, _dimensions), weights);
-            if (score > collector.Threshold)
-            {
-                collector.Add(score, rows[p]);
-            }
+            return count;
         }
-        return scored;
-    }
-
-    /// <summary>A <see cref="PositionScan"/> over the 4-bit codes.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private int ScanNibbles(ReadOnlySpan<sbyte> weights, int first, int count, RowFilter filter, TopKCollector collector)
-    {
-        var stride = _nibbles.Stride;
-        var rows = _file.Span<int>(IndexSection.PositionRows, first, count);
         var documents = _file.Span<int>(IndexSection.PositionDocuments, first, count);
-        var codes = _file.Span<byte>(IndexSection.Nibbles, (long)first * stride, count * stride);
         var scored = 0;
         for (var p = 0; p < count; p++)
         {
@@ -199,10 +196,11 @@ internal sealed class ListedVectors
                 continue;
             }
             scored++;
-            float score = NibbleDot.Compute(codes.Slice(p * stride, stride), weights);
-            if (score > collector.Threshold)
+            float score = scorer.Score(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref code, p * stride), stride));
+            if (score > threshold)
             {
                 collector.Add(score, rows[p]);
+                threshold = collector.Threshold;
             }
         }
         return scored;
@@ -234,4 +232,38 @@ internal sealed class ListedVectors
             }
         }
     }
+}
+
+/// <summary>Scores one row's codes against a prepared query, for <see cref="ListedVectors"/>' scan.</summary>
+internal interface IRowScorer
+{
+    /// <summary>The section of the index file the codes are in.</summary>
+    IndexSection Section { get; }
+
+    /// <summary>Bytes per row.</summary>
+    int Stride { get; }
+
+    int Score(ReadOnlySpan<byte> row);
+}
+
+/// <summary>The 4-bit codes (see <see cref="NibbleQuantizer"/>).</summary>
+internal readonly struct NibbleScorer(sbyte[] weights, int stride) : IRowScorer
+{
+    public IndexSection Section => IndexSection.Nibbles;
+
+    public int Stride => stride;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Score(ReadOnlySpan<byte> row) => NibbleDot.Compute(row, weights);
+}
+
+/// <summary>The int8 codes (see <see cref="ScalarQuantizer"/>).</summary>
+internal readonly struct CodeScorer(short[] weights) : IRowScorer
+{
+    public IndexSection Section => IndexSection.Codes;
+
+    public int Stride => weights.Length;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Score(ReadOnlySpan<byte> row) => QuantizedDot.Compute(MemoryMarshal.Cast<byte, sbyte>(row), weights);
 }

@@ -38,6 +38,9 @@ internal readonly struct RowFilter(RowBits deleted, bool[]? allowedDocuments)
     /// <summary>Null when every document is allowed.</summary>
     public bool[]? AllowedDocuments => allowedDocuments;
 
+    /// <summary>Whether every row passes: nothing deleted, no filter (the scan then checks no row).</summary>
+    public bool AllowsAll => deleted.Count == 0 && allowedDocuments is null;
+
     /// <summary>Rows deleted since the file was built.</summary>
     public int DeletedRows => deleted.Count;
 
