@@ -54,7 +54,20 @@ public sealed class ChineseQueryBackoffTests
         Assert.Contains(TextTokenizer.BigramMarker + "补充", terms);
         Assert.DoesNotContain(TextTokenizer.BigramMarker + "充要", terms);
         Assert.All(terms, term => Assert.Contains('充', term));
-        Assert.True(terms.Count <= ChineseCharacterWords.MaxWordsPerCharacter);
+        Assert.True(terms.Count <= ChineseQueryBackoff.MaxTermsPerQuery);
+    }
+
+    [Fact]
+    public void Several_stranded_characters_share_one_budget_of_backoff_terms()
+    {
+        string[] stranded = ["充", "骑", "修", "换", "洗"];
+        var terms = ChineseQueryBackoff.Terms(stranded, new Bm25Options()).ToList();
+
+        // Each character alone would bring up to 24 words; together they stay within the budget, each with its share.
+        Assert.True(ChineseQueryBackoff.Terms(["充"], new Bm25Options()).Count() > ChineseQueryBackoff.MaxTermsPerQuery / stranded.Length);
+        Assert.True(terms.Count <= ChineseQueryBackoff.MaxTermsPerQuery, $"{terms.Count} terms");
+        Assert.All(stranded, character => Assert.Contains(terms, term => term.Contains(character[0])));
+        Assert.Equal(terms.Count, terms.Distinct().Count());
     }
 
     [Fact]
