@@ -23,10 +23,11 @@ internal static class ChineseQueryBackoff
     /// <summary>
     /// At most this many backoff terms per question, shared evenly by its stranded characters: at a
     /// million chunks a question with five lone characters carried up to 240 of them, and its lexical
-    /// search took 229 ms at the 99th percentile (bench store, issue 17). One character keeps all 24
-    /// of its words, enough for 充 to reach 充电 (its tenth).
+    /// search took 229 ms at the 99th percentile (bench store, issue 17). One character keeps all of
+    /// its words (<see cref="ChineseCharacterWords.MaxWordsPerCharacter"/>): 充 needs its 32nd, 充到,
+    /// for the sample question 电池要充多久 to find 从没电充到全满.
     /// </summary>
-    public const int MaxTermsPerQuery = 24;
+    public const int MaxTermsPerQuery = ChineseCharacterWords.MaxWordsPerCharacter;
 
     /// <summary>
     /// Modal verbs, adverbs and particles (Simplified: queries are folded before they are cut) that

@@ -63,7 +63,7 @@ public sealed class ChineseQueryBackoffTests
         string[] stranded = ["充", "骑", "修", "换", "洗"];
         var terms = ChineseQueryBackoff.Terms(stranded, new Bm25Options()).ToList();
 
-        // Each character alone would bring up to 24 words; together they stay within the budget, each with its share.
+        // Each character alone would bring up to 48 words; together they stay within the budget, each with its share.
         Assert.True(ChineseQueryBackoff.Terms(["充"], new Bm25Options()).Count() > ChineseQueryBackoff.MaxTermsPerQuery / stranded.Length);
         Assert.True(terms.Count <= ChineseQueryBackoff.MaxTermsPerQuery, $"{terms.Count} terms");
         Assert.All(stranded, character => Assert.Contains(terms, term => term.Contains(character[0])));
