@@ -79,6 +79,11 @@ internal static class ChineseQueryBackoff
             {
                 yield return prefix + word;
             }
+            if (given.Count >= MaxTermsPerQuery)
+            {
+                // More stranded characters than the budget has terms: the first ones get one each.
+                yield break;
+            }
         }
     }
 
