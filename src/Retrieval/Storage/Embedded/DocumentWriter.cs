@@ -47,7 +47,7 @@ internal static class DocumentWriter
             return new WriteOutcome([], []) { Result = DocumentWriteResult.Unchanged };
         }
         // Before anything changes: a refused document leaves the store as it was, with no savepoint to roll back.
-        await CheckChunkIdsAsync(statements, document.Id, chunks, cancellationToken).ConfigureAwait(false);
+        var idKeys = await CheckChunkIdsAsync(statements, document.Id, chunks, cancellationToken).ConfigureAwait(false);
         IReadOnlyList<long> removed = [];
         if (documentKey is { } existing)
         {
@@ -92,7 +92,7 @@ internal static class DocumentWriter
             }
         }
 
-        var added = await InsertChunksAsync(statements, documentKey.Value, chunks, afterChunkWritten, cancellationToken).ConfigureAwait(false);
+        var added = await InsertChunksAsync(statements, documentKey.Value, chunks, idKeys, afterChunkWritten, cancellationToken).ConfigureAwait(false);
         await RecordChangeAsync(statements, added.Count - removed.Count, cancellationToken).ConfigureAwait(false);
         await WidenWeightRangeAsync(statements, chunks, cancellationToken).ConfigureAwait(false);
         return new WriteOutcome(removed, added) { Result = storedHash is null ? DocumentWriteResult.Added : DocumentWriteResult.Replaced };
@@ -126,8 +126,9 @@ internal static class DocumentWriter
     /// do not count: they are about to go). The id column is not UNIQUE (see <see cref="StoreSchema"/>):
     /// one look-up by key for the whole document does the check instead, before the document's first
     /// write, so the only constraint a document can break is found while nothing has changed yet.
+    /// Returns the chunks' id keys, in order, for the insert to reuse.
     /// </summary>
-    private static async Task CheckChunkIdsAsync(WriteStatements statements, string documentId, IReadOnlyList<IndexedChunk> chunks, CancellationToken cancellationToken)
+    private static async Task<long[]> CheckChunkIdsAsync(WriteStatements statements, string documentId, IReadOnlyList<IndexedChunk> chunks, CancellationToken cancellationToken)
     {
         var ids = new HashSet<string>(chunks.Count, StringComparer.Ordinal);
         foreach (var indexed in chunks)
@@ -142,7 +143,8 @@ internal static class DocumentWriter
             WHERE c.id_key IN (SELECT value FROM json_each(@keys)) AND d.id <> @document
             """);
         find.Parameters.AddWithValue("@document", documentId);
-        find.Parameters.AddWithValue("@keys", System.Text.Json.JsonSerializer.Serialize(chunks.Select(c => RowKeys.Of(c.Chunk.Id))));
+        var idKeys = chunks.Select(c => RowKeys.Of(c.Chunk.Id)).ToArray();
+        find.Parameters.AddWithValue("@keys", System.Text.Json.JsonSerializer.Serialize(idKeys));
         await using var reader = await find.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -151,10 +153,11 @@ internal static class DocumentWriter
                 throw new DuplicateChunkIdException(reader.GetString(0), reader.GetString(1));
             }
         }
+        return idKeys;
     }
 
     private static async Task<List<WrittenChunk>> InsertChunksAsync(
-        WriteStatements statements, long documentKey, IReadOnlyList<IndexedChunk> chunks,
+        WriteStatements statements, long documentKey, IReadOnlyList<IndexedChunk> chunks, long[] idKeys,
         Action<int>? afterChunkWritten, CancellationToken cancellationToken)
     {
         var insertChunk = statements.Get("""
@@ -194,7 +197,7 @@ internal static class DocumentWriter
             sparse.Value = BlobCodec.EncodeSparse(indexed.Sparse);
             var hash = indexed.TextHash;
             textHash.Value = hash;
-            idKey.Value = RowKeys.Of(chunk.Id);
+            idKey.Value = idKeys[written.Count];
             textKey.Value = RowKeys.Of(hash);
             var rowId = (long)(await insertChunk.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
             written.Add(new WrittenChunk(rowId, documentKey, indexed.Vector));
