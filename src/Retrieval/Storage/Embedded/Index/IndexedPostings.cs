@@ -93,6 +93,7 @@ internal sealed unsafe class IndexedPostings
         var blockMaxima = _file.Pointer<float>(IndexSection.BlockMaxWeights);
         var totalRows = _file.Header.Rows;
         var checkRows = !filter.AllowsAll;
+        var windowsWithAllowedRows = WindowsWithAllowedRows(filter.AllowedDocuments, totalRows);
 
         // Lists in the canonical order (the order exact scores are summed in).
         var lists = OpenLists(terms);
@@ -110,6 +111,11 @@ internal sealed unsafe class IndexedPostings
 
         for (var low = 0; low < totalRows; low += WindowRows)
         {
+            if (windowsWithAllowedRows is not null && !windowsWithAllowedRows[low / WindowRows])
+            {
+                // The cursors stay behind: they are lower bounds, and the next window moves them on.
+                continue;
+            }
             var high = Math.Min(low + WindowRows, totalRows);
             var active = 0;
             var exhausted = 0;
@@ -227,6 +233,35 @@ internal sealed unsafe class IndexedPostings
             keep = threshold - 1e-9 * (1 + Math.Abs(threshold));
             cut = prune ? keep : double.NegativeInfinity;
         }
+    }
+
+    /// <summary>
+    /// For a search filtered to some documents, which windows hold rows of an allowed document (a
+    /// document's rows from its first to its last, a few windows at most): the others are skipped
+    /// whole. Null when every document is allowed.
+    /// </summary>
+    private bool[]? WindowsWithAllowedRows(bool[]? allowedDocuments, int totalRows)
+    {
+        if (allowedDocuments is null)
+        {
+            return null;
+        }
+        var starts = _file.Pointer<int>(IndexSection.DocumentRowStarts);
+        var documentRows = _file.Pointer<int>(IndexSection.DocumentRows);
+        var windows = new bool[(totalRows + WindowRows - 1) / WindowRows];
+        for (var document = 0; document < allowedDocuments.Length; document++)
+        {
+            if (allowedDocuments[document] && starts[document + 1] > starts[document])
+            {
+                // A document's rows are ascending (grouped in row order when the file was built).
+                var last = documentRows[starts[document + 1] - 1] / WindowRows;
+                for (var window = documentRows[starts[document]] / WindowRows; window <= last; window++)
+                {
+                    windows[window] = true;
+                }
+            }
+        }
+        return windows;
     }
 
     private enum ListRole : byte
