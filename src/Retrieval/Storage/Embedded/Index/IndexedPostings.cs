@@ -93,7 +93,7 @@ internal sealed unsafe class IndexedPostings
         var blockMaxima = _file.Pointer<float>(IndexSection.BlockMaxWeights);
         var totalRows = _file.Header.Rows;
         var checkRows = !filter.AllowsAll;
-        var windowsWithAllowedRows = WindowsWithAllowedRows(filter.AllowedDocuments, totalRows);
+        var allowedRanges = AllowedRangesOfWindows(filter.AllowedDocuments, totalRows);
 
         // Lists in the canonical order (the order exact scores are summed in).
         var lists = OpenLists(terms);
@@ -111,18 +111,25 @@ internal sealed unsafe class IndexedPostings
 
         for (var low = 0; low < totalRows; low += WindowRows)
         {
-            if (windowsWithAllowedRows is not null && !windowsWithAllowedRows[low / WindowRows])
-            {
-                // The cursors stay behind: they are lower bounds, and the next window moves them on.
-                continue;
-            }
+            // The rows of the window searched: all of them, or those from the first to the last row of an allowed document.
+            var from = low;
             var high = Math.Min(low + WindowRows, totalRows);
+            if (allowedRanges is not null)
+            {
+                var (first, last) = allowedRanges[low / WindowRows];
+                if (first > last)
+                {
+                    // The cursors stay behind: they are lower bounds, and a later window moves them on.
+                    continue;
+                }
+                (from, high) = (first, last + 1);
+            }
             var active = 0;
             var exhausted = 0;
             for (var i = 0; i < n; i++)
             {
                 ref var list = ref lists[i];
-                list.Role = WindowBound(ref list, low, high, rows, blockLastRows, blockMaxima);
+                list.Role = WindowBound(ref list, from, high, rows, blockLastRows, blockMaxima);
                 if (list.Role == ListRole.Exhausted)
                 {
                     exhausted++;
@@ -161,7 +168,7 @@ internal sealed unsafe class IndexedPostings
                 list.Role = ListRole.Essential;
                 var listRows = rows + list.Start;
                 var listWeights = weights + list.Start;
-                Advance(listRows, list.Length, ref list.Position, low);
+                Advance(listRows, list.Length, ref list.Position, from);
                 list.WindowBegin = list.Position;
                 var weight = list.Weight;
                 var position = list.Position;
@@ -236,11 +243,12 @@ internal sealed unsafe class IndexedPostings
     }
 
     /// <summary>
-    /// For a search filtered to some documents, which windows hold rows of an allowed document (a
-    /// document's rows from its first to its last, a few windows at most): the others are skipped
-    /// whole. Null when every document is allowed.
+    /// For a search filtered to some documents, the first and last row of an allowed document in
+    /// each window (first &gt; last: none). A document's rows are ascending and nearly always
+    /// consecutive, so a 1% filter leaves a few hundred rows of a window to search, or none.
+    /// Null when every document is allowed.
     /// </summary>
-    private bool[]? WindowsWithAllowedRows(bool[]? allowedDocuments, int totalRows)
+    private (int First, int Last)[]? AllowedRangesOfWindows(bool[]? allowedDocuments, int totalRows)
     {
         if (allowedDocuments is null)
         {
@@ -248,20 +256,24 @@ internal sealed unsafe class IndexedPostings
         }
         var starts = _file.Pointer<int>(IndexSection.DocumentRowStarts);
         var documentRows = _file.Pointer<int>(IndexSection.DocumentRows);
-        var windows = new bool[(totalRows + WindowRows - 1) / WindowRows];
+        var ranges = new (int First, int Last)[(totalRows + WindowRows - 1) / WindowRows];
+        Array.Fill(ranges, (int.MaxValue, -1));
         for (var document = 0; document < allowedDocuments.Length; document++)
         {
-            if (allowedDocuments[document] && starts[document + 1] > starts[document])
+            if (!allowedDocuments[document] || starts[document + 1] == starts[document])
             {
-                // A document's rows are ascending (grouped in row order when the file was built).
-                var last = documentRows[starts[document + 1] - 1] / WindowRows;
-                for (var window = documentRows[starts[document]] / WindowRows; window <= last; window++)
-                {
-                    windows[window] = true;
-                }
+                continue;
+            }
+            // Rows are grouped by document in row order when the file is built.
+            var (first, last) = (documentRows[starts[document]], documentRows[starts[document + 1] - 1]);
+            for (var window = first / WindowRows; window <= last / WindowRows; window++)
+            {
+                ref var range = ref ranges[window];
+                range.First = Math.Min(range.First, Math.Max(first, window * WindowRows));
+                range.Last = Math.Max(range.Last, Math.Min(last, (window + 1) * WindowRows - 1));
             }
         }
-        return windows;
+        return ranges;
     }
 
     private enum ListRole : byte
