@@ -251,6 +251,11 @@ public sealed partial class ExtractiveAnswerer(AnswerOptions options)
         if (best.KindFound != true && options.MaxExtractiveSentences > 1 && Follower(ranked, best) is { } follower
             && follower.Score >= options.MinFollowerProbability)
             chosen.Add(follower);
+        // Or the question is written from one sentence and its answer stands in the one before it, which the
+        // best sentence goes on from ("赤烏四年，孫權的長子孫登死亡。次年孫權立孫和為太子" for 孫權立孫和為太子是由於誰的死亡).
+        if (best.KindFound != true && chosen.Count < options.MaxExtractiveSentences && Predecessor(ranked, best) is { } predecessor
+            && predecessor.Score >= options.MinPredecessorProbability && !chosen.Contains(predecessor))
+            chosen.Add(predecessor);
         foreach (var next in ranked.Skip(1))
         {
             if (chosen.Count >= options.MaxExtractiveSentences || next.Score < best.Score * options.ExtractiveSentenceRatio
@@ -280,6 +285,16 @@ public sealed partial class ExtractiveAnswerer(AnswerOptions options)
         var end = sentence.Ranges.Max(r => r.Start + r.Length);
         return ranked.FirstOrDefault(c => c.PassageNumber == sentence.PassageNumber && c.Ranges.Count > 0
             && c.Ranges.Min(r => r.Start) is var start && start >= end && start <= end + MaxGapToFollower);
+    }
+
+    /// <summary>The candidate that ends where the sentence starts, in the same passage; null when none does.</summary>
+    private static ExtractedSentence? Predecessor(IReadOnlyList<ExtractedSentence> ranked, ExtractedSentence sentence)
+    {
+        if (sentence.Ranges.Count == 0)
+            return null;
+        var start = sentence.Ranges.Min(r => r.Start);
+        return ranked.FirstOrDefault(c => c.PassageNumber == sentence.PassageNumber && c.Ranges.Count > 0
+            && c.Ranges.Max(r => r.Start + r.Length) is var end && end <= start && end >= start - MaxGapToFollower);
     }
 
     // Characters a follower may start after the sentence's end: the space or line break between them.
