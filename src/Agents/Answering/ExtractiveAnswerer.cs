@@ -55,6 +55,11 @@ public sealed record SentenceFeatures
     public double PassageRelevance { get; init; }
     public bool IsQuestion { get; init; }
     public bool RefersBack { get; init; }
+    /// <summary>
+    /// Whether the sentence opens with the question's subject and goes on to say what it is ("赵鹏（），中国足球运动员，司职后卫。",
+    /// "Competence is the ability..."): an article's defining sentence, which answers what, who and where questions about its subject.
+    /// </summary>
+    public bool Defines { get; init; }
     public bool FirstInPassage { get; init; }
     public int PassageRank { get; init; }
     public int Length { get; init; }
@@ -112,6 +117,7 @@ public sealed record ExtractiveScoring
     public double PassageRelevance { get; init; }
     public double IsQuestion { get; init; }
     public double RefersBack { get; init; }
+    public double Defines { get; init; }
     public double FirstInPassage { get; init; }
     /// <summary>Applied to the passage's 0-based place among the relevant passages.</summary>
     public double PassageRank { get; init; }
@@ -147,7 +153,7 @@ public sealed record ExtractiveScoring
         nameof(Coverage), nameof(Strict), nameof(Own), nameof(CoverageGap), nameof(Phrase), nameof(Dense), nameof(KindFound), nameof(KindMissing),
         nameof(CarriedCoverage), nameof(BigramCoverage), nameof(WeightedBigramCoverage), nameof(Novelty), nameof(PassageRelevance),
         nameof(IsQuestion), nameof(RefersBack), nameof(FirstInPassage), nameof(PassageRank), nameof(Length),
-        nameof(DenseGap), nameof(BigramGap), nameof(PhraseGap),
+        nameof(DenseGap), nameof(BigramGap), nameof(PhraseGap), nameof(Defines),
     ];
 
     /// <summary>The model's inputs for a sentence, in the order of <see cref="WeightNames"/>.</summary>
@@ -159,7 +165,7 @@ public sealed record ExtractiveScoring
             f.Coverage, f.Stated, f.Own, f.CoverageGap, f.Phrase, f.Dense ?? 0, f.KindFound == true ? 1 : 0, f.KindFound == false ? 1 : 0,
             f.CarriedCoverage, f.BigramCoverage, f.WeightedBigramCoverage, f.Novelty, f.PassageRelevance,
             f.IsQuestion ? 1 : 0, f.RefersBack ? 1 : 0, f.FirstInPassage ? 1 : 0, f.PassageRank, Math.Log(1 + f.Length),
-            f.DenseGap, f.BigramGap, f.PhraseGap,
+            f.DenseGap, f.BigramGap, f.PhraseGap, f.Defines ? 1 : 0,
         ];
     }
 
@@ -167,7 +173,7 @@ public sealed record ExtractiveScoring
     public double[] Weights =>
     [
         Coverage, Strict, Own, CoverageGap, Phrase, Dense, KindFound, KindMissing, CarriedCoverage, BigramCoverage, WeightedBigramCoverage,
-        Novelty, PassageRelevance, IsQuestion, RefersBack, FirstInPassage, PassageRank, Length, DenseGap, BigramGap, PhraseGap,
+        Novelty, PassageRelevance, IsQuestion, RefersBack, FirstInPassage, PassageRank, Length, DenseGap, BigramGap, PhraseGap, Defines,
     ];
 
     /// <summary>A model from weights in the order of <see cref="WeightNames"/>.</summary>
@@ -180,7 +186,7 @@ public sealed record ExtractiveScoring
             Coverage = w[0], Strict = w[1], Own = w[2], CoverageGap = w[3], Phrase = w[4], Dense = w[5], KindFound = w[6], KindMissing = w[7],
             CarriedCoverage = w[8], BigramCoverage = w[9], WeightedBigramCoverage = w[10], Novelty = w[11], PassageRelevance = w[12],
             IsQuestion = w[13], RefersBack = w[14], FirstInPassage = w[15], PassageRank = w[16], Length = w[17],
-            DenseGap = w[18], BigramGap = w[19], PhraseGap = w[20],
+            DenseGap = w[18], BigramGap = w[19], PhraseGap = w[20], Defines = w[21],
             Bias = bias,
         };
     }
@@ -345,6 +351,7 @@ public sealed partial class ExtractiveAnswerer(AnswerOptions options)
                     PassageRelevance = relevance.Score,
                     IsQuestion = IsQuestion(unit.Text),
                     RefersBack = StartsWithReference().IsMatch(unit.Text),
+                    Defines = DefiningSentence.Opens(unit.Text, evidence.Focus.Terms),
                     FirstInPassage = u == 0,
                     PassageRank = p,
                     Length = unit.Text.Length,
