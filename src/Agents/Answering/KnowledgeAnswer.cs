@@ -161,6 +161,16 @@ public sealed record AnswerOptions
     public ExtractiveScoring LexicalExtraction { get; init; } = ExtractiveScoring.LexicalOnly;
 
     /// <summary>
+    /// The same for a question written in Simplified Chinese (<see cref="ExtractiveScoring.LexicalSimplified"/>);
+    /// null uses <see cref="LexicalExtraction"/>.
+    /// </summary>
+    public ExtractiveScoring? SimplifiedExtraction { get; init; } = ExtractiveScoring.LexicalSimplified;
+
+    /// <summary>The sentence model for a question: dense evidence, or terms alone by the question's Chinese script.</summary>
+    public ExtractiveScoring ExtractionFor(bool dense, ChineseScript script) =>
+        dense ? DenseExtraction : script == ChineseScript.Simplified && SimplifiedExtraction is { } simplified ? simplified : LexicalExtraction;
+
+    /// <summary>
     /// How passage sources are named in prompts. <see cref="PromptSourceNames.Auto"/>: full paths
     /// for local models and endpoints on loopback, file names for remote endpoints (a server's
     /// folder layout is nobody else's business).
