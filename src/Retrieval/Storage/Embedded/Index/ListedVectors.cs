@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace KnowledgeQa.Retrieval.Storage.Embedded.Index;
 
@@ -176,7 +177,25 @@ internal sealed class ListedVectors
         var threshold = collector.Threshold;
         if (filter.AllowsAll)
         {
-            for (var p = 0; p < count; p++)
+            var p = 0;
+            // Four rows at a time (see NibbleDot.ComputeFour); the collector sees them in the same order as one at a time.
+            for (; p + 4 <= count; p += 4)
+            {
+                var four = Vector128.ConvertToSingle(scorer.ScoreFour(ref Unsafe.Add(ref code, p * stride)));
+                if (!Vector128.GreaterThanAny(four, Vector128.Create(threshold)))
+                {
+                    continue;
+                }
+                for (var k = 0; k < 4; k++)
+                {
+                    if (four[k] > threshold)
+                    {
+                        collector.Add(four[k], rows[p + k]);
+                        threshold = collector.Threshold;
+                    }
+                }
+            }
+            for (; p < count; p++)
             {
                 float score = scorer.Score(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref code, p * stride), stride));
                 if (score > threshold)
@@ -244,6 +263,9 @@ internal interface IRowScorer
     int Stride { get; }
 
     int Score(ReadOnlySpan<byte> row);
+
+    /// <summary>The scores of four consecutive rows starting at <paramref name="first"/> (<see cref="Stride"/> bytes apart).</summary>
+    Vector128<int> ScoreFour(ref byte first);
 }
 
 /// <summary>The 4-bit codes (see <see cref="NibbleQuantizer"/>).</summary>
@@ -255,6 +277,9 @@ internal readonly struct NibbleScorer(sbyte[] weights, int stride) : IRowScorer
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Score(ReadOnlySpan<byte> row) => NibbleDot.Compute(row, weights);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<int> ScoreFour(ref byte first) => NibbleDot.ComputeFour(ref first, stride, weights);
 }
 
 /// <summary>The int8 codes (see <see cref="ScalarQuantizer"/>).</summary>
@@ -266,4 +291,15 @@ internal readonly struct CodeScorer(short[] weights) : IRowScorer
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Score(ReadOnlySpan<byte> row) => QuantizedDot.Compute(MemoryMarshal.Cast<byte, sbyte>(row), weights);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<int> ScoreFour(ref byte first)
+    {
+        var stride = weights.Length;
+        return Vector128.Create(
+            Score(MemoryMarshal.CreateReadOnlySpan(ref first, stride)),
+            Score(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref first, stride), stride)),
+            Score(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref first, 2 * stride), stride)),
+            Score(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref first, 3 * stride), stride)));
+    }
 }
