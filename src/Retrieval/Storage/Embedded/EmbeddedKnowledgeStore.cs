@@ -554,7 +554,7 @@ public sealed partial class EmbeddedKnowledgeStore : IKnowledgeStore
     /// SQLite's 2 MB default) dropped its pages, so every next document re-read the index pages its
     /// random text hashes land on, and writes slowed as the store grew. The cost is at most 96 MB of
     /// page cache on the connections that wrote, filled only as pages are read: at a million chunks the
-    /// three chunk indexes are about 60 MB, and with 32 MB a bulk write read 11 KB of index pages back
+    /// three chunk indexes come to about 60 MB (estimated), and with 32 MB a bulk write read 11 KB of index pages back
     /// per chunk (4 KB with 96 MB; 17,600 against 23,800 chunks per CPU-second, bench: store
     /// --write-only, docs/quality.md, seventh round). Smaller stores never fill it.
     /// </summary>
