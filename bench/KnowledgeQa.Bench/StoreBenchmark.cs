@@ -24,6 +24,7 @@ namespace KnowledgeQa.Bench;
 ///          --profile (first: dense recall vs probe settings, where hybrid time goes, slowest lexical queries)
 ///          --write-only (only the bulk writes, with their bytes per chunk)
 ///          --peer-only (only build the FTS5 peer of the largest size into the cache)  --fts5-up-to N (no FTS5 peer above N chunks)
+///          --lexical-only (no reopening child, exact-scan peer, dense sweep or changes at scale: a cheaper run for lexical and hybrid work)
 /// </summary>
 internal static class StoreBenchmark
 {
@@ -58,6 +59,7 @@ internal static class StoreBenchmark
         var peerQueries = BenchArgs.Int(options, "--peer-queries", 2 * perLanguage);
         // Building the FTS5 peer of a million chunks takes most of an hour on a loaded machine: a run may leave it out above a size.
         var ftsUpTo = BenchArgs.Int(options, "--fts5-up-to", int.MaxValue);
+        var lexicalOnly = options.Contains("--lexical-only");
         Console.WriteLine($"   load average at start: {LoadAverage.Read()} ({Environment.ProcessorCount} cores)");
 
         var largest = sizes[^1];
@@ -94,18 +96,21 @@ internal static class StoreBenchmark
             }
 
             var build = await StoreBenchmarkChild.SpawnAsync("build", path, data, cache, perLanguage, onReady: null);
-            var open = await StoreBenchmarkChild.SpawnAsync("open", path, data, cache, perLanguage,
+            var open = lexicalOnly ? "not measured (--lexical-only)" : await StoreBenchmarkChild.SpawnAsync("open", path, data, cache, perLanguage,
                 onReady: () => WriteOneDocumentAsync(path, corpus, extraDocument));
-            await DeleteDocumentAsync(path, StoreCorpus.DocumentId(extraDocument));
-            extraDocument++;
+            if (!lexicalOnly)
+            {
+                await DeleteDocumentAsync(path, StoreCorpus.DocumentId(extraDocument));
+                extraDocument++;
+            }
             Console.WriteLine($"   index build (first search of a fresh process): {build}");
             Console.WriteLine($"   reopened (fresh process): {open}");
 
             if (options.Contains("--profile"))
             {
-                await StoreProfile.RunAsync(path, queries, reference, size);
+                await StoreProfile.RunAsync(path, queries, reference, size, sweepDense: !lexicalOnly);
             }
-            var result = await MeasureAsync(path, cache, corpus, queries, reference, size, size == largest ? runsAtLargest : runs, peerQueries, size <= ftsUpTo);
+            var result = await MeasureAsync(path, cache, corpus, queries, reference, size, size == largest ? runsAtLargest : runs, peerQueries, size <= ftsUpTo, lexicalOnly);
             result.Write = write.ChunksPerSecond;
             result.Build = build;
             result.Open = open;
@@ -117,7 +122,10 @@ internal static class StoreBenchmark
             Directory.Delete(folder, recursive: true);
             return;
         }
-        await CheckChangesAtScaleAsync(path, corpus, queries, reference, largest, extraDocument);
+        if (!lexicalOnly)
+        {
+            await CheckChangesAtScaleAsync(path, corpus, queries, reference, largest, extraDocument);
+        }
         if (!options.Contains("--no-quality"))
         {
             await StoreLexicalQuality.RunAsync(data);
@@ -243,7 +251,7 @@ internal static class StoreBenchmark
         public double FilteredIdentical;
     }
 
-    private static async Task<SizeResult> MeasureAsync(string path, string cache, StoreCorpus corpus, StoreQueries queries, StoreReference reference, int size, int runs, int peerQueries, bool withFts5)
+    private static async Task<SizeResult> MeasureAsync(string path, string cache, StoreCorpus corpus, StoreQueries queries, StoreReference reference, int size, int runs, int peerQueries, bool withFts5, bool lexicalOnly)
     {
         IReadOnlyList<StoreQueries.Query> peerSet = [.. queries.English.Take(peerQueries / 2), .. queries.Chinese.Take(peerQueries - peerQueries / 2)];
         var result = new SizeResult { Size = size };
@@ -298,7 +306,7 @@ internal static class StoreBenchmark
                 perRun[name].Add(Percentiles(latencies));
                 cpuPerRun[name].Add(Percentiles(cpu));
             }
-            exactScan.Add(Percentiles(peerSet.Select(q => Time(() => reference.Dense(q.Normalized, Top, null)))));
+            exactScan.Add(lexicalOnly ? (double.NaN, double.NaN) : Percentiles(peerSet.Select(q => Time(() => reference.Dense(q.Normalized, Top, null)))));
             var ftsLatencies = new List<double>();
             var ftsCpu = new List<double>();
             foreach (var query in fts is null ? Array.Empty<StoreQueries.Query>() : peerSet)

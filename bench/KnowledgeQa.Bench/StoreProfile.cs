@@ -15,9 +15,12 @@ internal static class StoreProfile
 {
     private const int Top = 10;
 
-    public static async Task RunAsync(string path, StoreQueries queries, StoreReference reference, int size)
+    public static async Task RunAsync(string path, StoreQueries queries, StoreReference reference, int size, bool sweepDense = true)
     {
-        await SweepDenseAsync(path, queries, reference);
+        if (sweepDense)
+        {
+            await SweepDenseAsync(path, queries, reference);
+        }
         await using var store = await StoreBenchmark.OpenAsync(path);
         await HybridBreakdownAsync(store, queries.English, "hybrid en");
         await HybridBreakdownAsync(store, queries.Chinese, "hybrid zh");

@@ -307,7 +307,7 @@ public sealed partial class EmbeddedKnowledgeStore : IKnowledgeStore
             {
                 SearchMode.Dense => [.. dense.Select(h => (h.ChunkRowId, (double)h.Score))],
                 SearchMode.Lexical => lexical,
-                _ => await ReciprocalRankFusion.FuseAsync(connection, query.FusionK, [.. dense.Select(h => h.ChunkRowId)], [.. lexical.Select(h => h.ChunkRowId)], cancellationToken).ConfigureAwait(false),
+                _ => await ReciprocalRankFusion.FuseAsync(connection, query.FusionK, [.. dense.Select(h => h.ChunkRowId)], [.. lexical.Select(h => h.ChunkRowId)], query.Top, cancellationToken).ConfigureAwait(false),
             };
         if (ranked.Count > query.Top)
         {

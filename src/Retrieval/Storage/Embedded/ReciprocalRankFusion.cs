@@ -32,14 +32,15 @@ internal static class ReciprocalRankFusion
     }
 
     /// <summary>
-    /// Fuses the rankings of chunk row ids and orders ties by chunk id, read from
-    /// <paramref name="connection"/> for the tied rows only (usually a handful).
+    /// Fuses the rankings of chunk row ids and orders ties among the first <paramref name="top"/>
+    /// by chunk id, read from <paramref name="connection"/> for those tied rows only (further down
+    /// the order of ties changes nothing that is returned).
     /// </summary>
     public static async Task<List<(long Item, double Score)>> FuseAsync(
-        SqliteConnection connection, int k, IReadOnlyList<long> dense, IReadOnlyList<long> lexical, CancellationToken cancellationToken)
+        SqliteConnection connection, int k, IReadOnlyList<long> dense, IReadOnlyList<long> lexical, int top, CancellationToken cancellationToken)
     {
         var fused = Fuse(k, dense, lexical);
-        var tied = TiedItems(fused);
+        var tied = TiedItems(fused, top);
         if (tied.Count == 0)
         {
             return fused;
@@ -61,11 +62,22 @@ internal static class ReciprocalRankFusion
             return byChunkId != 0 ? byChunkId : a.Item.CompareTo(b.Item);
         });
 
-    /// <summary>The items that share their score with a neighbour of the (score-sorted) list.</summary>
-    internal static List<long> TiedItems(List<(long Item, double Score)> fused)
+    /// <summary>
+    /// The items of the (score-sorted) list that share their score with a neighbour and score at
+    /// least as much as the <paramref name="top"/>-th item: the ties that decide which items are
+    /// returned and in what order. An item ranked only by one list ties with the item of the same
+    /// rank in the other list alone, so a hybrid list of 100 holds dozens of ties, nearly all of
+    /// them below the cut.
+    /// </summary>
+    internal static List<long> TiedItems(List<(long Item, double Score)> fused, int top)
     {
         var tied = new List<long>();
-        for (var i = 0; i < fused.Count; i++)
+        if (fused.Count == 0 || top <= 0)
+        {
+            return tied;
+        }
+        var cut = fused[Math.Min(top, fused.Count) - 1].Score;
+        for (var i = 0; i < fused.Count && fused[i].Score >= cut; i++)
         {
             if ((i > 0 && fused[i - 1].Score == fused[i].Score) || (i + 1 < fused.Count && fused[i + 1].Score == fused[i].Score))
             {

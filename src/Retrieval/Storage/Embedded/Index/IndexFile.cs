@@ -49,6 +49,12 @@ internal enum IndexSection
     PostingRows,
     /// <summary>float per posting: the stored weight, exactly as written.</summary>
     PostingWeights,
+    /// <summary>int per term + 1: where each term's blocks start in <see cref="BlockLastRows"/> (lists too short for blocks have none).</summary>
+    TermBlockStarts,
+    /// <summary>int per block: the last row of the block's <see cref="PostingBlocks.Size"/> postings.</summary>
+    BlockLastRows,
+    /// <summary>float per block: the largest weight among the block's postings (block-max bounds for pruning).</summary>
+    BlockMaxWeights,
 }
 
 /// <summary>
@@ -60,8 +66,11 @@ internal enum IndexSection
 internal sealed record IndexFileHeader
 {
     /// <summary>Bumped whenever the layout or the meaning of a section changes; other versions are rebuilt.</summary>
-    /// <remarks>2: the 4-bit codes (<see cref="IndexSection.Nibbles"/>) a dense search scans first.</remarks>
-    public const int FormatVersion = 2;
+    /// <remarks>
+    /// 2: the 4-bit codes (<see cref="IndexSection.Nibbles"/>) a dense search scans first.
+    /// 3: the postings blocks' last rows and largest weights (<see cref="IndexSection.BlockMaxWeights"/>).
+    /// </remarks>
+    public const int FormatVersion = 3;
     public const int HeaderBytes = 4096;
     private const ulong Magic = 0x5845444E4941514B; // "KQAINDEX" little-endian
     private const int Alignment = 64;
@@ -72,6 +81,8 @@ internal sealed record IndexFileHeader
     public required int Documents { get; init; }
     public required int Terms { get; init; }
     public required long Postings { get; init; }
+    /// <summary>Postings blocks of all terms (<see cref="PostingBlocks"/>).</summary>
+    public required int Blocks { get; init; }
     public required Guid StoreId { get; init; }
     public required long MaxChunkRowId { get; init; }
     public required long ChangeSequence { get; init; }
@@ -93,7 +104,7 @@ internal sealed record IndexFileHeader
     }
 
     /// <summary>Bytes of the lexical part (term table and postings).</summary>
-    public long LexicalBytes => new[] { IndexSection.Terms, IndexSection.TermMaxWeights, IndexSection.TermStarts, IndexSection.PostingRows, IndexSection.PostingWeights }.Sum(SectionBytes);
+    public long LexicalBytes => new[] { IndexSection.Terms, IndexSection.TermMaxWeights, IndexSection.TermStarts, IndexSection.PostingRows, IndexSection.PostingWeights, IndexSection.TermBlockStarts, IndexSection.BlockLastRows, IndexSection.BlockMaxWeights }.Sum(SectionBytes);
 
     /// <summary>Bytes of the dense part (codes, lists, centroids, quantizer).</summary>
     public long DenseBytes => new[] { IndexSection.Centroids, IndexSection.QuantizerOffsets, IndexSection.QuantizerSteps, IndexSection.ListStarts, IndexSection.PositionRows, IndexSection.PositionDocuments, IndexSection.RowPositions, IndexSection.Codes, IndexSection.NibbleLows, IndexSection.NibbleSteps, IndexSection.Nibbles }.Sum(SectionBytes);
@@ -112,6 +123,8 @@ internal sealed record IndexFileHeader
         IndexSection.Terms or IndexSection.TermMaxWeights => Terms * 4L,
         IndexSection.TermStarts => (Terms + 1) * 8L,
         IndexSection.PostingRows or IndexSection.PostingWeights => Postings * 4,
+        IndexSection.TermBlockStarts => (Terms + 1) * 4L,
+        IndexSection.BlockLastRows or IndexSection.BlockMaxWeights => Blocks * 4L,
         _ => throw new ArgumentOutOfRangeException(nameof(section)),
     };
 
@@ -130,6 +143,7 @@ internal sealed record IndexFileHeader
         BinaryPrimitives.WriteInt64LittleEndian(header[56..], MaxChunkRowId);
         BinaryPrimitives.WriteInt64LittleEndian(header[64..], ChangeSequence);
         header[72] = NonNegativeWeights ? (byte)1 : (byte)0;
+        BinaryPrimitives.WriteInt32LittleEndian(header[76..], Blocks);
     }
 
     /// <summary>The header of a file, or null when the bytes are not an index file of this format.</summary>
@@ -152,8 +166,9 @@ internal sealed record IndexFileHeader
             MaxChunkRowId = BinaryPrimitives.ReadInt64LittleEndian(header[56..]),
             ChangeSequence = BinaryPrimitives.ReadInt64LittleEndian(header[64..]),
             NonNegativeWeights = header[72] == 1,
+            Blocks = BinaryPrimitives.ReadInt32LittleEndian(header[76..]),
         };
-        return read.Dimensions > 0 && read.Rows >= 0 && read.Lists > 0 && read.Documents >= 0 && read.Terms >= 0 && read.Postings >= 0 ? read : null;
+        return read.Dimensions > 0 && read.Rows >= 0 && read.Lists > 0 && read.Documents >= 0 && read.Terms >= 0 && read.Postings >= 0 && read.Blocks >= 0 ? read : null;
     }
 }
 

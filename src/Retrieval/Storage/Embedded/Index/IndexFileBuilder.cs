@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
+using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using Microsoft.Data.Sqlite;
 
@@ -88,6 +89,7 @@ internal static class IndexFileBuilder
             Documents = documents.Length,
             Terms = termIds.Length,
             Postings = termCounts.Values.Sum(c => (long)c),
+            Blocks = termCounts.Values.Sum(c => PostingBlocks.For(c)),
             StoreId = storeId,
             MaxChunkRowId = maxRowId,
             ChangeSequence = changeSequence,
@@ -137,6 +139,7 @@ internal static class IndexFileBuilder
             row++;
         }, cancellationToken).ConfigureAwait(false);
         maxWeights.CopyTo(writer.Span<float>(IndexSection.TermMaxWeights, 0, termIds.Length));
+        WriteBlocks(writer, termStarts, header.Blocks);
         cancellationToken.ThrowIfCancellationRequested();
         writer.Commit(path);
     }
@@ -297,6 +300,32 @@ internal static class IndexFileBuilder
             positionDocuments[position] = rowDocuments[row];
             rowPositions[row] = position;
         }
+    }
+
+    /// <summary>Cuts each long postings list (now in place) into blocks and writes every block's last row and largest weight.</summary>
+    private static void WriteBlocks(IndexFileWriter writer, long[] termStarts, int blocks)
+    {
+        var terms = termStarts.Length - 1;
+        var blockStarts = writer.Span<int>(IndexSection.TermBlockStarts, 0, terms + 1);
+        var lastRows = writer.Span<int>(IndexSection.BlockLastRows, 0, blocks);
+        var maxima = writer.Span<float>(IndexSection.BlockMaxWeights, 0, blocks);
+        var block = 0;
+        for (var t = 0; t < terms; t++)
+        {
+            blockStarts[t] = block;
+            var length = termStarts[t + 1] - termStarts[t];
+            if (PostingBlocks.For(length) == 0)
+            {
+                continue;
+            }
+            for (var first = 0L; first < length; first += PostingBlocks.Size, block++)
+            {
+                var count = (int)Math.Min(PostingBlocks.Size, length - first);
+                lastRows[block] = writer.Span<int>(IndexSection.PostingRows, termStarts[t] + first + count - 1, 1)[0];
+                maxima[block] = TensorPrimitives.Max(writer.Span<float>(IndexSection.PostingWeights, termStarts[t] + first, count));
+            }
+        }
+        blockStarts[terms] = block;
     }
 
     /// <summary>Writes the sorted term ids and where each one's postings start; returns the starts.</summary>

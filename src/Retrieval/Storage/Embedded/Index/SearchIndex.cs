@@ -179,7 +179,7 @@ internal sealed class SearchIndex : IDisposable
                     }
                 }
                 var prune = _file!.Header.NonNegativeWeights && _recentPostings.NonNegativeWeights && query.Canonical.All(t => t.Weight > 0);
-                _postings.Search(inFile, query.Canonical.Count, filter, prune, hits);
+                _postings.Search(inFile, filter, prune, hits);
             }
         }
         return hits.ToRankedList();
