@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using KnowledgeQa.Agents.Answering;
+using KnowledgeQa.Agents.Text;
 using KnowledgeQa.Retrieval.Search;
 
 namespace KnowledgeQa.Agents.Evaluation;
@@ -119,7 +120,7 @@ public sealed class SentenceFitter(IKnowledgeRetriever retriever, GroundedAnswer
     /// </summary>
     private static List<(LabelledSentence Candidate, ExtractedSentence Sentence)> Scored(SentenceSample sample, AnswerOptions options)
     {
-        var model = sample.Dense ? options.DenseExtraction : options.LexicalExtraction;
+        var model = options.ExtractionFor(sample.Dense, LanguageDetector.DetectChineseScript(sample.Question));
         var used = sample.Candidates.Where(c => c.PassageNumber <= options.ExtractivePassages).ToList();
         var relative = SentenceFeatures.Relative(used.Select(c => c.Features).ToList());
         return used.Select((c, i) => (Candidate: c, Sentence: new ExtractedSentence(c.Text, c.PassageNumber, model.Probability(relative[i])) { Ranges = c.Ranges, KindFound = c.Features.KindFound }))

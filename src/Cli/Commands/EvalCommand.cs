@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using KnowledgeQa.Agents.Answering;
 using KnowledgeQa.Agents.Evaluation;
+using KnowledgeQa.Agents.Text;
 using KnowledgeQa.Agents.Classification;
 using KnowledgeQa.Cli.Infrastructure;
 using KnowledgeQa.Plugins.Hosting;
@@ -211,7 +212,11 @@ public static class EvalCommand
             all = [.. SentenceFitter.Within(all, shipped.ExtractivePassages)];
             Console.WriteLine(SentenceFitter.Describe("shipped models:", SentenceFitter.Measure(all, shipped)));
             var fitted = new List<FittedSentences>();
-            foreach (var (name, group) in new[] { ("WithDense", all.Where(s => s.Dense).ToList()), ("LexicalOnly", all.Where(s => !s.Dense).ToList()) })
+            foreach (var (name, group) in new[]
+            {
+                ("WithDense", all.Where(s => s.Dense).ToList()), ("LexicalOnly", all.Where(s => !s.Dense).ToList()),
+                ("LexicalSimplified", all.Where(s => !s.Dense && LanguageDetector.DetectChineseScript(s.Question) == ChineseScript.Simplified).ToList()),
+            })
             {
                 if (group.Count == 0)
                 {
@@ -222,8 +227,12 @@ public static class EvalCommand
                 fitted.Add(SentenceFitter.Fit(name, group, parse.GetValue(l2)));
             }
 
-            AnswerOptions Refit(AnswerOptions answer) => fitted.Aggregate(answer, (a, model) =>
-                model.Name == "WithDense" ? a with { DenseExtraction = model.Model } : a with { LexicalExtraction = model.Model });
+            AnswerOptions Refit(AnswerOptions answer) => fitted.Aggregate(answer, (a, model) => model.Name switch
+            {
+                "WithDense" => a with { DenseExtraction = model.Model },
+                "LexicalSimplified" => a with { SimplifiedExtraction = model.Model },
+                _ => a with { LexicalExtraction = model.Model },
+            });
             Console.WriteLine(SentenceFitter.Describe("refitted models:", SentenceFitter.Measure(all, Refit(shipped))));
             foreach (var model in fitted)
                 Console.WriteLine($"{model.Name}: {model.Positives} sentences with the answer, {model.Negatives} without\n{model.Model.ToCSharp(model.Name)}");

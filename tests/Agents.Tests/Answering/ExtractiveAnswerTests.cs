@@ -181,4 +181,31 @@ public class ExtractiveAnswerTests
 
         Assert.Equal("The expedition reached the northern coast in 1911. [1]", answer.Text);
     }
+
+    private const string Flood =
+        "Heavy storms flooded the valley of the villagers in the autumn. The villagers moved their houses to the hills. " +
+        "Much later a dam was built across the river.";
+
+    [Fact]
+    public async Task The_sentence_before_the_one_the_question_restates_comes_with_it()
+    {
+        // The question restates the second sentence; why they moved stands in the one before it.
+        var answerer = new GroundedAnswerer(new FakeRetriever(Hit("valley.md", Flood, dense: 0.6)), chatClient: null, new SimpleLexicalEncoder(),
+            new AnswerOptions { MinExtraSentenceProbability = 1, MinFollowerProbability = 1, MinPredecessorProbability = 0 });
+
+        var answer = await answerer.AskAsync("Why did the villagers move their houses to the hills?", cancellationToken: Ct);
+
+        Assert.Equal("The villagers moved their houses to the hills. [1] Heavy storms flooded the valley of the villagers in the autumn. [1]", answer.Text);
+    }
+
+    [Fact]
+    public async Task The_sentence_before_waits_for_its_own_score_when_the_predecessor_bar_is_out_of_reach()
+    {
+        var answerer = new GroundedAnswerer(new FakeRetriever(Hit("valley.md", Flood, dense: 0.6)), chatClient: null, new SimpleLexicalEncoder(),
+            new AnswerOptions { MinExtraSentenceProbability = 1, MinFollowerProbability = 1, MinPredecessorProbability = 1 });
+
+        var answer = await answerer.AskAsync("Why did the villagers move their houses to the hills?", cancellationToken: Ct);
+
+        Assert.Equal("The villagers moved their houses to the hills. [1]", answer.Text);
+    }
 }

@@ -308,6 +308,65 @@ public sealed class EmbeddedKnowledgeStoreTests : IDisposable
         Assert.Equal("p3", await TopAsync("reset passwords"));
     }
 
+    [Fact]
+    public async Task Chunk_rows_hold_exactly_what_was_written_however_large()
+    {
+        // The chunk insert binds from reused buffers (ChunkInserter): a text or weights larger than
+        // the buffers, non-ASCII text and a lone surrogate (stored as U+FFFD, as the command binding
+        // stored it) must all come back as written, next to small rows written before and after.
+        var path = _folder.File("store.db");
+        await using var store = await OpenAsync(path);
+        var large = string.Concat(Enumerable.Repeat("密碼重設 🔑 ", 4_000));
+        var manyTerms = Enumerable.Range(1, 600).Select(t => ((uint)t * 7, t / 100f)).ToArray();
+        var last = Indexed("doc", 3, "after", [0, 0, 0, 1], (3, 1f));
+        IndexedChunk[] chunks =
+        [
+            Indexed("doc", 0, "small", [1, 0, 0, 0], (1, 1f)),
+            Indexed("doc", 1, large, [0, 1, 0, 0], manyTerms),
+            Indexed("doc", 2, "lone \ud800 surrogate", [0, 0, 1, 0], (2, 1f)),
+            last with { Chunk = last.Chunk with { Headings = ["Über", "设置"], Page = 7, TokenCount = 3 } },
+        ];
+        await store.UpsertDocumentAsync(Doc("doc"), chunks, Ct);
+
+        var stored = await ToListAsync(store.ReadChunksAsync("doc", Ct));
+        Assert.Equal(["small", large, "lone \ufffd surrogate", "after"], stored.Select(c => c.Chunk.Text));
+        Assert.Equal(["Über", "设置"], stored[3].Chunk.Headings);
+        Assert.Equal(7, stored[3].Chunk.Page);
+        Assert.Null(stored[0].Chunk.Page);
+        Assert.Equal(manyTerms.Select(t => t.Item1), stored[1].Sparse.Indices);
+        Assert.Equal(manyTerms.Select(t => t.Item2), stored[1].Sparse.Values);
+        for (var i = 0; i < chunks.Length; i++)
+        {
+            Assert.Equal(chunks[i].Chunk.Id, stored[i].Chunk.Id);
+            Assert.Equal(chunks[i].Vector.ToArray(), stored[i].Vector.ToArray());
+            // Each row's own vector finds it: the rowids the writer handed the index are the rows'.
+            Assert.Equal(chunks[i].Chunk.Id, (await store.SearchAsync(DenseQuery(chunks[i].Vector.ToArray()), Ct))[0].Chunk.Id);
+        }
+
+        // The keys are the ones the schema defines (text hash of the text as given, SHA-256 keys of the strings).
+        await using var connection = new SqliteConnection($"Data Source={path};Mode=ReadOnly;Pooling=False");
+        await connection.OpenAsync(Ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id, text_hash, id_key, text_key FROM chunks ORDER BY idx";
+        await using var reader = await command.ExecuteReaderAsync(Ct);
+        for (var i = 0; i < chunks.Length; i++)
+        {
+            Assert.True(await reader.ReadAsync(Ct));
+            var hash = ChunkTextHash.Compute(chunks[i].Chunk.Text);
+            Assert.Equal(hash, reader.GetString(1));
+            Assert.Equal(Sha256Key(chunks[i].Chunk.Id), reader.GetInt64(2));
+            Assert.Equal(Sha256Key(hash), reader.GetInt64(3));
+        }
+        // Keys of files written before must not change: the first 8 bytes of the string's SHA-256, for short and long strings.
+        foreach (var value in new[] { "", "doc#0", "密碼 🔑", large })
+        {
+            Assert.Equal(Sha256Key(value), RowKeys.Of(value));
+        }
+    }
+
+    private static long Sha256Key(string value) =>
+        System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(value)));
+
     // ---- helpers ----
 
     private static async Task<EmbeddedKnowledgeStore> OpenAsync(string path)

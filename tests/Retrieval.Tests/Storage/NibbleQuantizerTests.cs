@@ -38,6 +38,40 @@ public sealed class NibbleQuantizerTests
         }
     }
 
+    [Theory]
+    [InlineData(384)]
+    [InlineData(100)]
+    [InlineData(32)]
+    [InlineData(320)] // five blocks: one group of four summed in 16 bits, then one more
+    public void Four_rows_at_once_score_exactly_as_one_at_a_time(int dimensions)
+    {
+        var random = new Random(dimensions + 1);
+        var sample = UnitRows(random, 64, dimensions);
+        var quantizer = NibbleQuantizer.Fit(sample, dimensions);
+        var stride = quantizer.Stride;
+        var packed = new byte[4 * stride];
+        var weights = new sbyte[NibbleQuantizer.WeightsFor(dimensions)];
+        for (var trial = 0; trial < 40; trial++)
+        {
+            for (var r = 0; r < 4; r++)
+            {
+                quantizer.Encode(sample.AsSpan((trial + r) % 64 * dimensions, dimensions), packed.AsSpan(r * stride, stride));
+            }
+            quantizer.PrepareQuery(sample.AsSpan((trial + 7) % 64 * dimensions, dimensions), weights);
+            if (trial % 5 == 0)
+            {
+                // The extremes, in one row only: the four sums must stay apart and none may overflow.
+                packed.AsSpan(2 * stride, stride).Fill(0xFF);
+                Array.Fill(weights, trial % 10 == 0 ? (sbyte)127 : (sbyte)-127);
+            }
+            var four = NibbleDot.ComputeFour(ref packed[0], stride, weights);
+            for (var r = 0; r < 4; r++)
+            {
+                Assert.Equal(NibbleDot.Compute(packed.AsSpan(r * stride, stride), weights), four[r]);
+            }
+        }
+    }
+
     [Fact]
     public void Codes_rank_rows_close_to_the_cosine()
     {

@@ -49,15 +49,30 @@ internal static class BlobCodec
 
     public static byte[] EncodeSparse(SparseVector sparse)
     {
+        var bytes = new byte[SparseLength(sparse)];
+        EncodeSparse(sparse, bytes);
+        return bytes;
+    }
+
+    /// <summary>The bytes <see cref="EncodeSparse(SparseVector, Span{byte})"/> writes.</summary>
+    public static int SparseLength(SparseVector sparse) => sizeof(uint) + sparse.Count * (sizeof(uint) + sizeof(float));
+
+    /// <summary>Writes the sparse layout into <paramref name="destination"/> (at least <see cref="SparseLength"/> bytes), for a writer that reuses one buffer.</summary>
+    public static void EncodeSparse(SparseVector sparse, Span<byte> destination)
+    {
         var count = sparse.Count;
-        var bytes = new byte[sizeof(uint) + count * (sizeof(uint) + sizeof(float))];
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes, (uint)count);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination, (uint)count);
+        if (BitConverter.IsLittleEndian)
+        {
+            MemoryMarshal.AsBytes(sparse.Indices.AsSpan(0, count)).CopyTo(destination[sizeof(uint)..]);
+            MemoryMarshal.AsBytes(sparse.Values.AsSpan(0, count)).CopyTo(destination[(sizeof(uint) * (1 + count))..]);
+            return;
+        }
         for (var i = 0; i < count; i++)
         {
-            BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(sizeof(uint) * (1 + i)), sparse.Indices[i]);
-            BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(sizeof(uint) * (1 + count) + sizeof(float) * i), sparse.Values[i]);
+            BinaryPrimitives.WriteUInt32LittleEndian(destination[(sizeof(uint) * (1 + i))..], sparse.Indices[i]);
+            BinaryPrimitives.WriteSingleLittleEndian(destination[(sizeof(uint) * (1 + count) + sizeof(float) * i)..], sparse.Values[i]);
         }
-        return bytes;
     }
 
     public static SparseVector DecodeSparse(ReadOnlySpan<byte> bytes)

@@ -48,10 +48,16 @@ internal static class DocumentWriter
         }
         // Before anything changes: a refused document leaves the store as it was, with no savepoint to roll back.
         var idKeys = await CheckChunkIdsAsync(statements, document.Id, chunks, cancellationToken).ConfigureAwait(false);
+        // Each text's hash is computed once (IndexedChunk.TextHash computes it on every read).
+        var textHashes = new string[chunks.Count];
+        for (var i = 0; i < chunks.Count; i++)
+        {
+            textHashes[i] = chunks[i].TextHash;
+        }
         IReadOnlyList<long> removed = [];
         if (documentKey is { } existing)
         {
-            var kept = chunks.Select(c => c.TextHash).ToHashSet(StringComparer.Ordinal);
+            var kept = textHashes.ToHashSet(StringComparer.Ordinal);
             removed = await RemoveChunksAsync(statements, existing, kept, vectorCacheSize, cancellationToken).ConfigureAwait(false);
             var clearTags = statements.Get("DELETE FROM document_tags WHERE doc_key = @key");
             clearTags.Parameters.AddWithValue("@key", existing);
@@ -92,7 +98,8 @@ internal static class DocumentWriter
             }
         }
 
-        var added = await InsertChunksAsync(statements, documentKey.Value, chunks, idKeys, afterChunkWritten, cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        var added = InsertChunks(statements, documentKey.Value, chunks, idKeys, textHashes, afterChunkWritten);
         await RecordChangeAsync(statements, added.Count - removed.Count, cancellationToken).ConfigureAwait(false);
         await WidenWeightRangeAsync(statements, chunks, cancellationToken).ConfigureAwait(false);
         return new WriteOutcome(removed, added) { Result = storedHash is null ? DocumentWriteResult.Added : DocumentWriteResult.Replaced };
@@ -156,50 +163,17 @@ internal static class DocumentWriter
         return idKeys;
     }
 
-    private static async Task<List<WrittenChunk>> InsertChunksAsync(
-        WriteStatements statements, long documentKey, IReadOnlyList<IndexedChunk> chunks, long[] idKeys,
-        Action<int>? afterChunkWritten, CancellationToken cancellationToken)
+    private static List<WrittenChunk> InsertChunks(
+        WriteStatements statements, long documentKey, IReadOnlyList<IndexedChunk> chunks, long[] idKeys, string[] textHashes,
+        Action<int>? afterChunkWritten)
     {
-        var insertChunk = statements.Get("""
-            INSERT INTO chunks (id, doc_key, idx, text, start_offset, end_offset, headings, page, token_count, vector, sparse, text_hash, id_key, text_key)
-            VALUES (@id, @key, @idx, @text, @start, @end, @headings, @page, @tokens, @vector, @sparse, @textHash, @idKey, @textKey)
-            RETURNING rowid
-            """);
-        var id = insertChunk.Parameters.Add("@id", SqliteType.Text);
-        insertChunk.Parameters.AddWithValue("@key", documentKey);
-        var index = insertChunk.Parameters.Add("@idx", SqliteType.Integer);
-        var text = insertChunk.Parameters.Add("@text", SqliteType.Text);
-        var start = insertChunk.Parameters.Add("@start", SqliteType.Integer);
-        var end = insertChunk.Parameters.Add("@end", SqliteType.Integer);
-        var headings = insertChunk.Parameters.Add("@headings", SqliteType.Text);
-        var page = insertChunk.Parameters.Add("@page", SqliteType.Integer);
-        var tokens = insertChunk.Parameters.Add("@tokens", SqliteType.Integer);
-        var vector = insertChunk.Parameters.Add("@vector", SqliteType.Blob);
-        var sparse = insertChunk.Parameters.Add("@sparse", SqliteType.Blob);
-        var textHash = insertChunk.Parameters.Add("@textHash", SqliteType.Text);
-        var idKey = insertChunk.Parameters.Add("@idKey", SqliteType.Integer);
-        var textKey = insertChunk.Parameters.Add("@textKey", SqliteType.Integer);
-
         // Postings are not written here: the search index derives them from the sparse column.
+        var insert = statements.Chunks;
         var written = new List<WrittenChunk>(chunks.Count);
-        foreach (var indexed in chunks)
+        for (var i = 0; i < chunks.Count; i++)
         {
-            var chunk = indexed.Chunk;
-            id.Value = chunk.Id;
-            index.Value = chunk.Index;
-            text.Value = chunk.Text;
-            start.Value = chunk.Start;
-            end.Value = chunk.End;
-            headings.Value = RowMapping.SerializeStrings(chunk.Headings);
-            page.Value = (object?)chunk.Page ?? DBNull.Value;
-            tokens.Value = chunk.TokenCount;
-            vector.Value = BlobCodec.EncodeVector(indexed.Vector.Span);
-            sparse.Value = BlobCodec.EncodeSparse(indexed.Sparse);
-            var hash = indexed.TextHash;
-            textHash.Value = hash;
-            idKey.Value = idKeys[written.Count];
-            textKey.Value = RowKeys.Of(hash);
-            var rowId = (long)(await insertChunk.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+            var indexed = chunks[i];
+            var rowId = insert.Insert(documentKey, indexed, textHashes[i], idKeys[i], RowKeys.Of(textHashes[i]));
             written.Add(new WrittenChunk(rowId, documentKey, indexed.Vector));
             afterChunkWritten?.Invoke(written.Count);
         }
@@ -273,8 +247,15 @@ internal static class DocumentWriter
 
     private static async Task WidenWeightRangeAsync(WriteStatements statements, IReadOnlyList<IndexedChunk> chunks, CancellationToken cancellationToken)
     {
-        var values = chunks.SelectMany(c => c.Sparse.Values).ToList();
-        if (values.Count == 0)
+        var (max, min, any) = (float.MinValue, float.MaxValue, false);
+        foreach (var indexed in chunks)
+        {
+            foreach (var value in indexed.Sparse.Values)
+            {
+                (max, min, any) = (Math.Max(max, value), Math.Min(min, value), true);
+            }
+        }
+        if (!any)
         {
             return;
         }
@@ -282,8 +263,8 @@ internal static class DocumentWriter
             UPDATE meta SET value = MAX(CAST(value AS REAL), @max) WHERE key = '{StoreSchema.MaxWeightKey}';
             UPDATE meta SET value = MIN(CAST(value AS REAL), @min) WHERE key = '{StoreSchema.MinWeightKey}';
             """);
-        update.Parameters.AddWithValue("@max", (double)values.Max());
-        update.Parameters.AddWithValue("@min", (double)values.Min());
+        update.Parameters.AddWithValue("@max", (double)max);
+        update.Parameters.AddWithValue("@min", (double)min);
         await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -305,8 +286,12 @@ internal static class DocumentWriter
 internal sealed class WriteStatements(SqliteTransaction transaction) : IAsyncDisposable
 {
     private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+    private ChunkInserter? _chunks;
 
     public SqliteTransaction Transaction => transaction;
+
+    /// <summary>The chunk insert, bound by position (the hot statement of a bulk write, see <see cref="ChunkInserter"/>).</summary>
+    public ChunkInserter Chunks => _chunks ??= new ChunkInserter(transaction.Connection!);
 
     public SqliteCommand Get(string sql)
     {
@@ -322,6 +307,8 @@ internal sealed class WriteStatements(SqliteTransaction transaction) : IAsyncDis
 
     public async ValueTask DisposeAsync()
     {
+        _chunks?.Dispose();
+        _chunks = null;
         foreach (var command in _commands.Values)
         {
             await command.DisposeAsync().ConfigureAwait(false);

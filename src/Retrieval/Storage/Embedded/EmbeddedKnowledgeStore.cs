@@ -552,8 +552,11 @@ public sealed partial class EmbeddedKnowledgeStore : IKnowledgeStore
     /// batch goes in, and rarer checkpoints mean fewer fsyncs (bench: store). The pooled connection
     /// keeps both after the write: shrinking the cache again (as earlier versions did, to give readers
     /// SQLite's 2 MB default) dropped its pages, so every next document re-read the index pages its
-    /// random text hashes land on, and writes slowed as the store grew. The cost is at most 32 MB of
-    /// page cache on the connections that wrote, filled only as pages are read.
+    /// random text hashes land on, and writes slowed as the store grew. The cost is at most 96 MB of
+    /// page cache on the connections that wrote, filled only as pages are read: at a million chunks the
+    /// three chunk indexes come to about 60 MB (estimated), and with 32 MB a bulk write read 11 KB of index pages back
+    /// per chunk (4 KB with 96 MB; 17,600 against 23,800 chunks per CPU-second, bench: store
+    /// --write-only, docs/quality.md, seventh round). Smaller stores never fill it.
     /// </summary>
     /// <remarks>
     /// temp_store = MEMORY keeps the statement journals in memory: inside a transaction of several
@@ -562,7 +565,7 @@ public sealed partial class EmbeddedKnowledgeStore : IKnowledgeStore
     /// to a temporary file past 64 KB: 90 KB of write calls per chunk, against 6 KB in memory (bench:
     /// store --write-only, 100,000 chunks).
     /// </remarks>
-    private const string WriterPragmas = "PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = 8192; PRAGMA temp_store = MEMORY;";
+    private const string WriterPragmas = "PRAGMA cache_size = -98304; PRAGMA wal_autocheckpoint = 8192; PRAGMA temp_store = MEMORY;";
 
     private static async Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
     {

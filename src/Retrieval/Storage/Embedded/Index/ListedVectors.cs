@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace KnowledgeQa.Retrieval.Storage.Embedded.Index;
 
@@ -9,7 +10,8 @@ namespace KnowledgeQa.Retrieval.Storage.Embedded.Index;
 /// <param name="RowsToScan">Probe lists, nearest first, until this many eligible rows were scored.</param>
 /// <param name="ParallelRows">Unfiltered scans of at least this many rows are split across the cores.</param>
 /// <param name="Shortlist">Rows the 4-bit first pass keeps for the int8 codes to rank again; at most <paramref name="Candidates"/>: no first pass, the lists' int8 codes are scanned.</param>
-internal readonly record struct ProbePlan(int Candidates, int RowsToScan, int ParallelRows = int.MaxValue, int Shortlist = 0);
+/// <param name="FourRowsAtOnce">Score unfiltered rows four at a time (false: one at a time, the same scores; for the benchmark's comparison).</param>
+internal readonly record struct ProbePlan(int Candidates, int RowsToScan, int ParallelRows = int.MaxValue, int Shortlist = 0, bool FourRowsAtOnce = true);
 
 /// <summary>
 /// The dense half of an index file: the rows' vectors quantized twice, to 4 bits (see
@@ -84,14 +86,14 @@ internal sealed class ListedVectors
         var starts = _file.Span<int>(IndexSection.ListStarts, 0, _lists + 1);
         if (filter.AllowedDocuments is null && plan.RowsToScan >= plan.ParallelRows && Environment.ProcessorCount > 1)
         {
-            ScanInParallel(order, NearestListsCovering(order, starts, plan.RowsToScan, filter), filter, collector, scorer);
+            ScanInParallel(order, NearestListsCovering(order, starts, plan.RowsToScan, filter), filter, collector, scorer, plan.FourRowsAtOnce);
             return;
         }
         var scanned = 0;
         for (var i = 0; i < order.Length && scanned < plan.RowsToScan; i++)
         {
             var list = order[i];
-            scanned += Scan(scorer, starts[list], starts[list + 1] - starts[list], filter, collector);
+            scanned += Scan(scorer, starts[list], starts[list + 1] - starts[list], filter, collector, plan.FourRowsAtOnce);
         }
     }
 
@@ -130,7 +132,7 @@ internal sealed class ListedVectors
     }
 
     /// <summary>Scans the first <paramref name="lists"/> of <paramref name="order"/> on all cores, each keeping its own best rows, then merges them.</summary>
-    private void ScanInParallel<TScorer>(int[] order, int lists, RowFilter filter, TopKCollector collector, TScorer scorer)
+    private void ScanInParallel<TScorer>(int[] order, int lists, RowFilter filter, TopKCollector collector, TScorer scorer, bool fourRowsAtOnce)
         where TScorer : struct, IRowScorer
     {
         var partials = new List<TopKCollector>();
@@ -138,7 +140,7 @@ internal sealed class ListedVectors
         Parallel.For(0, lists, () => new TopKCollector(capacity), (i, _, partial) =>
         {
             var first = _file.Span<int>(IndexSection.ListStarts, order[i], 2);
-            Scan(scorer, first[0], first[1] - first[0], filter, partial);
+            Scan(scorer, first[0], first[1] - first[0], filter, partial, fourRowsAtOnce);
             return partial;
         }, partial =>
         {
@@ -166,7 +168,7 @@ internal sealed class ListedVectors
     /// the collector's threshold is read again only when a row enters it.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private int Scan<TScorer>(TScorer scorer, int first, int count, RowFilter filter, TopKCollector collector)
+    private int Scan<TScorer>(TScorer scorer, int first, int count, RowFilter filter, TopKCollector collector, bool fourRowsAtOnce)
         where TScorer : struct, IRowScorer
     {
         var stride = scorer.Stride;
@@ -176,7 +178,25 @@ internal sealed class ListedVectors
         var threshold = collector.Threshold;
         if (filter.AllowsAll)
         {
-            for (var p = 0; p < count; p++)
+            var p = 0;
+            // Four rows at a time (see NibbleDot.ComputeFour); the collector sees them in the same order as one at a time.
+            for (; fourRowsAtOnce && p + 4 <= count; p += 4)
+            {
+                var four = Vector128.ConvertToSingle(scorer.ScoreFour(ref Unsafe.Add(ref code, p * stride)));
+                if (!Vector128.GreaterThanAny(four, Vector128.Create(threshold)))
+                {
+                    continue;
+                }
+                for (var k = 0; k < 4; k++)
+                {
+                    if (four[k] > threshold)
+                    {
+                        collector.Add(four[k], rows[p + k]);
+                        threshold = collector.Threshold;
+                    }
+                }
+            }
+            for (; p < count; p++)
             {
                 float score = scorer.Score(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref code, p * stride), stride));
                 if (score > threshold)
@@ -244,6 +264,9 @@ internal interface IRowScorer
     int Stride { get; }
 
     int Score(ReadOnlySpan<byte> row);
+
+    /// <summary>The scores of four consecutive rows starting at <paramref name="first"/> (<see cref="Stride"/> bytes apart).</summary>
+    Vector128<int> ScoreFour(ref byte first);
 }
 
 /// <summary>The 4-bit codes (see <see cref="NibbleQuantizer"/>).</summary>
@@ -255,6 +278,9 @@ internal readonly struct NibbleScorer(sbyte[] weights, int stride) : IRowScorer
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Score(ReadOnlySpan<byte> row) => NibbleDot.Compute(row, weights);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<int> ScoreFour(ref byte first) => NibbleDot.ComputeFour(ref first, stride, weights);
 }
 
 /// <summary>The int8 codes (see <see cref="ScalarQuantizer"/>).</summary>
@@ -266,4 +292,15 @@ internal readonly struct CodeScorer(short[] weights) : IRowScorer
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Score(ReadOnlySpan<byte> row) => QuantizedDot.Compute(MemoryMarshal.Cast<byte, sbyte>(row), weights);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector128<int> ScoreFour(ref byte first)
+    {
+        var stride = weights.Length;
+        return Vector128.Create(
+            Score(MemoryMarshal.CreateReadOnlySpan(ref first, stride)),
+            Score(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref first, stride), stride)),
+            Score(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref first, 2 * stride), stride)),
+            Score(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref first, 3 * stride), stride)));
+    }
 }

@@ -126,6 +126,61 @@ internal static class NibbleDot
     /// <summary>Blocks summed in 16 bits before widening: each adds at most 2 × 2 × 15 × 127 = 7,620 per lane, four stay under 32,767.</summary>
     private const int BlocksPer16BitSum = 4;
 
+    /// <summary>
+    /// <see cref="Compute"/> for four rows that lie one after another (<paramref name="stride"/> bytes
+    /// each), in one pass: each block's query weights are loaded once for the four rows, and the four
+    /// sums are reduced together (two rounds of horizontal adds) instead of one full reduction per
+    /// row, which cost about as much as a row's multiplies. The scores are exactly Compute's.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
+    public static Vector128<int> ComputeFour(ref byte rows, int stride, ReadOnlySpan<sbyte> weights)
+    {
+        if (!Avx2.IsSupported)
+        {
+            return Vector128.Create(
+                Compute(MemoryMarshal.CreateReadOnlySpan(ref rows, stride), weights),
+                Compute(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref rows, stride), stride), weights),
+                Compute(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref rows, 2 * stride), stride), weights),
+                Compute(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref rows, 3 * stride), stride), weights));
+        }
+        var blocks = stride / NibbleQuantizer.BytesPerBlock;
+        ref var w = ref MemoryMarshal.GetReference(weights);
+        var mask = Vector256.Create((byte)0x0F);
+        var ones = Vector256.Create((short)1);
+        var (row1, row2, row3) = ((nuint)stride, (nuint)(2 * stride), (nuint)(3 * stride));
+        Vector256<int> total0 = default, total1 = default, total2 = default, total3 = default;
+        for (var first = 0; first < blocks; first += BlocksPer16BitSum)
+        {
+            Vector256<short> sum0 = default, sum1 = default, sum2 = default, sum3 = default;
+            var end = Math.Min(blocks, first + BlocksPer16BitSum);
+            for (var b = first; b < end; b++)
+            {
+                var lowWeights = Vector256.LoadUnsafe(ref w, (nuint)(b * NibbleQuantizer.DimensionsPerBlock));
+                var highWeights = Vector256.LoadUnsafe(ref w, (nuint)(b * NibbleQuantizer.DimensionsPerBlock + NibbleQuantizer.BytesPerBlock));
+                var at = (nuint)(b * NibbleQuantizer.BytesPerBlock);
+                sum0 = Avx2.Add(sum0, Block(Vector256.LoadUnsafe(ref rows, at), lowWeights, highWeights, mask));
+                sum1 = Avx2.Add(sum1, Block(Vector256.LoadUnsafe(ref rows, at + row1), lowWeights, highWeights, mask));
+                sum2 = Avx2.Add(sum2, Block(Vector256.LoadUnsafe(ref rows, at + row2), lowWeights, highWeights, mask));
+                sum3 = Avx2.Add(sum3, Block(Vector256.LoadUnsafe(ref rows, at + row3), lowWeights, highWeights, mask));
+            }
+            total0 = Avx2.Add(total0, Avx2.MultiplyAddAdjacent(sum0, ones));
+            total1 = Avx2.Add(total1, Avx2.MultiplyAddAdjacent(sum1, ones));
+            total2 = Avx2.Add(total2, Avx2.MultiplyAddAdjacent(sum2, ones));
+            total3 = Avx2.Add(total3, Avx2.MultiplyAddAdjacent(sum3, ones));
+        }
+        // Each 128-bit half ends as [row 0, row 1, row 2, row 3] partial sums; the halves add up to the scores.
+        var pairs = Avx2.HorizontalAdd(Avx2.HorizontalAdd(total0, total1), Avx2.HorizontalAdd(total2, total3));
+        return Sse2.Add(pairs.GetLower(), pairs.GetUpper());
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<short> Block(Vector256<byte> codes, Vector256<sbyte> lowWeights, Vector256<sbyte> highWeights, Vector256<byte> mask)
+    {
+        var low = Avx2.And(codes, mask);
+        var high = Avx2.And(Avx2.ShiftRightLogical(codes.AsUInt16(), 4).AsByte(), mask);
+        return Avx2.Add(Avx2.MultiplyAddAdjacent(low, lowWeights), Avx2.MultiplyAddAdjacent(high, highWeights));
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     public static int Compute(ReadOnlySpan<byte> packed, ReadOnlySpan<sbyte> weights)
     {
