@@ -15,7 +15,7 @@ namespace KnowledgeQa.Bench;
 /// Variants: default (the library's int8 model), unfused (attention as exported), previous (the file KQA_BENCH_PREVIOUS_MODEL
 /// names, e.g. an earlier cache file), fastgelu / msgelu (the exported erf GELU as com.microsoft FastGelu / Gelu), nomask
 /// (MultiHeadAttention without its padding mask, so ONNX Runtime takes its flash path: wrong for padded rows, timing only),
-/// noflash (the default with ORT_DISABLE_FLASH_ATTENTION), nomempattern / noarena (session options).
+/// nomempattern / noarena (session options).
 /// Options: --files DIR (repeatable; default: the ingest suite's mixed folder) or --data DIR (a JSONL corpus,
 /// chunked by the project's chunker), --chunks N (all), --reps N (5), --variants "a;b" (names below; default all),
 /// --profile.
@@ -33,7 +33,6 @@ internal static class GraphVariants
         ("fastgelu", model => GraphExperiments.GeluAs(OnnxInt8Quantizer.Quantize(model).Model, "FastGelu"), null),
         ("msgelu", model => GraphExperiments.GeluAs(OnnxInt8Quantizer.Quantize(model).Model, "Gelu"), null),
         ("nomask", model => GraphExperiments.NoMask(OnnxInt8Quantizer.Quantize(model).Model), null),
-        ("noflash", model => OnnxInt8Quantizer.Quantize(model).Model, null),
         ("nomempattern", model => OnnxInt8Quantizer.Quantize(model).Model, o => o.EnableMemoryPattern = false),
         ("noarena", model => OnnxInt8Quantizer.Quantize(model).Model, o => o.EnableCpuMemArena = false),
     ];
@@ -70,10 +69,7 @@ internal static class GraphVariants
             {
                 using var sessionOptions = Options();
                 configure?.Invoke(sessionOptions);
-                // ONNX Runtime's switch for MultiHeadAttention's flash path, read when a session's kernels are made.
-                Environment.SetEnvironmentVariable("ORT_DISABLE_FLASH_ATTENTION", name == "noflash" ? "1" : null);
                 sessions.Add((name, new InferenceSession(derive(float32), sessionOptions), []));
-                Environment.SetEnvironmentVariable("ORT_DISABLE_FLASH_ATTENTION", null);
             }
             var prepared = Prepare(ids, runs);
             var vectors = sessions.Select(s => Embed(s.Session, ids, runs, prepared, pool: true)).ToList(); // also the warm-up
@@ -194,14 +190,7 @@ internal static class GraphVariants
         var file = session.EndProfiling();
         try
         {
-            using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(file));
-            var byOp = new Dictionary<string, double>();
-            foreach (var e in json.RootElement.EnumerateArray())
-            {
-                if (e.GetProperty("cat").GetString() == "Node" && e.GetProperty("name").GetString()!.EndsWith("_kernel_time")
-                    && e.TryGetProperty("args", out var args) && args.TryGetProperty("op_name", out var op))
-                    byOp[op.GetString()!] = byOp.GetValueOrDefault(op.GetString()!) + e.GetProperty("dur").GetDouble();
-            }
+            var byOp = GraphInspection.KernelTimeByOperator(file);
             var total = byOp.Values.Sum();
             return $"{total / 1e3 / ids.Length:F2} kernel-ms/chunk: " +
                    string.Join(", ", byOp.OrderByDescending(p => p.Value).Select(p => $"{p.Key} {p.Value / total:P1}"));
