@@ -213,7 +213,7 @@ internal static class IngestBenchmark
         return process.TotalProcessorTime.TotalSeconds;
     }
 
-    private static List<string> InputPaths(string[] options, string? data)
+    internal static List<string> InputPaths(string[] options, string? data)
     {
         var given = options.Select((o, i) => (o, i)).Where(x => x.o == "--files" && x.i + 1 < options.Length).Select(x => options[x.i + 1]).ToList();
         if (given.Count > 0)
@@ -226,10 +226,10 @@ internal static class IngestBenchmark
         return paths;
     }
 
-    private sealed record Corpus(int Files, int Failed, List<string> Chunks);
+    internal sealed record Corpus(int Files, int Failed, List<string> Chunks);
 
     /// <summary>One ingest of the folder into a new store; with <paramref name="figures"/> null, the chunks are read back.</summary>
-    private static async Task<Corpus> IngestOnceAsync(OnnxEmbeddingGenerator generator, List<string> paths, Action<IngestionSummary>? figures, int parallelism = 1)
+    internal static async Task<Corpus> IngestOnceAsync(OnnxEmbeddingGenerator generator, List<string> paths, Action<IngestionSummary>? figures, int parallelism = 1)
     {
         var folder = Path.Combine(Path.GetTempPath(), $"kqa-bench-ingest-{Guid.NewGuid():N}");
         try

@@ -18,6 +18,7 @@ var suites = new Dictionary<string, Func<string[], Task>>(StringComparer.Ordinal
     ["startup"] = StartupBenchmark.RunAsync,
     ["reembed"] = ReembedBenchmark.RunAsync,
     ["graph"] = GraphInspection.RunAsync,
+    ["variants"] = GraphVariants.RunAsync,
     ["segmenter"] = SegmenterBenchmark.RunAsync,
 };
 
