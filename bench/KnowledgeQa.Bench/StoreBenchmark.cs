@@ -338,6 +338,11 @@ internal static class StoreBenchmark
 
         foreach (var (name, (p50, p99)) in result.Latency)
         {
+            if (double.IsNaN(p50))
+            {
+                Console.WriteLine($"   {name,-26} not run");
+                continue;
+            }
             var cpu = result.Cpu.TryGetValue(name, out var c) ? $"   CPU per query p50 {c.P50,7:F2} ms   p99 {c.P99,7:F2} ms" : "";
             Console.WriteLine($"   {name,-26} p50 {p50,8:F2} ms   p99 {p99,8:F2} ms{cpu}");
         }
@@ -345,8 +350,8 @@ internal static class StoreBenchmark
         var scan = result.Latency["exact float32 scan (peer)"];
         var lexical = Median([result.Latency["lexical en"], result.Latency["lexical zh"]]);
         var peer = result.Latency["FTS5 bm25 (peer)"];
-        Console.WriteLine($"   dense vs exact float32 scan: {scan.P50 / dense.P50:F1}x faster at p50, {scan.P99 / dense.P99:F1}x at p99; recall@10 {result.RecallEnglish:F3} (en), {result.RecallChinese:F3} (zh)");
-        Console.WriteLine($"   lexical vs FTS5 bm25: {peer.P50 / lexical.P50:F1}x faster at p50, {peer.P99 / lexical.P99:F1}x at p99; top-10 identical to exhaustive BM25: {result.IdenticalEnglish:P1} (en), {result.IdenticalChinese:P1} (zh)");
+        Console.WriteLine($"   dense vs exact float32 scan: {(double.IsNaN(scan.P50) ? "not run" : $"{Ratio(scan.P50, dense.P50)} faster at p50, {Ratio(scan.P99, dense.P99)} at p99")}; recall@10 {result.RecallEnglish:F3} (en), {result.RecallChinese:F3} (zh)");
+        Console.WriteLine($"   lexical vs FTS5 bm25: {(double.IsNaN(peer.P50) ? "not run" : $"{Ratio(peer.P50, lexical.P50)} faster at p50, {Ratio(peer.P99, lexical.P99)} at p99")}; top-10 identical to exhaustive BM25: {result.IdenticalEnglish:P1} (en), {result.IdenticalChinese:P1} (zh)");
         Console.WriteLine($"   1% tag filter: dense recall@10 {result.FilteredRecall:F3}, lexical top-10 identical {result.FilteredIdentical:P1}");
         return result;
     }
@@ -499,6 +504,12 @@ internal static class StoreBenchmark
 
     // ---- reporting ----
 
+    /// <summary>A latency in ms, or "not run" for a peer this run skipped (NaN: above --fts5-up-to, or under --lexical-only).</summary>
+    private static string Ms(double value, string format) => double.IsNaN(value) ? "not run" : value.ToString(format);
+
+    /// <summary>How many times faster ours is than the peer.</summary>
+    private static string Ratio(double peer, double ours) => $"{peer / ours:F1}x";
+
     private static void PrintTable(List<SizeResult> results)
     {
         Console.WriteLine("-- table (p50 / p99 ms; ratios are peer / ours)");
@@ -506,13 +517,14 @@ internal static class StoreBenchmark
         Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         foreach (var r in results)
         {
-            string L(string name) => $"{r.Latency[name].P50:F1} / {r.Latency[name].P99:F1}";
+            string L(string name) => $"{Ms(r.Latency[name].P50, "F1")} / {Ms(r.Latency[name].P99, "F1")}";
+            string Peer(string name, double ratio) => double.IsNaN(ratio) ? "not run" : $"{L(name)} ({ratio:F1}x)";
             var dense = r.Latency["dense"];
             var scan = r.Latency["exact float32 scan (peer)"];
             var lexical = Median([r.Latency["lexical en"], r.Latency["lexical zh"]]);
             var fts = r.Latency["FTS5 bm25 (peer)"];
-            Console.WriteLine($"| {r.Size:N0} | {r.Write:N0} | {L("dense")} | {r.RecallEnglish:F3} en, {r.RecallChinese:F3} zh | {L("exact float32 scan (peer)")} ({scan.P50 / dense.P50:F1}x) | " +
-                              $"{L("lexical en")} | {L("lexical zh")} | {r.IdenticalEnglish:P0} en, {r.IdenticalChinese:P0} zh | {L("FTS5 bm25 (peer)")} ({fts.P50 / lexical.P50:F1}x) | " +
+            Console.WriteLine($"| {r.Size:N0} | {r.Write:N0} | {L("dense")} | {r.RecallEnglish:F3} en, {r.RecallChinese:F3} zh | {Peer("exact float32 scan (peer)", scan.P50 / dense.P50)} | " +
+                              $"{L("lexical en")} | {L("lexical zh")} | {r.IdenticalEnglish:P0} en, {r.IdenticalChinese:P0} zh | {Peer("FTS5 bm25 (peer)", fts.P50 / lexical.P50)} | " +
                               $"{L("hybrid en")} | {L("hybrid zh")} | {L("hybrid, 1% tag")} | {L("dense, 1% tag")} | {L("lexical, 1% tag")} |");
         }
         Console.WriteLine("-- CPU per query (process CPU time, p50 / p99 ms)");
@@ -520,7 +532,7 @@ internal static class StoreBenchmark
         Console.WriteLine("| --- | " + string.Join(" | ", results[0].Cpu.Keys.Select(_ => "---")) + " |");
         foreach (var r in results)
         {
-            Console.WriteLine($"| {r.Size:N0} | " + string.Join(" | ", r.Cpu.Values.Select(c => $"{c.P50:F2} / {c.P99:F2}")) + " |");
+            Console.WriteLine($"| {r.Size:N0} | " + string.Join(" | ", r.Cpu.Values.Select(c => $"{Ms(c.P50, "F2")} / {Ms(c.P99, "F2")}")) + " |");
         }
         foreach (var r in results)
         {
