@@ -173,6 +173,7 @@ internal static class NibbleDot
         return Sse2.Add(pairs.GetLower(), pairs.GetUpper());
     }
 
+    /// <summary>One block's 64 products of 4-bit codes and query weights, summed in pairs (16-bit lanes): the step Compute and ComputeFour share.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<short> Block(Vector256<byte> codes, Vector256<sbyte> lowWeights, Vector256<sbyte> highWeights, Vector256<byte> mask)
     {
@@ -199,11 +200,9 @@ internal static class NibbleDot
                 for (var b = first; b < end; b++)
                 {
                     var codes = Vector256.LoadUnsafe(ref p, (nuint)(b * NibbleQuantizer.BytesPerBlock));
-                    var low = Avx2.And(codes, mask);
-                    var high = Avx2.And(Avx2.ShiftRightLogical(codes.AsUInt16(), 4).AsByte(), mask);
                     var lowWeights = Vector256.LoadUnsafe(ref w, (nuint)(b * NibbleQuantizer.DimensionsPerBlock));
                     var highWeights = Vector256.LoadUnsafe(ref w, (nuint)(b * NibbleQuantizer.DimensionsPerBlock + NibbleQuantizer.BytesPerBlock));
-                    sum = Avx2.Add(sum, Avx2.Add(Avx2.MultiplyAddAdjacent(low, lowWeights), Avx2.MultiplyAddAdjacent(high, highWeights)));
+                    sum = Avx2.Add(sum, Block(codes, lowWeights, highWeights, mask));
                 }
                 total = Avx2.Add(total, Avx2.MultiplyAddAdjacent(sum, ones));
             }
