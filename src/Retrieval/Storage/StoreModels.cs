@@ -95,17 +95,7 @@ public static class ChunkTextHash
     {
         ArgumentNullException.ThrowIfNull(text);
         Span<byte> hash = stackalloc byte[32];
-        // A chunk is a few KB: its UTF-8 goes in a pooled buffer, not a new array per chunk written.
-        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(System.Text.Encoding.UTF8.GetMaxByteCount(text.Length));
-        try
-        {
-            var written = System.Text.Encoding.UTF8.GetBytes(text, buffer);
-            System.Security.Cryptography.SHA256.HashData(buffer.AsSpan(0, written), hash);
-        }
-        finally
-        {
-            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
-        }
+        Utf8Sha256.Hash(text, hash);
         // 128 bits: collisions are out of reach for any realistic store, and the index stays small.
         return Convert.ToHexStringLower(hash[..16]);
     }

@@ -167,19 +167,8 @@ internal static class RowKeys
 {
     public static long Of(string value)
     {
-        // Ids and text hashes are short: their UTF-8 goes on the stack, not in a new array per key.
         Span<byte> hash = stackalloc byte[32];
-        var length = System.Text.Encoding.UTF8.GetMaxByteCount(value.Length);
-        if (length > 512)
-        {
-            System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(value), hash);
-        }
-        else
-        {
-            Span<byte> bytes = stackalloc byte[length];
-            var written = System.Text.Encoding.UTF8.GetBytes(value, bytes);
-            System.Security.Cryptography.SHA256.HashData(bytes[..written], hash);
-        }
+        Utf8Sha256.Hash(value, hash);
         return System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(hash);
     }
 }
