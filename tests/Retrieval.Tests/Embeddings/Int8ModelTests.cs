@@ -249,6 +249,34 @@ public sealed class Int8ModelTests : IDisposable
     }
 
     [Fact]
+    public void Deriving_the_int8_model_removes_an_earlier_quantizers_file()
+    {
+        string folder, current;
+        using (var first = new OnnxEmbeddingGenerator(Options(EmbeddingPrecision.Int8)))
+        {
+            current = first.LoadReport.ModelFile!;
+            folder = Path.GetDirectoryName(current)!;
+        }
+        var earlier = Path.Combine(folder, "model.int8-dqmm-s7-mha-v2.onnx");
+        var unrelated = Path.Combine(folder, "model.onnx");
+        File.WriteAllText(earlier, "an earlier version's derived model");
+        File.WriteAllText(unrelated, "the unpacked float32 model");
+
+        // Found in the cache: nothing is derived, nothing removed.
+        using (new OnnxEmbeddingGenerator(Options(EmbeddingPrecision.Int8)))
+        {
+            Assert.True(File.Exists(earlier));
+        }
+        File.Delete(current);
+        using var derived = new OnnxEmbeddingGenerator(Options(EmbeddingPrecision.Int8));
+
+        Assert.True(derived.LoadReport.ModelFileCreated);
+        Assert.False(File.Exists(earlier));
+        Assert.True(File.Exists(current));
+        Assert.True(File.Exists(unrelated));
+    }
+
+    [Fact]
     public async Task A_damaged_cached_model_is_derived_again_not_used()
     {
         float[][] expected;
