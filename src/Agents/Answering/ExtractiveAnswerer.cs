@@ -226,8 +226,28 @@ public sealed partial class ExtractiveAnswerer(AnswerOptions options)
 {
     // A sentence that opens with a pronoun or a demonstrative refers back to the one before.
     // Chinese sentences that open with a consequence (所以, 因此...) lean on the one before just the same.
-    [GeneratedRegex(@"^(?:(?:he|she|it|they|his|her|its|their|this|these|those|there)\b|[他她它其该該此这這]|所以|因此|因而|于是|於是)", RegexOptions.IgnoreCase)]
+    // 牠 / 祂 are the pronouns for animals and gods; 本 + a noun (本鱼, 本作, 本站) names the article's own subject.
+    // A Chinese sentence may also drop its subject and open with the verb, the subject being the one the sentence
+    // before named: 生于福冈县福冈市。, 栖息于沿岸碎波带。, 曾任..., 亦..., 又称..., 并...
+    [GeneratedRegex(@"^(?:(?:he|she|it|they|his|her|its|their|this|these|those|there)\b|[他她它牠祂其该該此这這]|所以|因此|因而|于是|於是|本(?:作|片|剧|劇|曲|书|書|鱼|魚|种|種|属|屬|科|站|线|線|校|寺|桥|橋|河|岛|島|机|機|舰|艦|车|車|系列|游戏|遊戲|公司|条约|條約|法|经|經|品种|品種)|(?:出)?生[于於在]|位[于於]|坐落|栖息|棲息|分布[于於在]|卒[于於]|逝[于於世]|死[于於]|葬[于於]|毕业[于於]|畢業[于於]|享年|曾(?:任|经|經|在|[于於]|获|獲|被|是|[为為]|担|擔|参|參|多次|两度|兩度)|亦|又|并|並|现[为任]|現[為任]|后又|後又)", RegexOptions.IgnoreCase)]
     private static partial Regex StartsWithReference();
+
+    /// <summary>
+    /// The passages an extractive answer draws its sentences from, in rank order: the retrieved passages
+    /// judged relevant, and those of the same documents judged not (up to <see cref="AnswerOptions.ExtractivePassages"/>).
+    /// An article's later chunk often repeats the question's words while its lead chunk, which shares only
+    /// the subject, holds the answer ("张世昌（），中国足球运动员，司职守门员，他以...闻名" for 张世昌出名的原因是什么);
+    /// the relevance decision keeps the question answered, the sentence model then chooses among both.
+    /// Empty when no passage is relevant.
+    /// </summary>
+    public IReadOnlyList<(PassageEvidence Passage, PassageRelevance Relevance)> DrawnOn(
+        IReadOnlyList<(PassageEvidence Passage, PassageRelevance Relevance)> assessed)
+    {
+        ArgumentNullException.ThrowIfNull(assessed);
+        var documents = assessed.Where(a => a.Relevance.IsRelevant).Select(a => a.Passage.Hit.Chunk.DocumentId).ToHashSet(StringComparer.Ordinal);
+        return assessed.Where(a => a.Relevance.IsRelevant || (options.SameDocumentPassages && documents.Contains(a.Passage.Hit.Chunk.DocumentId)))
+            .Take(options.ExtractivePassages).ToList();
+    }
 
     /// <summary>
     /// The chosen sentences, best first; empty when there is nothing to extract.
@@ -270,9 +290,10 @@ public sealed partial class ExtractiveAnswerer(AnswerOptions options)
             chosen.Add(follower);
         // Or the question is written from one sentence and its answer stands in the one before it, which the
         // best sentence goes on from ("赤烏四年，孫權的長子孫登死亡。次年孫權立孫和為太子" for 孫權立孫和為太子是由於誰的死亡).
+        // It is shown before the best sentence, in reading order: the two are one statement ("次年" goes on from "赤烏四年").
         if (best.KindFound != true && chosen.Count < options.MaxExtractiveSentences && Predecessor(ranked, best) is { } predecessor
             && predecessor.Score >= options.MinPredecessorProbability && !chosen.Contains(predecessor))
-            chosen.Add(predecessor);
+            chosen.Insert(0, predecessor);
         foreach (var next in ranked.Skip(1))
         {
             if (chosen.Count >= options.MaxExtractiveSentences || next.Score < best.Score * options.ExtractiveSentenceRatio
