@@ -18,7 +18,7 @@ internal sealed class BareOnnxSession : IDisposable
     private readonly int _lanes;
     private readonly List<int> _callEnds = []; // batch index after each call's last run: lanes never run two calls at once
 
-    private BareOnnxSession(string modelFile, string provider, int threads, bool spinning, int batchSize, int batchTokens, bool fixedBatches,
+    private BareOnnxSession(string modelFile, string provider, int threads, bool spinning, int batchSize, int batchTokens, EmbeddingRunPlan plan,
         int padding, int[][] ids, int callSize, int lanes = 1)
     {
         _lanes = Math.Max(1, lanes);
@@ -38,7 +38,7 @@ internal sealed class BareOnnxSession : IDisposable
         _outputNames = [_session.OutputMetadata.ContainsKey("last_hidden_state") ? "last_hidden_state" : _session.OutputMetadata.Keys.First()];
 
         // The generator sorts the inputs of each call longest first and batches them; so does this.
-        foreach (var batch in Runs(ids.Select(i => i.Length).ToArray(), callSize, batchSize, batchTokens, fixedBatches, _callEnds))
+        foreach (var batch in Runs(ids.Select(i => i.Length).ToArray(), callSize, batchSize, batchTokens, plan, _callEnds))
         {
             var length = batch.Max(i => ids[i].Length);
             var inputIds = new long[batch.Length * length];
@@ -59,33 +59,33 @@ internal sealed class BareOnnxSession : IDisposable
 
     /// <summary>A bare session on the file <paramref name="generator"/> loaded, fed <paramref name="ids"/> in calls of <paramref name="callSize"/>.</summary>
     /// <param name="spinning">ONNX Runtime's thread spinning, as <see cref="EmbeddingOptions.AllowThreadSpinning"/> sets it for the generator.</param>
-    /// <param name="batchTokens">and <paramref name="fixedBatches"/>: the generator's <see cref="EmbeddingOptions.BatchTokens"/> and run planning.</param>
+    /// <param name="batchTokens">the generator's <see cref="EmbeddingOptions.BatchTokens"/>; the runs are planned as the generator plans them.</param>
     /// The session's threads and how many runs go side by side are the generator's (its resolved
     /// <see cref="EmbeddingOptions.IntraOpThreads"/> and <see cref="EmbeddingOptions.ParallelRuns"/>).
     public static BareOnnxSession For(OnnxEmbeddingGenerator generator, int[][] ids, int batchSize, int callSize = int.MaxValue, bool spinning = false,
-        int batchTokens = 4096, bool fixedBatches = false) =>
+        int batchTokens = 4096) =>
         new(generator.LoadReport.ModelFile
                 ?? throw new InvalidOperationException("the benchmark needs the model cache (EmbeddingOptions.UseCache)"),
-            generator.LoadReport.ExecutionProvider, generator.SessionThreads, spinning, batchSize, batchTokens, fixedBatches,
+            generator.LoadReport.ExecutionProvider, generator.SessionThreads, spinning, batchSize, batchTokens, generator.RunPlanUsed,
             ((EmbeddingTokenizer)generator.TokenCounter).PaddingTokenId, ids, callSize, generator.ParallelRuns);
 
-    /// <summary>Like <see cref="For"/>, on another ONNX file of the same model (a variant to compare), on the CPU, sleeping threads, the generator's threads and parallel runs.</summary>
+    /// <summary>Like <see cref="For"/>, on another ONNX file of the same model (a variant to compare), on the CPU, sleeping threads, pad-free runs, the generator's threads and parallel runs.</summary>
     public static BareOnnxSession ForFile(string modelFile, OnnxEmbeddingGenerator generator, int[][] ids, int batchSize) =>
-        new(modelFile, "cpu", generator.SessionThreads, false, batchSize, 4096, false, ((EmbeddingTokenizer)generator.TokenCounter).PaddingTokenId, ids,
+        new(modelFile, "cpu", generator.SessionThreads, false, batchSize, 4096, EmbeddingRunPlan.PadFree, ((EmbeddingTokenizer)generator.TokenCounter).PaddingTokenId, ids,
             int.MaxValue, generator.ParallelRuns);
 
     /// <summary>
     /// The runs the generator makes of inputs of these lengths given in calls of <paramref name="callSize"/>: each call
     /// sorted longest first, then cut into fixed runs of <paramref name="batchSize"/> or as <see cref="EmbeddingBatchPlanner"/> plans.
     /// </summary>
-    public static List<int[]> Runs(int[] lengths, int callSize, int batchSize, int batchTokens, bool fixedBatches, List<int>? callEnds = null)
+    public static List<int[]> Runs(int[] lengths, int callSize, int batchSize, int batchTokens, EmbeddingRunPlan plan, List<int>? callEnds = null)
     {
         var runs = new List<int[]>();
         foreach (var call in Enumerable.Range(0, lengths.Length).Chunk(callSize))
         {
             var sorted = call.OrderByDescending(i => lengths[i]).ToArray();
             var start = 0;
-            foreach (var size in EmbeddingBatchPlanner.Sizes(sorted.Select(i => lengths[i]).ToArray(), batchSize, batchTokens, fixedBatches))
+            foreach (var size in EmbeddingBatchPlanner.Sizes(sorted.Select(i => lengths[i]).ToArray(), batchSize, batchTokens, plan))
             {
                 runs.Add(sorted[start..(start + size)]);
                 start += size;

@@ -36,19 +36,6 @@ internal static class GraphExperiments
         return WithGraph(modelFields, writer.ToArray()).ToArray();
     }
 
-    private static byte[] Rebuild(OnnxNode node, IEnumerable<string> inputs, string? opType = null) =>
-        NodeBytes(node.Name, opType ?? node.OpType, node.Domain, inputs, node.Outputs, [.. node.Attributes.Select(a => a.Payload.ToArray())]);
-
-    /// <summary>MultiHeadAttention without its padding mask: wrong for padded runs, for timing only.</summary>
-    public static byte[] NoMask(byte[] model) => Edit(model, nodes =>
-    {
-        var replace = new Dictionary<int, byte[]>();
-        for (var i = 0; i < nodes.Count; i++)
-            if (nodes[i].OpType == "MultiHeadAttention")
-                replace[i] = Rebuild(nodes[i], nodes[i].Inputs.Take(3));
-        return (replace, []);
-    });
-
     /// <summary>The exported erf GELU (Div, Erf, Add, Mul, Mul) as one com.microsoft op (FastGelu: the tanh form; Gelu: erf).</summary>
     public static byte[] GeluAs(byte[] model, string opType) => Edit(model, nodes =>
     {

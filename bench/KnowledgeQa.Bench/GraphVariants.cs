@@ -7,34 +7,39 @@ using Microsoft.ML.OnnxRuntime;
 namespace KnowledgeQa.Bench;
 
 /// <summary>
-/// Graph rewrites of the int8 model compared on bare ONNX Runtime sessions fed the same token ids in the same
-/// length-aware runs (calls of 64, as the pipeline makes them): CPU milliseconds per chunk of each variant
+/// Graph rewrites of the int8 model compared on bare ONNX Runtime sessions fed the same token ids in calls of 64, as
+/// the pipeline makes them, each in its variant's runs (pad-free, the generator's on the CPU, unless the variant
+/// names length-aware runs, which only a graph with a padding mask can take): CPU milliseconds per chunk of each variant
 /// (one intra-op thread, runs one after another, so CPU time is the kernels' work and little else, even on a
 /// loaded machine), interleaved repetitions, medians; and each variant's mean-pooled vectors against the first
 /// variant's (cosine per chunk). With --profile, ONNX Runtime's profiler splits one pass of each by operator.
-/// Variants: default (the library's int8 model), unfused (attention as exported), previous (the file KQA_BENCH_PREVIOUS_MODEL
-/// names, e.g. an earlier cache file), fastgelu / msgelu (the exported erf GELU as com.microsoft FastGelu / Gelu), nomask
-/// (MultiHeadAttention without its padding mask, so ONNX Runtime takes its flash path: wrong for padded rows, timing only),
-/// nomempattern / noarena (session options).
+/// Variants: default (the library's int8 model on pad-free runs), masked (the seventh round's default: attention with its
+/// padding mask, on length-aware runs), masked-padfree, unfused (attention as exported), fp32 / fp32-lengthaware (the
+/// bundled model), previous (the file KQA_BENCH_PREVIOUS_MODEL names, e.g. an earlier cache file), fastgelu / msgelu (the
+/// exported erf GELU as com.microsoft FastGelu / Gelu), nomempattern / noarena (session options).
 /// Options: --files DIR (repeatable; default: the ingest suite's mixed folder) or --data DIR (a JSONL corpus,
 /// chunked by the project's chunker), --chunks N (all), --reps N (5), --variants "a;b" (names below; default all),
 /// --profile.
 /// </summary>
 internal static class GraphVariants
 {
-    /// <summary>The rewrites compared, each applied to the bundled float32 model: name and derivation.</summary>
-    private static readonly (string Name, Func<byte[], byte[]> Derive, Action<SessionOptions>? Configure)[] All =
+    /// <summary>The rewrites compared, each applied to the bundled float32 model: name, derivation, session options, runs.</summary>
+    private static readonly (string Name, Func<byte[], byte[]> Derive, Action<SessionOptions>? Configure, EmbeddingRunPlan Plan)[] All =
     [
-        ("default", model => OnnxInt8Quantizer.Quantize(model).Model, null),
-        ("unfused", model => OnnxInt8Quantizer.Quantize(model, fuseAttention: false).Model, null),
+        ("default", model => OnnxInt8Quantizer.Quantize(model).Model, null, EmbeddingRunPlan.PadFree),
+        // The seventh round's default: attention with its padding mask, on length-aware (padded) runs.
+        ("masked", model => OnnxInt8Quantizer.Quantize(model, paddingMask: true).Model, null, EmbeddingRunPlan.LengthAware),
+        ("masked-padfree", model => OnnxInt8Quantizer.Quantize(model, paddingMask: true).Model, null, EmbeddingRunPlan.PadFree),
+        ("unfused", model => OnnxInt8Quantizer.Quantize(model, fuseAttention: false).Model, null, EmbeddingRunPlan.PadFree),
+        ("fp32", model => model, null, EmbeddingRunPlan.PadFree),
+        ("fp32-lengthaware", model => model, null, EmbeddingRunPlan.LengthAware),
         // A file given by KQA_BENCH_PREVIOUS_MODEL (an earlier derivation kept from the cache), to compare with.
         ("previous", _ => File.ReadAllBytes(Environment.GetEnvironmentVariable("KQA_BENCH_PREVIOUS_MODEL")
-            ?? throw new ArgumentException("set KQA_BENCH_PREVIOUS_MODEL to an earlier int8 model file")), null),
-        ("fastgelu", model => GraphExperiments.GeluAs(OnnxInt8Quantizer.Quantize(model).Model, "FastGelu"), null),
-        ("msgelu", model => GraphExperiments.GeluAs(OnnxInt8Quantizer.Quantize(model).Model, "Gelu"), null),
-        ("nomask", model => GraphExperiments.NoMask(OnnxInt8Quantizer.Quantize(model).Model), null),
-        ("nomempattern", model => OnnxInt8Quantizer.Quantize(model).Model, o => o.EnableMemoryPattern = false),
-        ("noarena", model => OnnxInt8Quantizer.Quantize(model).Model, o => o.EnableCpuMemArena = false),
+            ?? throw new ArgumentException("set KQA_BENCH_PREVIOUS_MODEL to an earlier int8 model file")), null, EmbeddingRunPlan.PadFree),
+        ("fastgelu", model => GraphExperiments.GeluAs(OnnxInt8Quantizer.Quantize(model).Model, "FastGelu"), null, EmbeddingRunPlan.PadFree),
+        ("msgelu", model => GraphExperiments.GeluAs(OnnxInt8Quantizer.Quantize(model).Model, "Gelu"), null, EmbeddingRunPlan.PadFree),
+        ("nomempattern", model => OnnxInt8Quantizer.Quantize(model).Model, o => o.EnableMemoryPattern = false, EmbeddingRunPlan.PadFree),
+        ("noarena", model => OnnxInt8Quantizer.Quantize(model).Model, o => o.EnableCpuMemArena = false, EmbeddingRunPlan.PadFree),
     ];
 
     public static async Task RunAsync(string[] options)
@@ -51,9 +56,15 @@ internal static class GraphVariants
             texts = [.. texts.Take(limit)];
         var ids = texts.Select(generator.EncodeToIds).ToArray();
         var tokens = ids.Sum(i => (long)i.Length);
-        var runs = BareOnnxSession.Runs(ids.Select(i => i.Length).ToArray(), 64, 16, 4096, fixedBatches: false);
-        var cells = runs.Sum(r => (long)r.Length * r.Max(i => ids[i].Length));
-        Console.WriteLine($"{ids.Length} chunks, {tokens / (double)ids.Length:F1} tokens per chunk, {runs.Count} runs, {cells / (double)tokens:F3} cells per token");
+        var lengths = ids.Select(i => i.Length).ToArray();
+        var plans = selected.Select(v => v.Plan).Distinct().ToDictionary(p => p, p =>
+        {
+            var runs = BareOnnxSession.Runs(lengths, 64, 16, 4096, p);
+            var cells = runs.Sum(r => (long)r.Length * r.Max(i => ids[i].Length));
+            Console.WriteLine($"{p} runs: {runs.Count}, {cells / (double)tokens:F3} cells per token");
+            return (Runs: runs, Inputs: Prepare(ids, runs));
+        });
+        Console.WriteLine($"{ids.Length} chunks, {tokens / (double)ids.Length:F1} tokens per chunk");
 
         byte[] float32;
         using (var stream = EmbeddingModelSource.Bundled().OpenModel())
@@ -62,28 +73,27 @@ internal static class GraphVariants
             stream.CopyTo(copy);
             float32 = copy.ToArray();
         }
-        var sessions = new List<(string Name, InferenceSession Session, List<double> Cpu)>();
+        var sessions = new List<(string Name, InferenceSession Session, EmbeddingRunPlan Plan, List<double> Cpu)>();
         try
         {
-            foreach (var (name, derive, configure) in selected)
+            foreach (var (name, derive, configure, plan) in selected)
             {
                 using var sessionOptions = Options();
                 configure?.Invoke(sessionOptions);
-                sessions.Add((name, new InferenceSession(derive(float32), sessionOptions), []));
+                sessions.Add((name, new InferenceSession(derive(float32), sessionOptions), plan, []));
             }
-            var prepared = Prepare(ids, runs);
-            var vectors = sessions.Select(s => Embed(s.Session, ids, runs, prepared, pool: true)).ToList(); // also the warm-up
+            var vectors = sessions.Select(s => Embed(s.Session, ids, plans[s.Plan].Runs, plans[s.Plan].Inputs, pool: true)).ToList(); // also the warm-up
             for (var r = 0; r < repetitions; r++)
             {
-                foreach (var (_, session, cpu) in sessions)
+                foreach (var (_, session, plan, cpu) in sessions)
                 {
                     var before = CpuSeconds();
-                    Embed(session, ids, runs, prepared, pool: false);
+                    Embed(session, ids, plans[plan].Runs, plans[plan].Inputs, pool: false);
                     cpu.Add((CpuSeconds() - before) / ids.Length * 1000);
                 }
             }
             var reference = sessions[0];
-            foreach (var ((name, _, cpu), index) in sessions.Select((s, i) => (s, i)))
+            foreach (var ((name, _, _, cpu), index) in sessions.Select((s, i) => (s, i)))
             {
                 var cosines = vectors[0].Zip(vectors[index], (x, y) => TensorPrimitives.CosineSimilarity(x, y)).Order().ToArray();
                 Console.WriteLine($"{name,-14} {Stats.Median(cpu),6:F2} CPU-ms/chunk (runs {string.Join(", ", cpu.Select(c => c.ToString("F2")))}); " +
@@ -92,8 +102,8 @@ internal static class GraphVariants
             }
             if (options.Contains("--profile"))
             {
-                foreach (var (name, derive, _) in selected)
-                    Console.WriteLine($"{name}: {Profile(derive(float32), ids, runs, prepared)}");
+                foreach (var (name, derive, _, plan) in selected)
+                    Console.WriteLine($"{name}: {Profile(derive(float32), ids, plans[plan].Runs, plans[plan].Inputs)}");
             }
         }
         finally

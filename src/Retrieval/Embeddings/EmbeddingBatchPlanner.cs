@@ -1,39 +1,72 @@
 namespace KnowledgeQa.Retrieval.Embeddings;
 
+/// <summary>How the inputs of one embedding call are cut into ONNX Runtime runs.</summary>
+internal enum EmbeddingRunPlan
+{
+    /// <summary>Runs of BatchSize sorted inputs, each padded to its longest (the benchmarks' "before").</summary>
+    Fixed,
+
+    /// <summary>Runs cut where the least padding is computed (CUDA, where wide runs keep the GPU busy).</summary>
+    LengthAware,
+
+    /// <summary>Only inputs of one length share a run, so nothing is padded (the CPU; the int8 model needs it).</summary>
+    PadFree,
+}
+
 /// <summary>
-/// Splits the inputs of one embedding call, sorted longest first, into ONNX Runtime runs so that little
-/// padding is computed: each run is padded to its longest input, so a run that mixes one long chunk with
-/// many short ones computes mostly padding. Fixed-size groups of the sorted inputs still do that wherever
-/// lengths fall off steeply (real folders mix 250-token chunks with 10-token headings); this plan picks the
-/// group boundaries that minimise the token cells computed, plus a cost per run, by dynamic programming.
+/// Splits the inputs of one embedding call, sorted longest first, into ONNX Runtime runs. A run is padded to
+/// its longest input, so a run that mixes one long chunk with many short ones computes mostly padding.
+/// <see cref="EmbeddingRunPlan.LengthAware"/> picks the group boundaries that minimise the token cells computed,
+/// plus a cost per run, by dynamic programming; <see cref="EmbeddingRunPlan.PadFree"/> computes no padding at all.
 /// </summary>
 /// <remarks>
 /// A run holds at most <c>maxRows</c> inputs and, beyond one input, at most <c>maxCells</c> token cells
 /// (rows x padded length), which bounds the memory of a run (attention scores grow with rows x length²).
-/// The per-run cost keeps the plan from splitting into many tiny runs, whose fixed cost (one pass over
-/// the graph's operators) and small matrix products would outweigh the padding they save.
+/// Why pad-free runs on the CPU (bench `variants`, docs/quality.md issue 13, eighth round): ONNX Runtime's CPU
+/// MultiHeadAttention takes MLAS's flash path only without a mask, and a run without padding needs none; the
+/// matrix products of one ~150-token input are already wide enough that bigger runs gain little, and the
+/// classic attention path's score tensor (rows x heads x length²) of a wide run falls out of the cache.
 /// </remarks>
 internal static class EmbeddingBatchPlanner
 {
     /// <summary>What one more run costs, in token cells: about ONNX Runtime's fixed cost per run of MiniLM.</summary>
     public const int RunCostCells = 64;
 
-    /// <summary>
-    /// The sizes of consecutive runs over <paramref name="lengths"/> (sorted longest first): as <see cref="Plan"/>
-    /// cuts them, or, with <paramref name="fixedRuns"/>, runs of <paramref name="maxRows"/> (the batching before
-    /// length-aware runs, which the benchmark measures against).
-    /// </summary>
-    public static List<int> Sizes(ReadOnlySpan<int> lengths, int maxRows, int maxCells, bool fixedRuns)
+    /// <summary>The sizes of consecutive runs over <paramref name="lengths"/> (sorted longest first) by <paramref name="plan"/>.</summary>
+    public static List<int> Sizes(ReadOnlySpan<int> lengths, int maxRows, int maxCells, EmbeddingRunPlan plan) => plan switch
     {
-        if (!fixedRuns)
-            return Plan(lengths, maxRows, maxCells);
+        EmbeddingRunPlan.Fixed => FixedRuns(lengths.Length, maxRows),
+        EmbeddingRunPlan.PadFree => PadFree(lengths, maxRows, maxCells),
+        _ => Plan(lengths, maxRows, maxCells),
+    };
+
+    private static List<int> FixedRuns(int count, int maxRows)
+    {
         var sizes = new List<int>();
-        for (var start = 0; start < lengths.Length; start += maxRows)
-            sizes.Add(Math.Min(maxRows, lengths.Length - start));
+        for (var start = 0; start < count; start += maxRows)
+            sizes.Add(Math.Min(maxRows, count - start));
         return sizes;
     }
 
-    /// <summary>The sizes of consecutive runs over <paramref name="lengths"/> (sorted longest first).</summary>
+    /// <summary>Runs of inputs of one length (sorted, so they stand together), within the row and cell limits.</summary>
+    public static List<int> PadFree(ReadOnlySpan<int> lengths, int maxRows, int maxCells)
+    {
+        var sizes = new List<int>();
+        var rowsPerRun = Math.Max(1, maxRows);
+        for (var start = 0; start < lengths.Length;)
+        {
+            var length = Math.Max(1, lengths[start]);
+            var limit = Math.Clamp(maxCells / length, 1, rowsPerRun);
+            var end = start + 1;
+            while (end < lengths.Length && end - start < limit && lengths[end] == lengths[start])
+                end++;
+            sizes.Add(end - start);
+            start = end;
+        }
+        return sizes;
+    }
+
+    /// <summary>The sizes of consecutive runs over <paramref name="lengths"/> (sorted longest first) with the least padding and run cost.</summary>
     public static List<int> Plan(ReadOnlySpan<int> lengths, int maxRows, int maxCells)
     {
         var count = lengths.Length;

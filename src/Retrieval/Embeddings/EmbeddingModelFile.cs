@@ -32,9 +32,14 @@ internal sealed class EmbeddingModelFile
         var folder = cache?.FolderFor(source);
         if (precision == EmbeddingPrecision.Int8)
         {
-            if (folder is not null
-                && ModelFileCache.GetOrCreate(folder, $"model.int8-{OnnxInt8Quantizer.Version}.onnx", stream => stream.Write(Quantize(source)), out var wrote) is { } path)
+            var name = $"model.int8-{OnnxInt8Quantizer.Version}.onnx";
+            if (folder is not null && ModelFileCache.GetOrCreate(folder, name, stream => stream.Write(Quantize(source)), out var wrote) is { } path)
             {
+                if (wrote)
+                {
+                    // An earlier quantizer's file is never read again by this version: 20+ MB of disk each.
+                    ModelFileCache.DeleteOthers(folder, "model.int8-*.onnx", keep: name);
+                }
                 return new EmbeddingModelFile(path, null, isCacheFile: true, wrote);
             }
             return new EmbeddingModelFile(null, Quantize(source), isCacheFile: false, true);

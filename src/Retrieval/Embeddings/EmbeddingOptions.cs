@@ -42,8 +42,9 @@ public sealed class EmbeddingOptions
     public int MaxTokens { get; set; }
 
     /// <summary>
-    /// Inputs per ONNX Runtime run at most. A run is padded to its longest input, so the inputs of each call are
-    /// sorted by length and split where that computes the least padding (see <see cref="BatchTokens"/>).
+    /// Inputs per ONNX Runtime run at most. The inputs of each call are sorted by length; on the CPU only inputs
+    /// of one length share a run, so nothing is padded; on CUDA a run is padded to its longest input and the
+    /// runs are split where that computes the least padding (see <see cref="BatchTokens"/>).
     /// </summary>
     public int BatchSize { get; set; } = 16;
 
@@ -54,7 +55,7 @@ public sealed class EmbeddingOptions
     /// </summary>
     public int BatchTokens { get; set; } = 4096;
 
-    /// <summary>For the benchmarks: runs of exactly <see cref="BatchSize"/> sorted inputs, as before length-aware planning.</summary>
+    /// <summary>For the benchmarks: runs of exactly <see cref="BatchSize"/> sorted inputs, as before length-aware and pad-free runs (float32 only).</summary>
     internal bool FixedBatches { get; set; }
 
     /// <summary>

@@ -90,6 +90,25 @@ internal sealed class ModelFileCache
         }
     }
 
+    /// <summary>Deletes the files of <paramref name="folder"/> that match <paramref name="pattern"/>, except <paramref name="keep"/> (best effort).</summary>
+    public static void DeleteOthers(string folder, string pattern, string keep)
+    {
+        try
+        {
+            foreach (var file in Directory.EnumerateFiles(folder, pattern))
+            {
+                if (!string.Equals(Path.GetFileName(file), keep, StringComparison.Ordinal))
+                {
+                    TryDelete(file);
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Only disk space is at stake.
+        }
+    }
+
     /// <summary>A name beside <paramref name="path"/> that no other process uses, for writing before the rename.</summary>
     public static string TemporaryPathFor(string path) =>
         $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";

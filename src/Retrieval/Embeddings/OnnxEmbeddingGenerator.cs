@@ -31,7 +31,7 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
     private readonly PoolingMode _pooling;
     private readonly int _batchSize;
     private readonly int _batchTokens;
-    private readonly bool _fixedBatches;
+    private readonly EmbeddingRunPlan _runPlan;
     private readonly int _parallelRuns;
     private readonly string[] _inputNames;
     private readonly bool _feedsAttentionMask;
@@ -57,7 +57,6 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         _pooling = options.Pooling != PoolingMode.Auto ? options.Pooling : source.Pooling ?? PoolingMode.Mean;
         _batchSize = options.BatchSize;
         _batchTokens = options.BatchTokens;
-        _fixedBatches = options.FixedBatches;
 
         var provider = OnnxSessionLoader.NormalizeProvider(options.ExecutionProvider);
         _parallelRuns = OnnxSessionLoader.ParallelRuns(provider, options);
@@ -67,6 +66,7 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         Precision = options.Precision != EmbeddingPrecision.Auto ? options.Precision
             : provider == OnnxSessionLoader.Cuda ? EmbeddingPrecision.Float32 : EmbeddingPrecision.Int8;
         ModelId = Precision == EmbeddingPrecision.Int8 ? source.ModelId + Int8Suffix : source.ModelId;
+        _runPlan = RunPlan(options, provider, Precision);
 
         var watch = Stopwatch.StartNew();
         _tokenizer = EmbeddingTokenizer.Create(source, options);
@@ -206,9 +206,9 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         {
             lengths[i] = -keys[i];
         }
-        // The runs are cut where the least padding is computed (a long input does not pad the short ones
-        // behind it); fixed runs of BatchSize are the benchmark's "before".
-        var sizes = EmbeddingBatchPlanner.Sizes(lengths, _batchSize, _batchTokens, _fixedBatches);
+        // On the CPU only inputs of one length share a run (nothing is padded); on CUDA the runs are cut where
+        // the least padding is computed; fixed runs of BatchSize are the benchmark's "before".
+        var sizes = EmbeddingBatchPlanner.Sizes(lengths, _batchSize, _batchTokens, _runPlan);
 
         var runs = new (int Start, int Size)[sizes.Count];
         for (int r = 0, start = 0; r < runs.Length; start += sizes[r], r++)
@@ -401,6 +401,28 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
             }
         }
     }
+
+    /// <summary>
+    /// Pad-free runs on the CPU, where they cost less (see <see cref="EmbeddingBatchPlanner"/>), and always for
+    /// the int8 model, whose attention has no padding mask (<see cref="Onnx.OnnxAttentionFusion"/>); on CUDA,
+    /// wide length-aware runs keep the GPU busy.
+    /// </summary>
+    private static EmbeddingRunPlan RunPlan(EmbeddingOptions options, string provider, EmbeddingPrecision precision)
+    {
+        if (!options.FixedBatches)
+        {
+            return provider == OnnxSessionLoader.Cpu || precision == EmbeddingPrecision.Int8 ? EmbeddingRunPlan.PadFree : EmbeddingRunPlan.LengthAware;
+        }
+        if (precision == EmbeddingPrecision.Int8)
+        {
+            throw new InvalidOptionException(
+                "Embedding FixedBatches pads the inputs of a run, and the int8 model attends to every token of a run: use Precision Float32 for fixed batches.");
+        }
+        return EmbeddingRunPlan.Fixed;
+    }
+
+    /// <summary>How this generator cuts the inputs of a call into runs (for the benchmarks' bare sessions).</summary>
+    internal EmbeddingRunPlan RunPlanUsed => _runPlan;
 
     private static void Validate(EmbeddingOptions options)
     {

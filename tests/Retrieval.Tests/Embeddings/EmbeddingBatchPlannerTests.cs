@@ -73,4 +73,42 @@ public sealed class EmbeddingBatchPlannerTests
         var fixedRuns = lengths.Chunk(16).Sum(run => (long)run.Length * run[0]);
         Assert.True(planned <= fixedRuns, $"planned {planned} cells, fixed runs {fixedRuns}");
     }
+
+    [Fact]
+    public void Pad_free_runs_hold_inputs_of_one_length_within_the_limits()
+    {
+        int[] lengths = [256, 256, 256, 200, 200, 120, .. Enumerable.Repeat(30, 20), 12];
+
+        var sizes = EmbeddingBatchPlanner.PadFree(lengths, maxRows: 16, maxCells: 600);
+
+        // 600 cells hold two inputs of 256 or 200, five of 120, sixteen (the row limit) of 30.
+        Assert.Equal([2, 1, 2, 1, 16, 4, 1], sizes);
+        Assert.Equal([1, 1], EmbeddingBatchPlanner.PadFree([5000, 5000], maxRows: 16, maxCells: 4096));
+        Assert.Empty(EmbeddingBatchPlanner.PadFree([], maxRows: 16, maxCells: 4096));
+    }
+
+    [Theory]
+    [InlineData(4)]
+    [InlineData(5)]
+    public void Every_input_is_in_one_pad_free_run_and_no_run_is_padded(int seed)
+    {
+        var random = new Random(seed);
+        var lengths = Enumerable.Range(0, 64).Select(_ => random.Next(3, 40)).OrderDescending().ToArray();
+
+        var sizes = EmbeddingBatchPlanner.Sizes(lengths, maxRows: 16, maxCells: 4096, EmbeddingRunPlan.PadFree);
+
+        Assert.Equal(lengths.Length, sizes.Sum());
+        var start = 0;
+        foreach (var size in sizes)
+        {
+            Assert.InRange(size, 1, 16);
+            Assert.Single(lengths.AsSpan(start, size).ToArray().Distinct());
+            start += size;
+        }
+        // Runs are as wide as the limits allow: two neighbouring runs of one length only where the first is full.
+        for (int r = 1, at = sizes[0]; r < sizes.Count; at += sizes[r], r++)
+        {
+            Assert.True(lengths[at] != lengths[at - 1] || sizes[r - 1] == 16, $"run {r} could have joined the one before");
+        }
+    }
 }

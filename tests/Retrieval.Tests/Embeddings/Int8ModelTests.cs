@@ -55,6 +55,13 @@ public sealed class Int8ModelTests : IDisposable
         Assert.False(after.ContainsKey("Softmax"));
         Assert.False(after.ContainsKey("Transpose"));
         Assert.True(fused.Length < unfused.Length, "the three projections' weights are not kept beside the fused ones");
+        // No padding mask: the attention reads query, key and value only, and the export's mask chain is gone
+        // (ONNX Runtime takes its flash path); the benchmark's graph with the mask keeps both.
+        Assert.All(Nodes(fused, "MultiHeadAttention"), n => Assert.Equal(3, n.Inputs.Count));
+        Assert.DoesNotContain(AllNodes(fused), n => n.Inputs.Contains("attention_mask"));
+        Assert.Contains(AllNodes(unfused), n => n.Inputs.Contains("attention_mask"));
+        var (masked, _) = OnnxAttentionFusion.Fuse(unfused, paddingMask: true);
+        Assert.All(Nodes(masked, "MultiHeadAttention"), n => Assert.Equal("attention_mask_int32_for_attention", n.Inputs[4]));
         // A model with nothing to fuse comes back as it was.
         var (again, none) = OnnxAttentionFusion.Fuse(fused);
         Assert.Equal(0, none);
@@ -62,17 +69,71 @@ public sealed class Int8ModelTests : IDisposable
     }
 
     [Fact]
-    public void The_fused_graph_computes_what_the_unfused_one_does_with_padding_masked()
+    public void The_fused_graph_computes_what_the_unfused_one_does_on_runs_without_padding()
     {
         var model = BundledModelBytes();
         var (unfused, _) = OnnxInt8Quantizer.Quantize(model, fuseAttention: false);
         var (fused, _) = OnnxInt8Quantizer.Quantize(model);
+        // Two rows of one length in one run (as pad-free runs hold them), and a row alone.
+        long[][] pair = [[101, 2129, 2146, 2515, 1037, 2440, 3715, 102], [101, 7561, 1041, 2692, 1996, 6046, 2202, 102]];
+        long[][] alone = [[101, 2129, 2146, 2515, 1037, 2440, 3715, 1997, 1996, 6046, 2202, 1029, 102]];
+
+        foreach (var rows in new[] { pair, alone })
+        {
+            AssertSameTokenVectors(LastHiddenState(unfused, rows), LastHiddenState(fused, rows), rows);
+        }
+    }
+
+    [Fact]
+    public void The_benchmarks_fused_graph_with_its_mask_computes_what_the_unfused_one_does_with_padding_masked()
+    {
+        var model = BundledModelBytes();
+        var (unfused, _) = OnnxInt8Quantizer.Quantize(model, fuseAttention: false);
+        var (masked, _) = OnnxInt8Quantizer.Quantize(model, paddingMask: true);
         // Two rows of different lengths in one batch: the second is padded, so the mask decides what it reads.
         long[][] rows = [[101, 2129, 2146, 2515, 1037, 2440, 3715, 1997, 1996, 6046, 2202, 1029, 102], [101, 7561, 1041, 2692, 102]];
 
-        var expected = LastHiddenState(unfused, rows);
-        var actual = LastHiddenState(fused, rows);
+        AssertSameTokenVectors(LastHiddenState(unfused, rows), LastHiddenState(masked, rows), rows);
+    }
 
+    [Fact]
+    public async Task An_int8_input_of_a_length_of_its_own_gets_the_vector_it_gets_alone()
+    {
+        // Pad-free runs: an input whose length no other input of the call has runs alone, so neither padding nor
+        // another input's activation range reaches its vector. Padded into a run with the others, the graph
+        // without a mask would attend to the padding (and a masked one would still share the run's int8 scale).
+        string[] texts =
+        [
+            "Charging takes four hours.",
+            "How long does a full charge of the battery take?",
+            "Charging the battery from empty to full takes about four hours on the standard charger.",
+            "Error E07 means the motor sensor is disconnected; check the cable under the seat and restart the bike.",
+        ];
+        using var generator = new OnnxEmbeddingGenerator(Options(EmbeddingPrecision.Int8));
+        var together = await generator.EmbedAsync(texts);
+        Assert.Equal(texts.Length, texts.Select(t => generator.EncodeToIds(t).Length).Distinct().Count());
+
+        for (var i = 0; i < texts.Length; i++)
+        {
+            var alone = (await generator.EmbedAsync([texts[i]]))[0];
+            Assert.Equal(alone, together[i]);
+        }
+    }
+
+    [Fact]
+    public void Fixed_batches_pad_runs_so_the_int8_model_refuses_them()
+    {
+        var error = Assert.Throws<InvalidOptionException>(() => new OnnxEmbeddingGenerator(new EmbeddingOptions
+        {
+            Precision = EmbeddingPrecision.Int8, FixedBatches = true, CacheDirectory = _cache,
+        }));
+
+        Assert.Contains("FixedBatches", error.Message);
+        Assert.Contains("Float32", error.Message);
+    }
+
+    private static void AssertSameTokenVectors(float[][][] expected, float[][][] actual, long[][] rows)
+    {
         for (var r = 0; r < rows.Length; r++)
         {
             for (var t = 0; t < rows[r].Length; t++)
@@ -81,6 +142,14 @@ public sealed class Int8ModelTests : IDisposable
                 Assert.True(distance < 1e-5, $"row {r} token {t}: cosine distance {distance}");
             }
         }
+    }
+
+    private static IEnumerable<OnnxNode> Nodes(byte[] model, string opType) => AllNodes(model).Where(n => n.OpType == opType);
+
+    private static List<OnnxNode> AllNodes(byte[] model)
+    {
+        var graph = ProtoWire.ReadFields(model).Single(f => f.Number == OnnxFields.ModelGraph);
+        return [.. ProtoWire.ReadFields(graph.Payload).Where(f => f.Number == OnnxFields.GraphNode).Select(f => OnnxNode.Read(f.Payload))];
     }
 
     private static Dictionary<string, int> OperatorCounts(byte[] model)
@@ -177,6 +246,34 @@ public sealed class Int8ModelTests : IDisposable
         // Nothing half-written is left behind, and the float32 model was never unpacked for int8.
         Assert.Empty(Directory.EnumerateFiles(_cache, "*.tmp", SearchOption.AllDirectories));
         Assert.Empty(Directory.EnumerateFiles(_cache, "model.onnx", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public void Deriving_the_int8_model_removes_an_earlier_quantizers_file()
+    {
+        string folder, current;
+        using (var first = new OnnxEmbeddingGenerator(Options(EmbeddingPrecision.Int8)))
+        {
+            current = first.LoadReport.ModelFile!;
+            folder = Path.GetDirectoryName(current)!;
+        }
+        var earlier = Path.Combine(folder, "model.int8-dqmm-s7-mha-v2.onnx");
+        var unrelated = Path.Combine(folder, "model.onnx");
+        File.WriteAllText(earlier, "an earlier version's derived model");
+        File.WriteAllText(unrelated, "the unpacked float32 model");
+
+        // Found in the cache: nothing is derived, nothing removed.
+        using (new OnnxEmbeddingGenerator(Options(EmbeddingPrecision.Int8)))
+        {
+            Assert.True(File.Exists(earlier));
+        }
+        File.Delete(current);
+        using var derived = new OnnxEmbeddingGenerator(Options(EmbeddingPrecision.Int8));
+
+        Assert.True(derived.LoadReport.ModelFileCreated);
+        Assert.False(File.Exists(earlier));
+        Assert.True(File.Exists(current));
+        Assert.True(File.Exists(unrelated));
     }
 
     [Fact]

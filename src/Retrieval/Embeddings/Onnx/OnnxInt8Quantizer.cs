@@ -23,7 +23,7 @@ namespace KnowledgeQa.Retrieval.Embeddings.Onnx;
 internal static class OnnxInt8Quantizer
 {
     /// <summary>Part of every cache key of a derived model: bump it whenever the output of <see cref="Quantize"/> changes.</summary>
-    public const string Version = "dqmm-s7-mha-v2";
+    public const string Version = "dqmm-s7-mha-v3";
 
     private const int QuantMax = 63;
     // Small matrices (a classifier head, a projection to a handful of outputs) gain nothing.
@@ -31,10 +31,12 @@ internal static class OnnxInt8Quantizer
 
     /// <summary>The quantized model, and how many MatMuls were rewritten (0: the input had none to rewrite).</summary>
     /// <param name="fuseAttention">false leaves the attention as exported (the benchmark's comparison of the fusion).</param>
-    public static (byte[] Model, int QuantizedMatMuls) Quantize(ReadOnlyMemory<byte> model, bool fuseAttention = true)
+    /// <param name="paddingMask">true keeps the padding mask in the fused attention (the benchmark's comparison with
+    /// the earlier graph, which took padded runs); the library's graph has none (see <see cref="OnnxAttentionFusion"/>).</param>
+    public static (byte[] Model, int QuantizedMatMuls) Quantize(ReadOnlyMemory<byte> model, bool fuseAttention = true, bool paddingMask = false)
     {
         var (quantized, count) = QuantizeMatMuls(model);
-        return (count > 0 && fuseAttention ? OnnxAttentionFusion.Fuse(quantized).Model : quantized, count);
+        return (count > 0 && fuseAttention ? OnnxAttentionFusion.Fuse(quantized, paddingMask).Model : quantized, count);
     }
 
     private static (byte[] Model, int QuantizedMatMuls) QuantizeMatMuls(ReadOnlyMemory<byte> model)
