@@ -39,6 +39,12 @@ public sealed record SentenceFeatures
     public double DenseGap { get; init; }
     public double BigramGap { get; init; }
     public double PhraseGap { get; init; }
+    /// <summary>
+    /// Whether the sentence lacks the asked-for kind of fact while another candidate of the question holds it: a
+    /// sentence that only repeats the question's words (如果超過一個月不騎車，請把電池充到... for 電池要充多久) loses more
+    /// to one that states the duration than to candidates that all lack it.
+    /// </summary>
+    public bool KindElsewhere { get; init; }
     public double Phrase { get; init; }
     public double? Dense { get; init; }
     /// <summary>Whether the sentence holds the asked-for kind of fact; null when the question's kind cannot be told.</summary>
@@ -74,8 +80,10 @@ public sealed record SentenceFeatures
         var dense = candidates.Max(c => c.Dense ?? 0);
         var bigrams = candidates.Max(c => c.WeightedBigramCoverage);
         var phrase = candidates.Max(c => c.Phrase);
+        var kindFound = candidates.Any(c => c.KindFound == true);
         return candidates.Select(c => c with
         {
+            KindElsewhere = kindFound && c.KindFound == false,
             CoverageGap = coverage - c.Coverage,
             DenseGap = dense - (c.Dense ?? 0),
             BigramGap = bigrams - c.WeightedBigramCoverage,
@@ -106,6 +114,7 @@ public sealed record ExtractiveScoring
     public double DenseGap { get; init; }
     public double BigramGap { get; init; }
     public double PhraseGap { get; init; }
+    public double KindElsewhere { get; init; }
     public double Phrase { get; init; }
     public double Dense { get; init; }
     public double KindFound { get; init; }
@@ -143,18 +152,19 @@ public sealed record ExtractiveScoring
 
     public static ExtractiveScoring LexicalOnly { get; } = new()
     {
-        Coverage = -1.873, Strict = 1.715, Own = 0.855, CoverageGap = -3.565, Phrase = -3.689, Dense = 0, KindFound = -0.025,
-        KindMissing = -0.486, CarriedCoverage = 0.153, BigramCoverage = -0.091, WeightedBigramCoverage = 4.137, Novelty = 3.461,
-        PassageRelevance = 0.357, IsQuestion = -2.22, RefersBack = 1.034, FirstInPassage = 0.04, PassageRank = -0.57,
-        Length = 0.189, DenseGap = 0, BigramGap = -0.863, PhraseGap = 0.105, Bias = -4.438,
+        Coverage = -1.922, Strict = 1.812, Own = 0.751, CoverageGap = -2.833, Phrase = -3.641, Dense = 0, KindFound = -0.07,
+        KindMissing = -0.066, CarriedCoverage = -0.045, BigramCoverage = -0.597, WeightedBigramCoverage = 4.654, Novelty = 3.672,
+        PassageRelevance = 0.373, IsQuestion = -2.992, RefersBack = 0.893, FirstInPassage = 0.036, PassageRank = -0.412,
+        Length = 0.146, DenseGap = 0, BigramGap = -0.833, PhraseGap = 0.188, Defines = 0.101, KindElsewhere = -0.786, Bias = -4.546,
     };
 
     public static ExtractiveScoring LexicalSimplified { get; } = new()
     {
-        Coverage = -2.263, Strict = 4.45, Own = -0.2, CoverageGap = -3.426, Phrase = -3.34, Dense = 0, KindFound = 0.186,
-        KindMissing = -0.403, CarriedCoverage = 0.164, BigramCoverage = 1.296, WeightedBigramCoverage = 2.623, Novelty = 2.652,
-        PassageRelevance = -0.045, IsQuestion = -1.229, RefersBack = 1.325, FirstInPassage = 0.089, PassageRank = -0.741,
-        Length = 0.136, DenseGap = 0, BigramGap = -0.501, PhraseGap = -1.106, Defines = 0.465, Bias = -4.768,
+        Coverage = -1.921, Strict = 3.991, Own = -0.117, CoverageGap = -2.748, Phrase = -3.144, Dense = 0, KindFound = 0.168,
+        KindMissing = -0.085, CarriedCoverage = -0.001, BigramCoverage = 0.88, WeightedBigramCoverage = 2.896, Novelty = 2.564,
+        PassageRelevance = 0.072, IsQuestion = -1.797, RefersBack = 1.261, FirstInPassage = 0.081, PassageRank = -0.597,
+        Length = 0.152, DenseGap = 0, BigramGap = -0.525, PhraseGap = -0.569, Defines = 0.481, KindElsewhere = -0.563,
+        Bias = -4.915,
     };
     // FITTED-END
 
@@ -164,7 +174,7 @@ public sealed record ExtractiveScoring
         nameof(Coverage), nameof(Strict), nameof(Own), nameof(CoverageGap), nameof(Phrase), nameof(Dense), nameof(KindFound), nameof(KindMissing),
         nameof(CarriedCoverage), nameof(BigramCoverage), nameof(WeightedBigramCoverage), nameof(Novelty), nameof(PassageRelevance),
         nameof(IsQuestion), nameof(RefersBack), nameof(FirstInPassage), nameof(PassageRank), nameof(Length),
-        nameof(DenseGap), nameof(BigramGap), nameof(PhraseGap), nameof(Defines),
+        nameof(DenseGap), nameof(BigramGap), nameof(PhraseGap), nameof(Defines), nameof(KindElsewhere),
     ];
 
     /// <summary>The model's inputs for a sentence, in the order of <see cref="WeightNames"/>.</summary>
@@ -176,7 +186,7 @@ public sealed record ExtractiveScoring
             f.Coverage, f.Stated, f.Own, f.CoverageGap, f.Phrase, f.Dense ?? 0, f.KindFound == true ? 1 : 0, f.KindFound == false ? 1 : 0,
             f.CarriedCoverage, f.BigramCoverage, f.WeightedBigramCoverage, f.Novelty, f.PassageRelevance,
             f.IsQuestion ? 1 : 0, f.RefersBack ? 1 : 0, f.FirstInPassage ? 1 : 0, f.PassageRank, Math.Log(1 + f.Length),
-            f.DenseGap, f.BigramGap, f.PhraseGap, f.Defines ? 1 : 0,
+            f.DenseGap, f.BigramGap, f.PhraseGap, f.Defines ? 1 : 0, f.KindElsewhere ? 1 : 0,
         ];
     }
 
@@ -185,6 +195,7 @@ public sealed record ExtractiveScoring
     [
         Coverage, Strict, Own, CoverageGap, Phrase, Dense, KindFound, KindMissing, CarriedCoverage, BigramCoverage, WeightedBigramCoverage,
         Novelty, PassageRelevance, IsQuestion, RefersBack, FirstInPassage, PassageRank, Length, DenseGap, BigramGap, PhraseGap, Defines,
+        KindElsewhere,
     ];
 
     /// <summary>A model from weights in the order of <see cref="WeightNames"/>.</summary>
@@ -197,7 +208,7 @@ public sealed record ExtractiveScoring
             Coverage = w[0], Strict = w[1], Own = w[2], CoverageGap = w[3], Phrase = w[4], Dense = w[5], KindFound = w[6], KindMissing = w[7],
             CarriedCoverage = w[8], BigramCoverage = w[9], WeightedBigramCoverage = w[10], Novelty = w[11], PassageRelevance = w[12],
             IsQuestion = w[13], RefersBack = w[14], FirstInPassage = w[15], PassageRank = w[16], Length = w[17],
-            DenseGap = w[18], BigramGap = w[19], PhraseGap = w[20], Defines = w[21],
+            DenseGap = w[18], BigramGap = w[19], PhraseGap = w[20], Defines = w[21], KindElsewhere = w[22],
             Bias = bias,
         };
     }
@@ -226,8 +237,28 @@ public sealed partial class ExtractiveAnswerer(AnswerOptions options)
 {
     // A sentence that opens with a pronoun or a demonstrative refers back to the one before.
     // Chinese sentences that open with a consequence (所以, 因此...) lean on the one before just the same.
-    [GeneratedRegex(@"^(?:(?:he|she|it|they|his|her|its|their|this|these|those|there)\b|[他她它其该該此这這]|所以|因此|因而|于是|於是)", RegexOptions.IgnoreCase)]
+    // 牠 / 祂 are the pronouns for animals and gods; 本 + a noun (本鱼, 本作, 本站) names the article's own subject.
+    // A Chinese sentence may also drop its subject and open with the verb, the subject being the one the sentence
+    // before named: 生于福冈县福冈市。, 栖息于沿岸碎波带。, 曾任..., 亦..., 又称..., 并...
+    [GeneratedRegex(@"^(?:(?:he|she|it|they|his|her|its|their|this|these|those|there)\b|[他她它牠祂其该該此这這]|所以|因此|因而|于是|於是|本(?:作|片|剧|劇|曲|书|書|鱼|魚|种|種|属|屬|科|站|线|線|校|寺|桥|橋|河|岛|島|机|機|舰|艦|车|車|系列|游戏|遊戲|公司|条约|條約|法|经|經|品种|品種)|(?:出)?生[于於在]|位[于於]|坐落|栖息|棲息|分布[于於在]|卒[于於]|逝[于於世]|死[于於]|葬[于於]|毕业[于於]|畢業[于於]|享年|曾(?:任|经|經|在|[于於]|获|獲|被|是|[为為]|担|擔|参|參|多次|两度|兩度)|亦|又|并|並|现[为任]|現[為任]|后又|後又)", RegexOptions.IgnoreCase)]
     private static partial Regex StartsWithReference();
+
+    /// <summary>
+    /// The passages an extractive answer draws its sentences from, in rank order: the retrieved passages
+    /// judged relevant, and those of the same documents judged not (up to <see cref="AnswerOptions.ExtractivePassages"/>).
+    /// An article's later chunk often repeats the question's words while its lead chunk, which shares only
+    /// the subject, holds the answer ("张世昌（），中国足球运动员，司职守门员，他以...闻名" for 张世昌出名的原因是什么);
+    /// the relevance decision keeps the question answered, the sentence model then chooses among both.
+    /// Empty when no passage is relevant.
+    /// </summary>
+    public IReadOnlyList<(PassageEvidence Passage, PassageRelevance Relevance)> DrawnOn(
+        IReadOnlyList<(PassageEvidence Passage, PassageRelevance Relevance)> assessed)
+    {
+        ArgumentNullException.ThrowIfNull(assessed);
+        var documents = assessed.Where(a => a.Relevance.IsRelevant).Select(a => a.Passage.Hit.Chunk.DocumentId).ToHashSet(StringComparer.Ordinal);
+        return assessed.Where(a => a.Relevance.IsRelevant || (options.SameDocumentPassages && documents.Contains(a.Passage.Hit.Chunk.DocumentId)))
+            .Take(options.ExtractivePassages).ToList();
+    }
 
     /// <summary>
     /// The chosen sentences, best first; empty when there is nothing to extract.
@@ -270,9 +301,10 @@ public sealed partial class ExtractiveAnswerer(AnswerOptions options)
             chosen.Add(follower);
         // Or the question is written from one sentence and its answer stands in the one before it, which the
         // best sentence goes on from ("赤烏四年，孫權的長子孫登死亡。次年孫權立孫和為太子" for 孫權立孫和為太子是由於誰的死亡).
+        // It is shown before the best sentence, in reading order: the two are one statement ("次年" goes on from "赤烏四年").
         if (best.KindFound != true && chosen.Count < options.MaxExtractiveSentences && Predecessor(ranked, best) is { } predecessor
             && predecessor.Score >= options.MinPredecessorProbability && !chosen.Contains(predecessor))
-            chosen.Add(predecessor);
+            chosen.Insert(0, predecessor);
         foreach (var next in ranked.Skip(1))
         {
             if (chosen.Count >= options.MaxExtractiveSentences || next.Score < best.Score * options.ExtractiveSentenceRatio

@@ -126,7 +126,8 @@ public sealed partial class GroundedAnswerer
 
         if (mode == AnswerMode.Extractive)
         {
-            var sentences = _extractive.Select(evidence, relevant, out var runnersUp);
+            var used = _extractive.DrawnOn(assessed);
+            var sentences = _extractive.Select(evidence, used, out var runnersUp);
             if (sentences.Count == 0)
             {
                 // Passages without a sentence that can answer (tables of symbols, headings, code) cannot answer either.
@@ -137,7 +138,6 @@ public sealed partial class GroundedAnswerer
 
             for (var s = 0; s < sentences.Count; s++)
                 yield return new AnswerUpdate(ExtractiveAnswerer.Piece(sentences[s], texts, first: s == 0));
-            var used = relevant.Take(_options.ExtractivePassages).ToList();
             yield return Final(await FinishAsync(context, Extracted(context, sentences, used), used, sentences, cancellationToken, runnersUp).ConfigureAwait(false));
             yield break;
         }

@@ -222,6 +222,13 @@ public sealed record AnswerOptions
 
     /// <summary>How many of the top relevant passages the extractive answer draws from.</summary>
     public int ExtractivePassages { get; init; } = 3;
+
+    /// <summary>
+    /// Whether the extractive answer also draws on retrieved passages judged not relevant when they come from the
+    /// same document as a relevant one (counted in <see cref="ExtractivePassages"/>): an article's lead chunk often
+    /// answers while another chunk repeats the question's words (docs/quality.md).
+    /// </summary>
+    public bool SameDocumentPassages { get; init; } = true;
 }
 
 /// <summary>Per-question overrides of <see cref="AnswerOptions"/>.</summary>

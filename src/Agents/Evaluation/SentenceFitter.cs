@@ -62,10 +62,10 @@ public sealed class SentenceFitter(IKnowledgeRetriever retriever, GroundedAnswer
                 continue;
             var background = await retriever.SearchAsync(question.Question, retrieval, cancellationToken).ConfigureAwait(false);
             var assessed = await answerer.AssessAsync(question.Question, background, top, cancellationToken).ConfigureAwait(false);
-            var relevant = assessed.Assessed.Where(a => a.Relevance.IsRelevant).ToList();
-            if (relevant.Count == 0)
+            var drawn = answerer.Extractive.DrawnOn(assessed.Assessed);
+            if (drawn.Count == 0)
                 continue;
-            var candidates = answerer.Extractive.Candidates(assessed.Evidence, relevant);
+            var candidates = answerer.Extractive.Candidates(assessed.Evidence, drawn);
             samples.Add(new SentenceSample(dataset.Name, question.Id, candidates.Any(c => c.Features.Dense is not null),
                 candidates.Select(c => new LabelledSentence(
                     AnswerNormalizer.ContainsAny(c.Sentence.Text, question.Answers), c.Features, c.Sentence.PassageNumber, c.Sentence.Ranges,

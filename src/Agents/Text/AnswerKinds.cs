@@ -54,7 +54,7 @@ public static partial class AnswerKinds
     [GeneratedRegex(@"^\s*(who|whom|whose)\b|\b(who|whom|whose) (is|was|were|are|did|does|do|has|had|wrote|invented|founded|won|led|discovered|designed)\b|\bwhich (person|man|woman|player|author|president|king|queen|scientist|artist|composer|writer|leader|emperor)\b|谁|誰|哪位|什么人|什麼人|哪个人|哪個人", Options)]
     private static partial Regex AsksPerson();
 
-    [GeneratedRegex(@"^\s*where\b|\bwhere (is|was|are|were|did|does|do|can|should)\b|\bwhat (city|country|place|state|location|region|town|continent|province|county|area|island|river|street)\b|\bwhich (city|country|place|state|location|region|town|continent|province|county|island|river)\b|哪里|哪裡|哪裏|哪儿|哪兒|在哪|何处|何處|什么地方|什麼地方|哪个(国家|城市|地区|省)|哪個(國家|城市|地區|省)|哪座城|位于何|位於何", Options)]
+    [GeneratedRegex(@"^\s*where\b|\bwhere (is|was|are|were|did|does|do|can|should)\b|\bwhat (city|country|place|state|location|region|town|continent|province|county|area|island|river|street)\b|\bwhich (city|country|place|state|location|region|town|continent|province|county|island|river)\b|哪里|哪裡|哪裏|哪儿|哪兒|在哪|何处|何處|什么地方|什麼地方|哪个(国家|城市|地区|省)|哪個(國家|城市|地區|省)|哪座城|位于何|位於何|(哪个|哪個|哪些|什么|什麼|甚麼|哪片)(地方|地区|地區|地带|地帶|海域|区域|區域|国家|國家|城市)", Options)]
     private static partial Regex AsksPlace();
 
     [GeneratedRegex(@"^\s*why\b|\bwhy\b|\bwhat (caused|causes|is the reason|was the reason|led to)\b|\bfor what reason\b|为什么|為什麼|为何|為何|什么原因|什麼原因|原因是", Options)]
@@ -130,6 +130,11 @@ public static partial class AnswerKinds
     [GeneratedRegex(@"\b(is|are|was|were) (a|an|the|one of|defined as|known as|called|considered)\b|\b(means|meant|refers to|referred to|stands for|is defined|denotes|describes|consists of|is used to|are used to)\b|[:：]\s|^[^，,。；;]{1,24}?[是為为](?![否不])|是指|是一种|是一種|是一个|是一個|是一座|是一所|是一家|是一位|是一部|是一款|是一项|是一項|指的是|即是|又称|又稱|也称|也稱|简称|簡稱|意思是|意为|意為|定义|定義|属于|屬於", Options)]
     private static partial Regex HasDefinition();
 
+    // A condition's clause, up to the next comma or sentence end: "如果超過一個月不騎車，" / "if you store it for a month,".
+    // The duration in it is when something applies, not how long something takes.
+    [GeneratedRegex(@"(?:如果|假如|倘若|若是|要是|一旦|万一|萬一|(?<![般倘])若(?!干|是))[^，,。；;：:！？!?]*|\b(?:if|unless|in case)\b[^,;:.!?]*", Options)]
+    private static partial Regex ConditionalClause();
+
     /// <summary>
     /// Whether the text holds a fact of the asked-for kind; null when the kind cannot be told from
     /// wording (<see cref="AnswerKind.Unknown"/>, <see cref="AnswerKind.YesNo"/>).
@@ -138,7 +143,7 @@ public static partial class AnswerKinds
     {
         AnswerKind.Number => HasNumber().IsMatch(text),
         AnswerKind.Weight => HasWeight().IsMatch(text),
-        AnswerKind.Duration => HasDuration().IsMatch(text),
+        AnswerKind.Duration => HasDuration().IsMatch(ConditionalClause().Replace(text, " ")),
         AnswerKind.Date => HasDate().IsMatch(text),
         AnswerKind.Person => HasPerson().IsMatch(text),
         AnswerKind.Place => HasPlace().IsMatch(text),

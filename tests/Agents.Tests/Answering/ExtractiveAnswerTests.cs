@@ -88,6 +88,40 @@ public class ExtractiveAnswerTests
         Assert.Equal("The Eiffel Tower is a landmark in Paris. It was completed in 1889 for the World's Fair. [1]", answer.Text);
     }
 
+    [Theory]
+    [InlineData("本鱼栖息在岩礁区水较浅处，以藻类为食。")]
+    [InlineData("牠们栖息在岩礁区水较浅处，以藻类为食。")]
+    public async Task A_chinese_sentence_that_names_its_subject_as_this_fish_or_it_is_shown_with_the_one_before(string habitat)
+    {
+        // 本鱼 ("this fish") and 牠们 (animals' "they") stand for the subject the sentence before names.
+        var answerer = new GroundedAnswerer(new FakeRetriever(Hit("fish.md", "背斑眶锯雀鲷为雀鲷科的其中一种。" + habitat, dense: 0.6)),
+            chatClient: null, new SimpleLexicalEncoder(), new AnswerOptions { ExtractiveSentenceRatio = 0, MinExtraSentenceProbability = 0 });
+
+        var answer = await answerer.AskAsync("背斑眶锯雀鲷栖息在什么环境？", cancellationToken: Ct);
+
+        Assert.Contains("背斑眶锯雀鲷为雀鲷科的其中一种。" + habitat + "[1]", answer.Text);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Passages_of_a_relevant_passages_document_are_drawn_on_even_when_judged_not_relevant(bool sameDocument)
+    {
+        // The article's lead chunk shares only the subject with the question; a later chunk repeats its words.
+        var later = Hit("tower.md", "The Eiffel Tower was repainted in 2010. The Eiffel Tower is repainted every seven years.", dense: 0.7, index: 2);
+        var lead = Hit("tower.md", "Gustave Eiffel's company built it for the World's Fair of 1889.", dense: 0.05, index: 0);
+        var other = Hit("bridge.md", "The Golden Gate Bridge opened in 1937.", dense: 0.02);
+        var answerer = new GroundedAnswerer(new FakeRetriever(later, lead, other), chatClient: null, new SimpleLexicalEncoder(),
+            new AnswerOptions { SameDocumentPassages = sameDocument });
+
+        var answer = await answerer.AskAsync("When was the Eiffel Tower repainted?", new AskOptions { Explain = true }, Ct);
+
+        var relevant = answer.Explanation!.Passages.Where(p => p.Relevant).Select(p => p.ChunkId).ToList();
+        Assert.Equal([later.Chunk.Id], relevant);
+        var drawn = sameDocument ? new[] { later.Chunk.Id, lead.Chunk.Id } : [later.Chunk.Id];
+        Assert.Equal(drawn, answer.Passages.Select(p => p.Chunk.Id));
+    }
+
     [Fact]
     public async Task A_chinese_answer_is_cut_at_chinese_sentence_ends()
     {
@@ -195,7 +229,8 @@ public class ExtractiveAnswerTests
 
         var answer = await answerer.AskAsync("Why did the villagers move their houses to the hills?", cancellationToken: Ct);
 
-        Assert.Equal("The villagers moved their houses to the hills. [1] Heavy storms flooded the valley of the villagers in the autumn. [1]", answer.Text);
+        // In reading order: the sentence before is shown before the one it goes on to.
+        Assert.Equal("Heavy storms flooded the valley of the villagers in the autumn. [1] The villagers moved their houses to the hills. [1]", answer.Text);
     }
 
     [Fact]

@@ -57,6 +57,19 @@ public class SentenceFitterTests
     }
 
     [Fact]
+    public void A_sentence_without_the_asked_for_kind_is_marked_only_when_another_candidate_holds_it()
+    {
+        SentenceFeatures[] withDuration = [new() { KindFound = false }, new() { KindFound = true }, new() { KindFound = null }];
+        SentenceFeatures[] withoutDuration = [new() { KindFound = false }, new() { KindFound = false }];
+
+        Assert.Equal([true, false, false], SentenceFeatures.Relative(withDuration).Select(f => f.KindElsewhere));
+        Assert.All(SentenceFeatures.Relative(withoutDuration), f => Assert.False(f.KindElsewhere));
+        // The fitted lexical models weigh it: a sentence that only repeats the question's words loses to the one that states the fact.
+        Assert.True(ExtractiveScoring.LexicalOnly.KindElsewhere < 0);
+        Assert.True(ExtractiveScoring.LexicalSimplified.KindElsewhere < 0);
+    }
+
+    [Fact]
     public void A_model_round_trips_through_its_weights_and_the_writer_replaces_only_its_initialiser()
     {
         var model = ExtractiveScoring.LexicalOnly;

@@ -8,8 +8,23 @@ public sealed class AnswerKindsTests
     [InlineData("從沒電充到全滿大約需要四個半小時。")]
     [InlineData("A full charge takes about 4.5 hours.")]
     [InlineData("The warranty lasts 30 days.")]
-    [InlineData("如果超過一個月不騎車")]
+    [InlineData("超過一個月不騎車")]
+    [InlineData("如果超過一個月不騎車，請把電池放上兩個星期再充。")]
     public void A_stated_length_of_time_is_a_duration(string text) => Assert.True(AnswerKinds.Holds(AnswerKind.Duration, text));
+
+    // The storage sentence of samples/docs holds a month only as the condition it applies on: not how long charging takes.
+    [Theory]
+    [InlineData("如果超過一個月不騎車，請把電池充到 50% 到 70% 之間。")]
+    [InlineData("若存放三個月以上，請先充電。")]
+    [InlineData("If you store the bike for more than a month, charge the battery to 60 percent.")]
+    public void A_duration_only_inside_a_condition_is_not_a_stated_duration(string text) =>
+        Assert.False(AnswerKinds.Holds(AnswerKind.Duration, text));
+
+    [Theory]
+    [InlineData("德龙烟铁路经过哪些地方？")]
+    [InlineData("背斑眶锯雀鲷分布在什么海域？")]
+    [InlineData("梁诚是哪个地方的人？")]
+    public void Which_places_questions_ask_for_a_place(string question) => Assert.Equal(AnswerKind.Place, AnswerKinds.Of(question));
 
     [Theory]
     [InlineData("每三個月檢查一次電量")]

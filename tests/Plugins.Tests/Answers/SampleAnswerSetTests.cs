@@ -67,6 +67,18 @@ public sealed class SampleAnswerSetTests(SampleAnswerSetTests.SampleKnowledgeBas
     public static TheoryData<string> Unanswerable => new(SampleAnswerSet.Unanswerable);
 
     [Theory]
+    [InlineData("電池要充多久")]
+    [InlineData("电池要充多久")]
+    public async Task How_long_to_charge_opens_with_the_charging_sentence_not_the_storage_condition(string question)
+    {
+        // The storage sentence (如果超過一個月不騎車，請把電池充到...) holds 電池 and 充 and a month, but the month is
+        // the condition it applies on; the charging sentence states how long a charge takes.
+        var answer = await kb.Answerer.AskAsync(question, cancellationToken: Ct);
+
+        Assert.StartsWith("從沒電充到全滿大約需要四個半小時。", answer.Text);
+    }
+
+    [Theory]
     [MemberData(nameof(Answerable))]
     public async Task An_answerable_question_is_answered_with_the_sentence_that_answers_it(string question, string[] expected)
     {
