@@ -89,6 +89,22 @@ public class ExtractiveAnswerTests
     }
 
     [Theory]
+    [InlineData("Carbon monoxide poisoning and decompression sickness are sometimes treated using these devices.", true)]
+    [InlineData("Carbon monoxide poisoning and decompression sickness are sometimes treated in hospitals.", false)]
+    public async Task An_english_sentence_that_names_its_thing_as_these_devices_is_shown_with_the_one_before(string treated, bool withBefore)
+    {
+        // "these devices" inside the sentence points back as an opening "They" does: the devices are named before.
+        const string before = "Hyperbaric medicine uses special oxygen chambers to raise the pressure of oxygen around the patient.";
+        var answerer = new GroundedAnswerer(new FakeRetriever(Hit("oxygen.md", before + " " + treated, dense: 0.6)),
+            chatClient: null, new SimpleLexicalEncoder(), new AnswerOptions { ExtractiveSentenceRatio = 0, MinExtraSentenceProbability = 0 });
+
+        var answer = await answerer.AskAsync("What is used to treat carbon monoxide poisoning and decompression sickness?", cancellationToken: Ct);
+
+        Assert.Contains(treated, answer.Text);
+        Assert.Equal(withBefore, answer.Text.Contains(before + " " + treated, StringComparison.Ordinal));
+    }
+
+    [Theory]
     [InlineData("本鱼栖息在岩礁区水较浅处，以藻类为食。")]
     [InlineData("牠们栖息在岩礁区水较浅处，以藻类为食。")]
     public async Task A_chinese_sentence_that_names_its_subject_as_this_fish_or_it_is_shown_with_the_one_before(string habitat)
