@@ -16,7 +16,7 @@ If the trees and the question-level models refuse no more than the logistic mode
 the evidence, not the model form. Needs Debian's python3-sklearn:
 
     apt-get install python3-sklearn
-    /usr/bin/python3 tools/relevance-ceiling.py [--samples .kqa-eval/relevance-samples] [--target 0.03] [SET ...]
+    /usr/bin/python3 tools/relevance-ceiling.py --data DATA [--samples .kqa-eval/relevance-samples] [--target 0.03] [SET ...]
 """
 import argparse, json, math, os
 import numpy as np
@@ -32,26 +32,35 @@ def inputs(f):
     kind = f["kindFound"]
     found = kind is True
     return [f["coverage"], f["bestUnitCoverage"], 1 - f["namedCoverage"], 1 if found else 0, 1 if kind is False else 0,
-            f["dense"] or 0, f["bestUnitDense"] or 0, f["bestUnitStrict"], f["phrase"], math.log(1 + f["termCount"]), 1 if f["isTop"] else 0, f["bigramCoverage"],
+            f["dense"] or 0, f["bestUnitDense"] or 0, f["bestUnitStrict"], f["phrase"], math.log(1 + f["termCount"]),
+            1 if f["isTop"] else 0, f["bigramCoverage"],
             f["weightedBigramCoverage"], min(f["phraseLength"], 12) / 12, 0 if found else f["absentTerms"],
             f["absentTerms"] if found else 0, 0 if found else f["absentBigrams"], f["absentBigrams"] if found else 0,
             f["missingFocus"], 1 if f["kindNowhere"] else 0, f["lead"]]
 
 
-def article(dataset, question_id):
-    # DRCD ids are ARTICLE-PARAGRAPH-N, CMRC 2018's DEV_A_QUERY_N, XQuAD's opaque: one article per question then.
-    if dataset == "drcd":
-        return question_id.rsplit("-", 2)[0]
-    return question_id.split("_QUERY")[0]
+def articles(data, dataset):
+    """Question id -> article id, from the set's questions.jsonl and contexts.jsonl (folds keep an article's paragraphs together)."""
+    folder = os.path.join(data, dataset)
+    article_of_context = {}
+    for line in open(os.path.join(folder, "contexts.jsonl"), encoding="utf-8"):
+        c = json.loads(line)
+        article_of_context[c["id"]] = c.get("article_id", c["id"])
+    result = {}
+    for line in open(os.path.join(folder, "questions.jsonl"), encoding="utf-8"):
+        q = json.loads(line)
+        result[q["id"]] = article_of_context[q["context_id"]]
+    return result
 
 
-def load(folder, sets):
+def load(data, folder, sets):
     questions = []
     for name in sets:
+        article = articles(data, name)
         for line in open(os.path.join(folder, name + ".jsonl"), encoding="utf-8"):
             r = json.loads(line)
             questions.append(dict(
-                set=name, group=name + "/" + article(name, r["questionId"]), in_store=r["contextInStore"],
+                set=name, group=name + "/" + article[r["questionId"]], in_store=r["contextInStore"],
                 own=[(p["answers"], inputs(p["features"])) for p in r["own"] if p["features"]["bestUnit"] >= 0],
                 without=[inputs(f) for f in r["without"] if f["bestUnit"] >= 0]))
     return questions
@@ -107,10 +116,11 @@ def question_features(scored):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sets", nargs="*", default=["cmrc2018", "drcd"])
+    parser.add_argument("--data", required=True, help="the data folder (DATA: xquad-en/, cmrc2018/, drcd/ with contexts.jsonl and questions.jsonl)")
     parser.add_argument("--samples", default=".kqa-eval/relevance-samples")
     parser.add_argument("--target", type=float, default=0.03)
     args = parser.parse_args()
-    questions = load(args.samples, args.sets)
+    questions = load(args.data, args.samples, args.sets)
     folds = list(GroupKFold(5).split(questions, groups=[q["group"] for q in questions]))
     print(f"{len(questions)} questions, {sum(q['in_store'] for q in questions)} with their context in the store; "
           f"false refusals / context-missing refused at {args.target:.0%} false refusals per set, 5 folds by article\n")
