@@ -126,8 +126,9 @@ public sealed partial class GroundedAnswerer
 
         if (mode == AnswerMode.Extractive)
         {
-            var used = _extractive.DrawnOn(assessed);
-            var sentences = _extractive.Select(evidence, used, out var runnersUp);
+            var drawnOn = _extractive.DrawnOn(assessed);
+            var chosen = _extractive.Select(evidence, drawnOn, out var notChosen);
+            var (used, sentences, runnersUp) = CitedFirst.Renumber(drawnOn, chosen, notChosen);
             if (sentences.Count == 0)
             {
                 // Passages without a sentence that can answer (tables of symbols, headings, code) cannot answer either.

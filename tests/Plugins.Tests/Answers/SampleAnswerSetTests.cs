@@ -88,6 +88,11 @@ public sealed class SampleAnswerSetTests(SampleAnswerSetTests.SampleKnowledgeBas
         Assert.True(answer.Grounded);
         Assert.True(AnswerNormalizer.ContainsAny(answer.Text, expected), $"{question} → {answer.Text}");
         Assert.NotEmpty(answer.Citations);
+        // Sources are numbered in the order the answer cites them: its first marker is [1], whichever passage of
+        // the search that is, and each number names the passage it stands for.
+        Assert.Equal(1, CitationParser.Parse(answer.Text, answer.Passages.Count)[0]);
+        Assert.Equal(Enumerable.Range(1, answer.Citations.Count), answer.Citations.Select(c => c.Number));
+        Assert.All(answer.Citations, c => Assert.Equal(answer.Passages[c.Number - 1].Chunk.DocumentId, c.DocumentId));
     }
 
     [Theory]
