@@ -413,7 +413,7 @@ public sealed partial class ExtractiveAnswerer(AnswerOptions options)
         return found.Select((f, i) =>
         {
             var features = relative[i];
-            var (text, ranges) = Shown(f.Passage, f.Unit, features.RefersBack || NamesSomethingBefore().IsMatch(f.Passage.Units[f.Unit].Text));
+            var (text, ranges) = Shown(f.Passage, f.Unit, features.RefersBack);
             var sentence = new ExtractedSentence(text, f.Number, f.Model.Probability(features))
             {
                 Ranges = ranges,
@@ -427,7 +427,10 @@ public sealed partial class ExtractiveAnswerer(AnswerOptions options)
 
     private const int MaxRunnersUp = 5;
 
-    /// <summary>The unit as shown, with the sentence before it when it refers back ("It was completed in 1889.").</summary>
+    /// <summary>
+    /// The unit as shown, with the sentence before it when it refers back ("It was completed in 1889.") or names its
+    /// thing with a demonstrative inside it ("... treated using these devices.").
+    /// </summary>
     private static (string Text, IReadOnlyList<TextRange> Ranges) Shown(PassageEvidence passage, int u, bool refers)
     {
         var unit = passage.Units[u];
@@ -435,7 +438,7 @@ public sealed partial class ExtractiveAnswerer(AnswerOptions options)
         if (unit.Header is { } header)
             ranges.Add(new TextRange(header.Start, header.Length));
         var text = unit.Display;
-        if (refers && unit.Kind == PassageUnitKind.Sentence && u > 0 && passage.Units[u - 1] is { Kind: PassageUnitKind.Sentence } previous)
+        if ((refers || NamesSomethingBefore().IsMatch(unit.Text)) && unit.Kind == PassageUnitKind.Sentence && u > 0 && passage.Units[u - 1] is { Kind: PassageUnitKind.Sentence } previous)
         {
             text = previous.Display + SentenceJoiner(unit.Text) + text;
             ranges.Add(new TextRange(previous.Start, previous.Length));
