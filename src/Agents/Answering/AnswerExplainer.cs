@@ -30,7 +30,9 @@ public sealed class AnswerExplainer(IKnowledgeRetriever retriever)
         var lexical = await SideRanksAsync(question, retrieval, SearchMode.Lexical, cancellationToken).ConfigureAwait(false);
         var numbers = used.Select((u, i) => (u.Passage.Hit.Chunk.Id, Number: i + 1)).ToDictionary(p => p.Id, p => p.Number);
 
-        var passages = assessed.Select(a =>
+        // Chunks of an answering document drawn from below the candidates are shown after them, at their search rank.
+        var shown = assessed.Concat(used.Where(u => !assessed.Any(a => ReferenceEquals(a.Passage, u.Passage))));
+        var passages = shown.Select(a =>
         {
             var hit = a.Passage.Hit;
             var (denseRank, denseScore) = dense.GetValueOrDefault(hit.Chunk.Id);

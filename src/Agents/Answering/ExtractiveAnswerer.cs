@@ -252,20 +252,44 @@ public sealed partial class ExtractiveAnswerer(AnswerOptions options)
 
     /// <summary>
     /// The passages an extractive answer draws its sentences from, in rank order: the retrieved passages
-    /// judged relevant, and those of the same documents judged not (up to <see cref="AnswerOptions.ExtractivePassages"/>).
+    /// judged relevant, and those of the same documents judged not (up to <see cref="AnswerOptions.ExtractivePassages"/>),
+    /// then up to <see cref="AnswerOptions.BackgroundDocumentPassages"/> more chunks of those documents from the hits
+    /// ranked below the candidates (<paramref name="background"/>, assessed by the caller).
     /// An article's later chunk often repeats the question's words while its lead chunk, which shares only
     /// the subject, holds the answer ("张世昌（），中国足球运动员，司职守门员，他以...闻名" for 张世昌出名的原因是什么);
     /// the relevance decision keeps the question answered, the sentence model then chooses among both.
     /// Empty when no passage is relevant.
     /// </summary>
     public IReadOnlyList<(PassageEvidence Passage, PassageRelevance Relevance)> DrawnOn(
-        IReadOnlyList<(PassageEvidence Passage, PassageRelevance Relevance)> assessed)
+        IReadOnlyList<(PassageEvidence Passage, PassageRelevance Relevance)> assessed,
+        IReadOnlyList<(PassageEvidence Passage, PassageRelevance Relevance)>? background = null)
     {
         ArgumentNullException.ThrowIfNull(assessed);
-        var documents = assessed.Where(a => a.Relevance.IsRelevant).Select(a => a.Passage.Hit.Chunk.DocumentId).ToHashSet(StringComparer.Ordinal);
-        return assessed.Where(a => a.Relevance.IsRelevant || (options.SameDocumentPassages && documents.Contains(a.Passage.Hit.Chunk.DocumentId)))
+        var documents = RelevantDocuments(assessed);
+        var drawn = assessed.Where(a => a.Relevance.IsRelevant || (options.SameDocumentPassages && documents.Contains(a.Passage.Hit.Chunk.DocumentId)))
             .Take(options.ExtractivePassages).ToList();
+        if (background is not null && drawn.Count > 0)
+            drawn.AddRange(background.Where(b => documents.Contains(b.Passage.Hit.Chunk.DocumentId)).Take(options.BackgroundDocumentPassages));
+        return drawn;
     }
+
+    /// <summary>
+    /// The hits below the candidates that <see cref="DrawnOn"/> may add: chunks of the documents a relevant
+    /// candidate comes from, in rank order (the caller assesses them, and embeds their sentences where it embeds the candidates').
+    /// </summary>
+    public IReadOnlyList<PassageEvidence> BackgroundOfRelevantDocuments(
+        IReadOnlyList<(PassageEvidence Passage, PassageRelevance Relevance)> assessed, IReadOnlyList<PassageEvidence> background)
+    {
+        ArgumentNullException.ThrowIfNull(assessed);
+        ArgumentNullException.ThrowIfNull(background);
+        if (options.BackgroundDocumentPassages <= 0 || !options.SameDocumentPassages)
+            return [];
+        var documents = RelevantDocuments(assessed);
+        return background.Where(b => documents.Contains(b.Hit.Chunk.DocumentId)).Take(options.BackgroundDocumentPassages).ToList();
+    }
+
+    private static HashSet<string> RelevantDocuments(IReadOnlyList<(PassageEvidence Passage, PassageRelevance Relevance)> assessed) =>
+        assessed.Where(a => a.Relevance.IsRelevant).Select(a => a.Passage.Hit.Chunk.DocumentId).ToHashSet(StringComparer.Ordinal);
 
     /// <summary>
     /// The chosen sentences, best first; empty when there is nothing to extract.
@@ -364,7 +388,7 @@ public sealed partial class ExtractiveAnswerer(AnswerOptions options)
         ArgumentNullException.ThrowIfNull(passages);
         var questionTerms = evidence.Focus.Terms.ToHashSet(StringComparer.Ordinal);
         var found = new List<(PassageEvidence Passage, int Unit, int Number, List<string> Terms, SentenceFeatures Features, ExtractiveScoring Model)>();
-        for (var p = 0; p < Math.Min(passages.Count, options.ExtractivePassages); p++)
+        for (var p = 0; p < passages.Count; p++)
         {
             var (passage, relevance) = passages[p];
             var model = options.ExtractionFor(passage.UnitDense.Any(d => d is not null), evidence.Focus.Script);

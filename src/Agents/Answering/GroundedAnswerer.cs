@@ -126,7 +126,7 @@ public sealed partial class GroundedAnswerer
 
         if (mode == AnswerMode.Extractive)
         {
-            var drawnOn = _extractive.DrawnOn(assessed);
+            var drawnOn = await DrawOnAsync(new Assessment(hits, language, focus, evidence, sentenceEmbeddings, assessed), cancellationToken).ConfigureAwait(false);
             var chosen = _extractive.Select(evidence, drawnOn, out var notChosen);
             var (used, sentences, runnersUp) = CitedFirst.Renumber(drawnOn, chosen, notChosen);
             if (sentences.Count == 0)
@@ -190,6 +190,25 @@ public sealed partial class GroundedAnswerer
         var decisions = _relevance.AssessAll(evidence);
         var assessed = evidence.Passages.Select((p, i) => (Passage: p, Relevance: decisions[i])).ToList();
         return new Assessment(hits, language, focus, evidence, sentenceEmbeddings, assessed);
+    }
+
+    /// <summary>
+    /// The passages an extractive answer chooses its sentences from (<see cref="ExtractiveAnswerer.DrawnOn"/>): the chunks
+    /// of the answering documents that rank below the candidates are assessed, and their sentences embedded where the
+    /// candidates' were, so that their sentences are scored on the same evidence.
+    /// </summary>
+    internal async Task<IReadOnlyList<(PassageEvidence Passage, PassageRelevance Relevance)>> DrawOnAsync(
+        Assessment assessment, CancellationToken cancellationToken)
+    {
+        var below = _extractive.BackgroundOfRelevantDocuments(assessment.Assessed, assessment.Evidence.Background);
+        if (below.Count > 0 && assessment.SentenceEmbeddings)
+            await _similarity.ScoreAsync(assessment.Focus, below, cancellationToken).ConfigureAwait(false);
+        var assessedBelow = below.Select(passage =>
+        {
+            var relevance = _relevance.Assess(assessment.Evidence, passage);
+            return (passage, relevance with { Reason = $"below the top {assessment.Hits.Count}, from a document that answers: {relevance.Reason}" });
+        }).ToList();
+        return _extractive.DrawnOn(assessment.Assessed, assessedBelow);
     }
 
     /// <summary>The complete answer (the stream of <see cref="AskStreamingAsync"/>, collected).</summary>

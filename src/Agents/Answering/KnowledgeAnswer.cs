@@ -229,6 +229,14 @@ public sealed record AnswerOptions
     /// answers while another chunk repeats the question's words (docs/quality.md).
     /// </summary>
     public bool SameDocumentPassages { get; init; } = true;
+
+    /// <summary>
+    /// How many more chunks of those documents the extractive answer may draw on from the hits ranked below
+    /// <see cref="Top"/> (of the <see cref="BackgroundPassages"/> one search brings): an article's chunk that holds
+    /// the answer often ranks below its other chunks and other articles' ("白尾雀鲷生活在水深多少的海域" ranks the
+    /// depth chunk 30th). They add sentences to choose from; they never decide whether the question is answered.
+    /// </summary>
+    public int BackgroundDocumentPassages { get; init; } = 2;
 }
 
 /// <summary>Per-question overrides of <see cref="AnswerOptions"/>.</summary>

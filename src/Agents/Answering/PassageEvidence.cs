@@ -136,6 +136,7 @@ public sealed class QuestionEvidence
     {
         Focus = focus;
         Passages = passages;
+        Background = weighing.Skip(passages.Count).ToList();
         _weights = weights;
         TotalWeight = focus.Terms.Sum(Weight);
         var asked = PhraseText.WithoutQuestionWords(focus.Question);
@@ -199,6 +200,12 @@ public sealed class QuestionEvidence
 
     public QuestionFocus Focus { get; }
     public IReadOnlyList<PassageEvidence> Passages { get; }
+
+    /// <summary>
+    /// The hits retrieved beyond the candidates (ranked after them), taken apart as the candidates are. They weigh
+    /// the terms and may lend an extractive answer another chunk of a document it draws on; they never decide a refusal.
+    /// </summary>
+    public IReadOnlyList<PassageEvidence> Background { get; }
     public double TotalWeight { get; }
 
     /// <summary>How much a question term tells (0 for terms not in the question).</summary>

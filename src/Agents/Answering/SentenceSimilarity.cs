@@ -23,15 +23,23 @@ public sealed class SentenceSimilarity(IEmbeddingGenerator<string, Embedding<flo
         && (_coverage is null || _coverage.KnownTokenShare(focus.Question) >= MinKnownTokenShare);
 
     /// <summary>Fills <see cref="PassageEvidence.UnitDense"/> for every passage; returns whether it did.</summary>
-    public async Task<bool> ScoreAsync(QuestionEvidence evidence, CancellationToken cancellationToken)
+    public Task<bool> ScoreAsync(QuestionEvidence evidence, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(evidence);
-        if (!Applies(evidence.Focus) || evidence.Passages.Count == 0)
+        return ScoreAsync(evidence.Focus, evidence.Passages, cancellationToken);
+    }
+
+    /// <summary>Fills <see cref="PassageEvidence.UnitDense"/> for the given passages of the question; returns whether it did.</summary>
+    public async Task<bool> ScoreAsync(QuestionFocus focus, IReadOnlyList<PassageEvidence> passages, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(focus);
+        ArgumentNullException.ThrowIfNull(passages);
+        if (!Applies(focus) || passages.Count == 0)
             return false;
 
-        var texts = new List<string> { evidence.Focus.Question };
+        var texts = new List<string> { focus.Question };
         var index = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var passage in evidence.Passages)
+        foreach (var passage in passages)
         {
             foreach (var unit in passage.Units)
             {
@@ -43,7 +51,7 @@ public sealed class SentenceSimilarity(IEmbeddingGenerator<string, Embedding<flo
 
         var vectors = await embedder!.GenerateAsync(texts, cancellationToken: cancellationToken).ConfigureAwait(false);
         var question = vectors[0].Vector.Span;
-        foreach (var passage in evidence.Passages)
+        foreach (var passage in passages)
         {
             for (var u = 0; u < passage.Units.Count; u++)
                 passage.UnitDense[u] = TensorPrimitives.CosineSimilarity(question, vectors[index[passage.Units[u].Display]].Vector.Span);

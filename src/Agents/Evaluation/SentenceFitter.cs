@@ -62,7 +62,7 @@ public sealed class SentenceFitter(IKnowledgeRetriever retriever, GroundedAnswer
                 continue;
             var background = await retriever.SearchAsync(question.Question, retrieval, cancellationToken).ConfigureAwait(false);
             var assessed = await answerer.AssessAsync(question.Question, background, top, cancellationToken).ConfigureAwait(false);
-            var drawn = answerer.Extractive.DrawnOn(assessed.Assessed);
+            var drawn = await answerer.DrawOnAsync(assessed, cancellationToken).ConfigureAwait(false);
             if (drawn.Count == 0)
                 continue;
             var candidates = answerer.Extractive.Candidates(assessed.Evidence, drawn);

@@ -138,6 +138,32 @@ public class ExtractiveAnswerTests
         Assert.Equal(drawn, answer.Passages.Select(p => p.Chunk.Id));
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(0)]
+    public async Task A_chunk_of_an_answering_document_ranked_below_the_top_passages_is_drawn_on(int belowTop)
+    {
+        // The fish's article answers from its first chunk; the chunk that holds the depth ranks seventh, behind other articles.
+        var lead = Hit("damselfish.md", "The white-tail damselfish is a damselfish of the family Pomacentridae.", dense: 0.7, index: 0);
+        var others = new[] { "reef.md", "shark.md", "eel.md", "crab.md" }.Select(d => Hit(d, $"The {d[..^3]} is common on the reef.", dense: 0.05));
+        var unrelated = Hit("bridge.md", "The Golden Gate Bridge opened in 1937.", dense: 0.02);
+        var depth = Hit("damselfish.md", "The white-tail damselfish lives at depths of 0.5 to 3 metres.", dense: 0.3, index: 3);
+        var answerer = new GroundedAnswerer(new FakeRetriever([lead, .. others, unrelated, depth]), chatClient: null, new SimpleLexicalEncoder(),
+            new AnswerOptions { BackgroundDocumentPassages = belowTop });
+
+        var answer = await answerer.AskAsync("How deep does the white-tail damselfish live?", new AskOptions { Explain = true }, Ct);
+
+        Assert.False(answer.Refused);
+        Assert.Equal(belowTop > 0, answer.Text.Contains("0.5 to 3 metres", StringComparison.Ordinal));
+        var shown = answer.Explanation!.Passages.Single(p => p.ChunkId == depth.Chunk.Id && belowTop > 0 || p.ChunkId == lead.Chunk.Id && belowTop == 0);
+        Assert.NotNull(shown.Number);
+        if (belowTop > 0)
+        {
+            Assert.Equal(7, shown.Rank);
+            Assert.StartsWith("below the top 5, from a document that answers", shown.Reason, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public async Task A_chinese_answer_is_cut_at_chinese_sentence_ends()
     {
