@@ -5,7 +5,7 @@ public readonly record struct Sentence(string Text, int Start, int Length);
 
 /// <summary>
 /// Splits text into sentences at Latin sentence ends (. ! ? before whitespace), CJK sentence ends
-/// (。！？； with any closing quote or bracket) and line breaks. Initials, numbers and common
+/// (。！？； with any closing quote or bracket, but not inside a short bracket) and line breaks. Initials, numbers and common
 /// abbreviations (e.g., Dr., U.S.) do not end a sentence.
 /// </summary>
 public static class SentenceSplitter
@@ -40,7 +40,7 @@ public static class SentenceSplitter
                 continue;
             }
 
-            if (c is '。' or '！' or '？' or '；')
+            if (c is '。' or '！' or '？' or '；' && !InsideBracket(text, start, i))
             {
                 end = SkipClosers(text, i + 1);
                 Add(sentences, text, start, end);
@@ -115,6 +115,18 @@ public static class SentenceSplitter
             return false;
         }
 
+        // A sentence starts with a capital, a digit or a quote: "Y. p. orientalis", "approx. half" go on.
+        var next = after;
+        while (next < text.Length && char.IsWhiteSpace(text[next]) && text[next] is not ('\n' or '\r'))
+        {
+            next++;
+        }
+
+        if (next < text.Length && char.IsLower(text[next]) && text[next] < 'ʰ')
+        {
+            return false;
+        }
+
         if (text[i] != '.')
         {
             return true;
@@ -133,6 +145,37 @@ public static class SentenceSplitter
         }
 
         return !Abbreviations.Contains(word);
+    }
+
+    // How far ahead a bracket must close for a mark inside it not to end the sentence: a gloss, not a runaway bracket.
+    private const int MaxBracketReach = 80;
+
+    /// <summary>
+    /// Whether the mark at <paramref name="i"/> stands inside a bracket that opened in this sentence and closes soon
+    /// after: "伊维卡·奥利奇（，；），克罗地亚足球运动员" is one sentence, not "伊维卡·奥利奇（，；）" and a fragment opening with a comma.
+    /// </summary>
+    private static bool InsideBracket(string text, int start, int i)
+    {
+        var depth = 0;
+        for (var j = start; j < i; j++)
+        {
+            if (text[j] is '（' or '(')
+                depth++;
+            else if (text[j] is '）' or ')' && depth > 0)
+                depth--;
+        }
+
+        if (depth == 0)
+            return false;
+        for (var j = i + 1; j < text.Length && j <= i + MaxBracketReach; j++)
+        {
+            if (text[j] is '）' or ')')
+                return true;
+            if (text[j] is '\n' or '\r' or '（' or '(')
+                return false;
+        }
+
+        return false;
     }
 
     private static int SkipClosers(string text, int i)

@@ -34,4 +34,20 @@ public class SentenceSplitterTests
         Assert.Equal(["Title line", "First sentence.", "Second one."], sentences.Select(s => s.Text));
         Assert.All(sentences, s => Assert.Equal(s.Text, text.Substring(s.Start, s.Length)));
     }
+
+    [Fact]
+    public void A_chinese_end_mark_inside_a_short_bracket_does_not_end_the_sentence()
+    {
+        Assert.Equal(["伊维卡·奥利奇（，；），克罗地亚足球运动员，司职前锋。", "他出生于克罗地亚。"],
+            Split("伊维卡·奥利奇（，；），克罗地亚足球运动员，司职前锋。他出生于克罗地亚。"));
+        // A bracket that does not close soon is not a gloss: its marks still end sentences.
+        Assert.Equal(["（未完。", "下一句。"], Split("（未完。下一句。"));
+    }
+
+    [Fact]
+    public void A_period_before_a_lowercase_word_does_not_end_the_sentence()
+    {
+        Assert.Equal(["They were ancestral to the strains Y. p. orientalis and Y. p. medievalis.", "Next."],
+            Split("They were ancestral to the strains Y. p. orientalis and Y. p. medievalis. Next."));
+    }
 }
