@@ -140,11 +140,11 @@ public sealed record RelevanceModel
 
     public static RelevanceModel LexicalOnly { get; } = new()
     {
-        Coverage = 2.079, BestUnitCoverage = 1.688, NamedMissing = -0.949, KindFound = -0.202, KindMissing = -0.167, Dense = 0,
-        BestUnitDense = 0, BestUnitStrict = 1.165, Phrase = 0.119, TermCount = 0.216, IsTop = 0.837, BigramCoverage = 0.953,
-        WeightedBigramCoverage = 1.219, PhraseLength = 1.503, AbsentTerms = -1.568, AbsentTermsKindFound = -1.111,
-        AbsentBigrams = -0.819, AbsentBigramsKindFound = -0.812, MissingFocus = -0.877, KindNowhere = -1.07, Bias = -4.791,
-        Threshold = 0.105, SimplifiedThreshold = 0.235,
+        Coverage = 2.081, BestUnitCoverage = 1.69, NamedMissing = -0.947, KindFound = -0.18, KindMissing = -0.211, Dense = 0,
+        BestUnitDense = 0, BestUnitStrict = 1.172, Phrase = 0.117, TermCount = 0.213, IsTop = 0.833, BigramCoverage = 0.953,
+        WeightedBigramCoverage = 1.222, PhraseLength = 1.498, AbsentTerms = -1.482, AbsentTermsKindFound = -1.248,
+        AbsentBigrams = -0.837, AbsentBigramsKindFound = -0.775, MissingFocus = -0.866, KindNowhere = -1.034, Bias = -4.788,
+        Threshold = 0.105, SimplifiedThreshold = 0.231,
     };
     // FITTED-END
 
@@ -362,6 +362,7 @@ public sealed class RelevanceFilter(AnswerOptions options)
         AnswerKind.Reason => "reason",
         AnswerKind.Method => "way to do it",
         AnswerKind.Definition => "definition",
+        AnswerKind.Profile => "who someone is (occupation, origin, people, parents)",
         _ => kind.ToString().ToLowerInvariant(),
     };
 }

@@ -25,6 +25,11 @@ public enum AnswerKind
     Method,
     /// <summary>What is X, what does X mean.</summary>
     Definition,
+    /// <summary>
+    /// Who someone is: their occupation, where they are from, their nationality, people or parentage
+    /// (赵鹏的职业是什么, 朱皇后是哪里人, 司马繇是谁的儿子, what nationality was X). An article's defining sentence says it.
+    /// </summary>
+    Profile,
     /// <summary>A yes/no question (is, does, can ...?; 嗎, 是否).</summary>
     YesNo,
 }
@@ -66,6 +71,10 @@ public static partial class AnswerKinds
     [GeneratedRegex(@"^\s*(what|who)\s+(is|are|was|were)\s+(a|an|the)?\s*[\w\-' ]{1,40}\?*\s*$|\bwhat does .{1,40} (mean|stand for|refer to)\b|\bmeaning of\b|\bdefin(e|ition)\b|什么是|什麼是|甚麼是|是什么意思|是什麼意思|指的是什么|指的是什麼|是指什么|是指什麼|的意思|是什么[？?]?\s*$|是什麼[？?]?\s*$", Options)]
     private static partial Regex AsksDefinition();
 
+    // Asked of a person: what they do, where they are from, what people or nation they belong to, whose child they are.
+    [GeneratedRegex(@"职业|職業|从事什么|從事什麼|从事何|從事何|做什么工作|做什麼工作|哪里人|哪裡人|哪裏人|何地人|何处人|何處人|籍贯|籍貫|哪国人|哪國人|何国人|何國人|国籍|國籍|(哪个|哪個|哪一个|哪一個|什么|什麼|哪)(少数)?民族|(谁|誰)的(儿子|兒子|女儿|女兒|孩子|父亲|父親|母亲|母親|后代|後代|子女)|\bwhat (is|was|are|were) (his|her|their|\w+'s) (job|occupation|profession|nationality)\b|\bwhat (nationality|profession|occupation|ethnicity)\b|\bwhose (son|daughter|child)\b|\bwhere (is|was|were|are) \w[\w\s.'-]{0,40} from\b", Options)]
+    private static partial Regex AsksProfile();
+
     [GeneratedRegex(@"^\s*(is|are|was|were|does|do|did|can|could|will|would|should|has|have|had|may|must)\b|[吗嗎][？?]?\s*$|是否|有没有|有沒有|能不能|可不可以|会不会|會不會|是不是", Options)]
     private static partial Regex AsksYesNo();
 
@@ -78,6 +87,9 @@ public static partial class AnswerKinds
         ArgumentNullException.ThrowIfNull(question);
         if (AsksDuration().IsMatch(question))
             return AnswerKind.Duration;
+        // Before person and place: 司马繇是谁的儿子 asks whose son, 朱皇后是哪里人 where she is from.
+        if (AsksProfile().IsMatch(question))
+            return AnswerKind.Profile;
         if (AsksDate().IsMatch(question))
             return AnswerKind.Date;
         if (AsksWeight().IsMatch(question))
@@ -130,6 +142,11 @@ public static partial class AnswerKinds
     [GeneratedRegex(@"\b(is|are|was|were) (a|an|the|one of|defined as|known as|called|considered)\b|\b(means|meant|refers to|referred to|stands for|is defined|denotes|describes|consists of|is used to|are used to)\b|[:：]\s|^[^，,。；;]{1,24}?[是為为](?![否不])|是指|是一种|是一種|是一个|是一個|是一座|是一所|是一家|是一位|是一部|是一款|是一项|是一項|指的是|即是|又称|又稱|也称|也稱|简称|簡稱|意思是|意为|意為|定义|定義|属于|屬於", Options)]
     private static partial Regex HasDefinition();
 
+    // What a profile says: the bracket after a name that opens the article (赵鹏（），中国足球运动员), an occupation,
+    // where someone is from (…人，), a people or a parent. English: "was an American actor", "born in", "son of".
+    [GeneratedRegex(@"^[^，,。；;]{1,30}?[（(][^）)]*[）)]\s*[，,]|运动员|運動員|演员|演員|歌手|作家|诗人|詩人|画家|畫家|政治家|科学家|科學家|教授|教师|教師|医生|醫生|律师|律師|导演|導演|主持人|模特|官员|官員|将领|將領|商人|企业家|企業家|工程师|工程師|学者|學者|记者|記者|编剧|編劇|音乐家|音樂家|作曲家|球员|球員|教练|教練|司职|司職|守门员|守門員|后卫|後衛|中场|中場|前锋|前鋒|[^，,。；;]{1,20}人[，,。；;）)]|人氏|籍贯|籍貫|祖籍|出生于|出生於|生于|生於|[^，,。]{0,6}族[，,。；;）)人]|之子|之女|[长長次三四五幼]子|[长長次三四幼]女|儿子|兒子|女儿|女兒|\b(actor|actress|singer|writer|author|poet|painter|politician|scientist|professor|teacher|doctor|lawyer|director|player|footballer|musician|composer|engineer|businessman|journalist|architect|philosopher|mathematician|physicist|chemist|economist|general|soldier|officer|born (in|at|on)|native of|citizen of|son of|daughter of|nationality)\b|\b(American|British|English|French|German|Italian|Spanish|Russian|Chinese|Japanese|Polish|Dutch|Swiss|Swedish|Austrian|Canadian|Australian|Indian|Greek|Irish|Scottish|Portuguese|Brazilian|Mexican)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex HasProfile();
+
     // A condition's clause, up to the next comma or sentence end: "如果超過一個月不騎車，" / "if you store it for a month,".
     // The duration in it is when something applies, not how long something takes.
     [GeneratedRegex(@"(?:如果|假如|倘若|若是|要是|一旦|万一|萬一|(?<![般倘])若(?!干|是))[^，,。；;：:！？!?]*|\b(?:if|unless|in case)\b[^,;:.!?]*", Options)]
@@ -150,6 +167,7 @@ public static partial class AnswerKinds
         AnswerKind.Reason => HasReason().IsMatch(text),
         AnswerKind.Method => HasMethod().IsMatch(text),
         AnswerKind.Definition => HasDefinition().IsMatch(text),
+        AnswerKind.Profile => HasProfile().IsMatch(text),
         _ => null,
     };
 }

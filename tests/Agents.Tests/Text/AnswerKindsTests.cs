@@ -39,4 +39,23 @@ public sealed class AnswerKindsTests
         Assert.Equal(AnswerKind.Duration, AnswerKinds.Of("電池要充多久"));
         Assert.Equal(AnswerKind.Duration, AnswerKinds.Of("How long does a full charge take?"));
     }
+
+    [Theory]
+    [InlineData("赵鹏的职业是什么？")]
+    [InlineData("朱皇后是哪里人？")]
+    [InlineData("司马繇是谁的儿子？")]
+    [InlineData("白岳峰是哪一个少数民族的？")]
+    [InlineData("唐愛陸的籍貫是哪裡？")]
+    [InlineData("What nationality was Nikola Tesla?")]
+    [InlineData("Where was Tesla from?")]
+    public void Who_someone_is_questions_ask_for_a_profile(string question) => Assert.Equal(AnswerKind.Profile, AnswerKinds.Of(question));
+
+    [Theory]
+    [InlineData("赵鹏（），中国足球运动员，司职后卫。", true)]
+    [InlineData("景皇后朱氏（），吴郡吴县（今江苏省苏州市）人，吴景帝孙休之妻。", true)]
+    [InlineData("司马繇，琅邪王司马伷三子。", true)]
+    [InlineData("Nikola Tesla was a Serbian-American inventor and electrical engineer.", true)]
+    [InlineData("2012赛季，赵鹏未能帮助建业保级。", false)]
+    public void A_profile_is_held_by_a_defining_sentence_or_an_occupation(string text, bool holds) =>
+        Assert.Equal(holds, AnswerKinds.Holds(AnswerKind.Profile, text));
 }
