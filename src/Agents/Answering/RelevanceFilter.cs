@@ -133,9 +133,10 @@ public sealed record RelevanceModel
     // FITTED-BEGIN
     public static RelevanceModel WithDense { get; } = new()
     {
-        Coverage = 3.089, BestUnitCoverage = 2.781, NamedMissing = -1.012, KindFound = -0.494, KindMissing = -1.166, Dense = 2.284,
-        BestUnitDense = 4.656, BestUnitStrict = 2.523, Phrase = 2.965, TermCount = 0.662, IsTop = 1.295, BigramCoverage = 0,
-        WeightedBigramCoverage = 0, PhraseLength = 0, Bias = -9.356, Threshold = 0.546,
+        Coverage = 1.262, BestUnitCoverage = 1.336, NamedMissing = -0.444, KindFound = -0.005, KindMissing = -0.177, Dense = 1.516,
+        BestUnitDense = 1.847, BestUnitStrict = 1.311, Phrase = 1.465, TermCount = 0.159, IsTop = 0.438, BigramCoverage = 0,
+        WeightedBigramCoverage = 0, PhraseLength = 0.901, AbsentTerms = -0.431, AbsentTermsKindFound = -0.68, AbsentBigrams = 0,
+        AbsentBigramsKindFound = 0, MissingFocus = -1.02, KindNowhere = -0.372, Bias = -5.592, Threshold = 0.25,
     };
 
     public static RelevanceModel LexicalOnly { get; } = new()

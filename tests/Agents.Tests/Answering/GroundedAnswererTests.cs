@@ -297,15 +297,18 @@ public class GroundedAnswererTests
     [Fact]
     public async Task Dense_scores_count_for_chinese_when_the_embedding_model_is_multilingual()
     {
-        // A paraphrase that shares no word with the question: only dense evidence can let it through.
-        var paraphrase = Hit("router-zh.md", "设备恢复出厂设置的方法见背面标签。", dense: 0.9);
+        // A paraphrase that shares only the router with the question ("restore factory settings" for "reset"):
+        // terms alone do not let it through, its dense evidence does, where the model can read Chinese.
+        var paraphrase = Hit("router-zh.md", "路由器恢复出厂设置的方法见背面标签。", dense: 0.9);
         var embedder = new ConstantEmbeddingGenerator();
 
         var multilingual = await new GroundedAnswerer(new FakeRetriever(paraphrase), new ScriptedChatClient("见背面标签[1]。"), new SimpleLexicalEncoder(),
-            new AnswerOptions { UseDenseScoreForCjk = true }, embeddings: embedder).AskAsync("怎么重置路由器？", cancellationToken: Ct);
+            new AnswerOptions { UseDenseScoreForCjk = true }, embeddings: embedder).AskAsync("家里的无线路由器坏了应该怎么重置？", new AskOptions { Explain = true }, Ct);
         var english = await new GroundedAnswerer(new FakeRetriever(paraphrase), new ScriptedChatClient("见背面标签[1]。"), new SimpleLexicalEncoder(),
-            new AnswerOptions(), embeddings: embedder).AskAsync("怎么重置路由器？", cancellationToken: Ct);
+            new AnswerOptions(), embeddings: embedder).AskAsync("家里的无线路由器坏了应该怎么重置？", new AskOptions { Explain = true }, Ct);
 
+        Assert.Equal(0.9, multilingual.Explanation!.Passages[0].Features.Dense);
+        Assert.Null(english.Explanation!.Passages[0].Features.Dense);
         Assert.False(multilingual.Refused);
         Assert.True(english.Refused);
     }
