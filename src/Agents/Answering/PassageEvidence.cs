@@ -229,6 +229,7 @@ public sealed class QuestionEvidence
         // `kqa ask`) for the Chinese passages dense search brings along.
         var withoutHan = !focus.Terms.Any(HanText.Holds);
         var weighing = background is null ? passages : [.. passages, .. background.Skip(hits.Count).Select((h, i) => Take(hits.Count + i, h, terms, withoutHan))];
+        focus = MisspelledTerms.Repair(focus, weighing);
         var unitCount = weighing.Sum(p => p.Units.Count);
         var weights = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (var term in focus.Terms)
