@@ -46,6 +46,9 @@ public sealed class AnswerKindsTests
     [InlineData("司马繇是谁的儿子？")]
     [InlineData("白岳峰是哪一个少数民族的？")]
     [InlineData("唐愛陸的籍貫是哪裡？")]
+    [InlineData("朱常浩的生母是谁？")]
+    [InlineData("吕凯是什么时期的人？")]
+    [InlineData("韦斯·昂塞尔德在场上的位置是什么？")]
     [InlineData("What nationality was Nikola Tesla?")]
     [InlineData("Where was Tesla from?")]
     public void Who_someone_is_questions_ask_for_a_profile(string question) => Assert.Equal(AnswerKind.Profile, AnswerKinds.Of(question));
@@ -54,6 +57,8 @@ public sealed class AnswerKindsTests
     [InlineData("赵鹏（），中国足球运动员，司职后卫。", true)]
     [InlineData("景皇后朱氏（），吴郡吴县（今江苏省苏州市）人，吴景帝孙休之妻。", true)]
     [InlineData("司马繇，琅邪王司马伷三子。", true)]
+    [InlineData("瑞王朱常浩（），明神宗第五子、母周端妃。", true)]
+    [InlineData("卫斯理·西塞尔·安索是一名美国退役篮球运动员，场上位置为中锋或大前锋。", true)]
     [InlineData("Nikola Tesla was a Serbian-American inventor and electrical engineer.", true)]
     [InlineData("2012赛季，赵鹏未能帮助建业保级。", false)]
     public void A_profile_is_held_by_a_defining_sentence_or_an_occupation(string text, bool holds) =>
