@@ -364,6 +364,7 @@ public sealed class RelevanceFilter(AnswerOptions options)
         AnswerKind.Method => "way to do it",
         AnswerKind.Definition => "definition",
         AnswerKind.Profile => "who someone is (occupation, origin, people, parents)",
+        AnswerKind.List => "several things named together",
         _ => kind.ToString().ToLowerInvariant(),
     };
 }

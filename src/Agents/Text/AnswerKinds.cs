@@ -30,6 +30,8 @@ public enum AnswerKind
     /// (赵鹏的职业是什么, 朱皇后是哪里人, 司马繇是谁的儿子, what nationality was X). An article's defining sentence says it.
     /// </summary>
     Profile,
+    /// <summary>Which ones: several things named together (哪些, 哪几类, 有哪些; which ones, what are the ...s).</summary>
+    List,
     /// <summary>A yes/no question (is, does, can ...?; 嗎, 是否).</summary>
     YesNo,
 }
@@ -75,6 +77,10 @@ public static partial class AnswerKinds
     [GeneratedRegex(@"职业|職業|从事什么|從事什麼|从事何|從事何|做什么工作|做什麼工作|哪里人|哪裡人|哪裏人|何地人|何处人|何處人|籍贯|籍貫|哪国人|哪國人|何国人|何國人|国籍|國籍|(哪个|哪個|哪一个|哪一個|什么|什麼|哪)(少数)?民族|(谁|誰)的(儿子|兒子|女儿|女兒|孩子|父亲|父親|母亲|母親|后代|後代|子女)|(生母|生父|父亲|父親|母亲|母親|父母)是(谁|誰)|(什么|什麼|哪个|哪個)(时期|時期|朝代)的人|(场|場)上(的)?位置|司(职|職)(什么|什麼)|\bwhat (is|was|are|were) (his|her|their|\w+'s) (job|occupation|profession|nationality)\b|\bwhat (nationality|profession|occupation|ethnicity)\b|\bwhose (son|daughter|child)\b|\bwhere (is|was|were|are) \w[\w\s.'-]{0,40} from\b", Options)]
     private static partial Regex AsksProfile();
 
+    // 哪些 / 哪几 + a measure word ask for several things; so do "which ones" and "name the ...".
+    [GeneratedRegex(@"哪些|哪几[个個类類种種项項位家所座部条條]|哪幾[个個类類种種项項位家所座部条條]|有什么(?:建筑|建築|机构|機構|作品|翻译|翻譯|种类|種類|成员|成員)|\bwhich ones\b|\bname (the|some|two|three)\b", Options)]
+    private static partial Regex AsksList();
+
     [GeneratedRegex(@"^\s*(is|are|was|were|does|do|did|can|could|will|would|should|has|have|had|may|must)\b|[吗嗎][？?]?\s*$|是否|有没有|有沒有|能不能|可不可以|会不会|會不會|是不是", Options)]
     private static partial Regex AsksYesNo();
 
@@ -104,6 +110,8 @@ public static partial class AnswerKinds
             return AnswerKind.Reason;
         if (AsksMethod().IsMatch(question))
             return AnswerKind.Method;
+        if (AsksList().IsMatch(question))
+            return AnswerKind.List;
         if (AsksDefinition().IsMatch(question))
             return AnswerKind.Definition;
         return AsksYesNo().IsMatch(question) ? AnswerKind.YesNo : AnswerKind.Unknown;
@@ -147,6 +155,10 @@ public static partial class AnswerKinds
     [GeneratedRegex(@"^[^，,。；;]{1,30}?[（(][^）)]*[）)]\s*[，,]|运动员|運動員|演员|演員|歌手|作家|诗人|詩人|画家|畫家|政治家|科学家|科學家|教授|教师|教師|医生|醫生|律师|律師|导演|導演|主持人|模特|官员|官員|将领|將領|商人|企业家|企業家|工程师|工程師|学者|學者|记者|記者|编剧|編劇|音乐家|音樂家|作曲家|球员|球員|教练|教練|司职|司職|守门员|守門員|后卫|後衛|中场|中場|前锋|前鋒|[^，,。；;]{1,20}人[，,。；;）)]|人氏|籍贯|籍貫|祖籍|出生于|出生於|生于|生於|[^，,。]{0,6}族[，,。；;）)人]|之子|之女|皇子|皇女|母[^，,。]{1,3}妃|(场|場)上位置|位置[为為是]|[长長次三四五幼]子|[长長次三四幼]女|儿子|兒子|女儿|女兒|\b(actor|actress|singer|writer|author|poet|painter|politician|scientist|professor|teacher|doctor|lawyer|director|player|footballer|musician|composer|engineer|businessman|journalist|architect|philosopher|mathematician|physicist|chemist|economist|general|soldier|officer|born (in|at|on)|native of|citizen of|son of|daughter of|nationality)\b|\b(American|British|English|French|German|Italian|Spanish|Russian|Chinese|Japanese|Polish|Dutch|Swiss|Swedish|Austrian|Canadian|Australian|Indian|Greek|Irish|Scottish|Portuguese|Brazilian|Mexican)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex HasProfile();
 
+    // Several things named together: a list with 、, titles in 《》 side by side, 包括 / 分别 / 以及, or "A, B and C".
+    [GeneratedRegex(@"[^，,。；;、]{1,30}、[^，,。；;、]{1,30}|《[^》]{1,30}》[^。；;]{0,10}《|包括|包含|分别|分別|以及|等[，,。；;]|\b\w+, \w+(,)? (and|or) \w+|\b(include|includes|including|such as|consists? of)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex HasList();
+
     // A condition's clause, up to the next comma or sentence end: "如果超過一個月不騎車，" / "if you store it for a month,".
     // The duration in it is when something applies, not how long something takes.
     [GeneratedRegex(@"(?:如果|假如|倘若|若是|要是|一旦|万一|萬一|(?<![般倘])若(?!干|是))[^，,。；;：:！？!?]*|\b(?:if|unless|in case)\b[^,;:.!?]*", Options)]
@@ -168,6 +180,7 @@ public static partial class AnswerKinds
         AnswerKind.Method => HasMethod().IsMatch(text),
         AnswerKind.Definition => HasDefinition().IsMatch(text),
         AnswerKind.Profile => HasProfile().IsMatch(text),
+        AnswerKind.List => HasList().IsMatch(text),
         _ => null,
     };
 }

@@ -63,4 +63,22 @@ public sealed class AnswerKindsTests
     [InlineData("2012赛季，赵鹏未能帮助建业保级。", false)]
     public void A_profile_is_held_by_a_defining_sentence_or_an_occupation(string text, bool holds) =>
         Assert.Equal(holds, AnswerKinds.Holds(AnswerKind.Profile, text));
+
+    [Theory]
+    [InlineData("新角龙类包含哪几类恐龙？")]
+    [InlineData("交银金融大厦第3层有哪些机构？")]
+    [InlineData("Name the three branches of the government.")]
+    public void Which_ones_questions_ask_for_a_list(string question) => Assert.Equal(AnswerKind.List, AnswerKinds.Of(question));
+
+    [Theory]
+    [InlineData("新角龙类包含古角龙、辽宁角龙、冠饰角龙类。", true)]
+    [InlineData("还出版了翻译经典《首楞严三昧经》、《解深密经》。", true)]
+    [InlineData("Its exports include wool, wheat and wine.", true)]
+    [InlineData("新角龙类是群衍化的角龙类恐龙。", false)]
+    public void A_list_is_several_things_named_together(string text, bool holds) =>
+        Assert.Equal(holds, AnswerKinds.Holds(AnswerKind.List, text));
+
+    [Fact]
+    public void A_place_question_that_asks_for_several_places_stays_a_place_question() =>
+        Assert.Equal(AnswerKind.Place, AnswerKinds.Of("德龙烟铁路经过哪些地方？"));
 }
