@@ -30,7 +30,7 @@ public enum AnswerKind
     /// (赵鹏的职业是什么, 朱皇后是哪里人, 司马繇是谁的儿子, what nationality was X). An article's defining sentence says it.
     /// </summary>
     Profile,
-    /// <summary>Which ones: several things named together (哪些, 哪几类, 有哪些; which ones, what are the ...s).</summary>
+    /// <summary>Which ones: several things named together (哪些, 哪几类, 有哪些; which ones, name the ...).</summary>
     List,
     /// <summary>A yes/no question (is, does, can ...?; 嗎, 是否).</summary>
     YesNo,
@@ -93,7 +93,7 @@ public static partial class AnswerKinds
         ArgumentNullException.ThrowIfNull(question);
         if (AsksDuration().IsMatch(question))
             return AnswerKind.Duration;
-        // Before person and place: 司马繇是谁的儿子 asks whose son, 朱皇后是哪里人 where she is from.
+        // Before the others: 司马繇是谁的儿子 asks whose son (not who), 朱皇后是哪里人 where she is from (not where she is).
         if (AsksProfile().IsMatch(question))
             return AnswerKind.Profile;
         if (AsksDate().IsMatch(question))
