@@ -17,6 +17,8 @@ public sealed record ExtractedSentence(string Text, int PassageNumber, double Sc
     public PassageUnitKind Kind { get; init; } = PassageUnitKind.Sentence;
     /// <summary>Whether the sentence holds the asked-for kind of fact; null when the question's kind cannot be told.</summary>
     public bool? KindFound { get; init; }
+    /// <summary>Whether the sentence itself holds one of the question's terms (not only its neighbours or headings).</summary>
+    public bool HoldsQuestionTerm { get; init; } = true;
     /// <summary>What the score is made of, for explanations.</summary>
     public string? Why { get; init; }
 }
@@ -333,7 +335,9 @@ public sealed partial class ExtractiveAnswerer(AnswerOptions options)
         // Or the question is written from one sentence and its answer stands in the one before it, which the
         // best sentence goes on from ("赤烏四年，孫權的長子孫登死亡。次年孫權立孫和為太子" for 孫權立孫和為太子是由於誰的死亡).
         // It is shown before the best sentence, in reading order: the two are one statement ("次年" goes on from "赤烏四年").
-        if (best.KindFound != true && chosen.Count < options.MaxExtractiveSentences && Predecessor(ranked, best) is { } predecessor
+        // The sentence before must share a word with the question itself: one that shares only the heading is the previous
+        // item of a list ("The motor, display and electronics are covered for 2 years." before the battery's warranty).
+        if (best.KindFound != true && chosen.Count < options.MaxExtractiveSentences && Predecessor(ranked, best) is { HoldsQuestionTerm: true } predecessor
             && predecessor.Score >= options.MinPredecessorProbability && !chosen.Contains(predecessor))
             chosen.Insert(0, predecessor);
         foreach (var next in ranked.Skip(1))
@@ -443,6 +447,7 @@ public sealed partial class ExtractiveAnswerer(AnswerOptions options)
                 Ranges = ranges,
                 Kind = f.Passage.Units[f.Unit].Kind,
                 KindFound = features.KindFound,
+                HoldsQuestionTerm = f.Terms.Count > 0,
                 Why = Why(features.Coverage, f.Terms, features.Dense ?? 0, features.Dense is not null, features.KindFound, evidence.Focus.Kind),
             };
             return (sentence, features);
