@@ -218,7 +218,8 @@ public sealed class IngestSyncCommandTests : IDisposable
 
             // Ctrl-C ends the watch normally.
             Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
-            Assert.True(process.WaitForExit(TimeSpan.FromMinutes(1)));
+            // What it printed after the signal says where a watch that does not stop is stuck.
+            Assert.True(process.WaitForExit(TimeSpan.FromMinutes(1)), "kqa --watch did not exit within a minute of SIGINT; it printed:\n" + string.Join("\n", lines));
             Assert.Equal(0, process.ExitCode);
         }
         finally
