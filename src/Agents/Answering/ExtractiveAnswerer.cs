@@ -255,8 +255,8 @@ public sealed partial class ExtractiveAnswerer(AnswerOptions options)
     /// <summary>
     /// The passages an extractive answer draws its sentences from, in rank order: the retrieved passages
     /// judged relevant, and those of the same documents judged not (up to <see cref="AnswerOptions.ExtractivePassages"/>),
-    /// then up to <see cref="AnswerOptions.BackgroundDocumentPassages"/> more chunks of those documents from the hits
-    /// ranked below the candidates (<paramref name="background"/>, assessed by the caller).
+    /// then the chunks of those documents ranked below the candidates (<paramref name="background"/>: those
+    /// <see cref="BackgroundOfRelevantDocuments"/> chose, assessed by the caller).
     /// An article's later chunk often repeats the question's words while its lead chunk, which shares only
     /// the subject, holds the answer ("张世昌（），中国足球运动员，司职守门员，他以...闻名" for 张世昌出名的原因是什么);
     /// the relevance decision keeps the question answered, the sentence model then chooses among both.
@@ -271,7 +271,7 @@ public sealed partial class ExtractiveAnswerer(AnswerOptions options)
         var drawn = assessed.Where(a => a.Relevance.IsRelevant || (options.SameDocumentPassages && documents.Contains(a.Passage.Hit.Chunk.DocumentId)))
             .Take(options.ExtractivePassages).ToList();
         if (background is not null && drawn.Count > 0)
-            drawn.AddRange(background.Where(b => documents.Contains(b.Passage.Hit.Chunk.DocumentId)).Take(options.BackgroundDocumentPassages));
+            drawn.AddRange(background);
         return drawn;
     }
 

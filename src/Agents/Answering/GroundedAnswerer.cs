@@ -104,8 +104,8 @@ public sealed partial class GroundedAnswerer
         // One search serves both: the top passages are the candidates, the rest only weigh the terms.
         var background = await _retriever.SearchAsync(
             question, retrieval with { Top = Math.Max(retrieval.Top, _options.BackgroundPassages) }, cancellationToken).ConfigureAwait(false);
-        var (hits, language, focus, evidence, sentenceEmbeddings, assessed) =
-            await AssessAsync(question, background, retrieval.Top, cancellationToken).ConfigureAwait(false);
+        var assessment = await AssessAsync(question, background, retrieval.Top, cancellationToken).ConfigureAwait(false);
+        var (hits, language, focus, evidence, sentenceEmbeddings, assessed) = assessment;
         var texts = AnswerTexts.For(language);
         var relevant = assessed.Where(a => a.Relevance.IsRelevant).ToList();
         var mode = options.Extractive || _chatClient is null ? AnswerMode.Extractive : AnswerMode.Generative;
@@ -126,7 +126,7 @@ public sealed partial class GroundedAnswerer
 
         if (mode == AnswerMode.Extractive)
         {
-            var drawnOn = await DrawOnAsync(new Assessment(hits, language, focus, evidence, sentenceEmbeddings, assessed), cancellationToken).ConfigureAwait(false);
+            var drawnOn = await DrawOnAsync(assessment, cancellationToken).ConfigureAwait(false);
             var chosen = _extractive.Select(evidence, drawnOn, out var notChosen);
             var (used, sentences, runnersUp) = CitedFirst.Renumber(drawnOn, chosen, notChosen);
             if (sentences.Count == 0)

@@ -122,7 +122,7 @@ public static class SentenceSplitter
             next++;
         }
 
-        if (next < text.Length && char.IsLower(text[next]) && text[next] < 'ʰ')
+        if (next < text.Length && char.IsLower(text[next]) && text[next] < FirstNonLatinLetter)
         {
             return false;
         }
@@ -146,6 +146,9 @@ public static class SentenceSplitter
 
         return !Abbreviations.Contains(word);
     }
+
+    // Lowercase letters below U+02B0 (modifier letters) are Latin ones, accented included: only they continue a Latin sentence.
+    private const char FirstNonLatinLetter = '\u02B0';
 
     // How far ahead a bracket must close for a mark inside it not to end the sentence: a gloss, not a runaway bracket.
     private const int MaxBracketReach = 80;
