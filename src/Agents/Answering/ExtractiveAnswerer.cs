@@ -252,6 +252,11 @@ public sealed partial class ExtractiveAnswerer(AnswerOptions options)
     [GeneratedRegex(@"\b(?:this|these|those|such)\s+(?!is\b|was\b|are\b|were\b|has\b|have\b|had\b|will\b|would\b|can\b|could\b|may\b|might\b|must\b|should\b|does\b|did\b|do\b|as\b|that\b|a\b|an\b|and\b|or\b|of\b|in\b|to\b)[a-z]", RegexOptions.IgnoreCase)]
     private static partial Regex NamesSomethingBefore();
 
+    // The same inside a Chinese sentence: 这 / 該 + a measure word (韦比在这场比赛中出示三面红牌 names the match of the
+    // sentence before, 在2007年的英格兰联赛杯决赛中...), 此役, 此后. Display only, as for English.
+    [GeneratedRegex(@"(?<=.)(?:[这這该該](?:场|場|次|个|個|位|部|项|項|种|種|座|所|件|届|屆|些|支|队|隊|条|條|本|首|张|張|款|台|臺|时期|時期|一[年次场場届屆])|此(?:役|战|戰|次|后|後|时|時))")]
+    private static partial Regex NamesSomethingBeforeCjk();
+
     /// <summary>
     /// The passages an extractive answer draws its sentences from, in rank order: the retrieved passages
     /// judged relevant, and those of the same documents judged not (up to <see cref="AnswerOptions.ExtractivePassages"/>),
@@ -331,7 +336,13 @@ public sealed partial class ExtractiveAnswerer(AnswerOptions options)
         // of fact itself, the one right after it follows it even below the bar for extra sentences.
         if (best.KindFound != true && options.MaxExtractiveSentences > 1 && Follower(ranked, best) is { } follower
             && follower.Score >= options.MinFollowerProbability)
-            chosen.Add(follower);
+        {
+            // A follower that refers back is shown with the best sentence already: it takes its place.
+            if (Covers(follower.Ranges, best.Ranges))
+                chosen[0] = follower;
+            else
+                chosen.Add(follower);
+        }
         // Or the question is written from one sentence and its answer stands in the one before it, which the
         // best sentence goes on from ("赤烏四年，孫權的長子孫登死亡。次年孫權立孫和為太子" for 孫權立孫和為太子是由於誰的死亡).
         // It is shown before the best sentence, in reading order: the two are one statement ("次年" goes on from "赤烏四年").
@@ -361,14 +372,17 @@ public sealed partial class ExtractiveAnswerer(AnswerOptions options)
         return chosen;
     }
 
-    /// <summary>The candidate that starts where the sentence ends, in the same passage; null when none does.</summary>
+    /// <summary>
+    /// The candidate whose own unit starts where the sentence ends, in the same passage; null when none does. Its own
+    /// unit is its last range: one that refers back is also shown with the sentence before it, which may be this one.
+    /// </summary>
     private static ExtractedSentence? Follower(IReadOnlyList<ExtractedSentence> ranked, ExtractedSentence sentence)
     {
         if (sentence.Ranges.Count == 0)
             return null;
         var end = sentence.Ranges.Max(r => r.Start + r.Length);
         return ranked.FirstOrDefault(c => c.PassageNumber == sentence.PassageNumber && c.Ranges.Count > 0
-            && c.Ranges.Min(r => r.Start) is var start && start >= end && start <= end + MaxGapToFollower);
+            && c.Ranges[^1].Start is var start && start >= end && start <= end + MaxGapToFollower);
     }
 
     /// <summary>The candidate that ends where the sentence starts, in the same passage; null when none does.</summary>
@@ -467,7 +481,7 @@ public sealed partial class ExtractiveAnswerer(AnswerOptions options)
         if (unit.Header is { } header)
             ranges.Add(new TextRange(header.Start, header.Length));
         var text = unit.Display;
-        if ((refers || NamesSomethingBefore().IsMatch(unit.Text)) && unit.Kind == PassageUnitKind.Sentence && u > 0 && passage.Units[u - 1] is { Kind: PassageUnitKind.Sentence } previous)
+        if ((refers || NamesSomethingBefore().IsMatch(unit.Text) || NamesSomethingBeforeCjk().IsMatch(unit.Text)) && unit.Kind == PassageUnitKind.Sentence && u > 0 && passage.Units[u - 1] is { Kind: PassageUnitKind.Sentence } previous)
         {
             text = previous.Display + SentenceJoiner(unit.Text) + text;
             ranges.Add(new TextRange(previous.Start, previous.Length));

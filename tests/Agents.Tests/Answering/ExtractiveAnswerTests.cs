@@ -105,6 +105,22 @@ public class ExtractiveAnswerTests
     }
 
     [Theory]
+    [InlineData("韦比在这场比赛中出示三面红牌，是联赛杯首次出现的。", true)]
+    [InlineData("韦比在联赛杯中出示三面红牌，是联赛杯首次出现的。", false)]
+    public async Task A_chinese_sentence_that_names_its_thing_as_this_match_is_shown_with_the_one_before(string cards, bool withBefore)
+    {
+        // 这场比赛 ("this match") inside the sentence names the match of the sentence before, where the answer stands.
+        const string before = "在2007年的英格兰联赛杯决赛中，由韦比执法，最终切尔西以2-1击败阿森纳。";
+        var answerer = new GroundedAnswerer(new FakeRetriever(Hit("webb.md", before + cards, dense: 0.6)),
+            chatClient: null, new SimpleLexicalEncoder(), new AnswerOptions { ExtractiveSentenceRatio = 1, MinFollowerProbability = 1, MinPredecessorProbability = 1 });
+
+        var answer = await answerer.AskAsync("韦比在哪场比赛中出示了三面红牌？", cancellationToken: Ct);
+
+        Assert.Contains(cards, answer.Text);
+        Assert.Equal(withBefore, answer.Text.Contains(before + cards, StringComparison.Ordinal));
+    }
+
+    [Theory]
     [InlineData("本鱼栖息在岩礁区水较浅处，以藻类为食。")]
     [InlineData("牠们栖息在岩礁区水较浅处，以藻类为食。")]
     public async Task A_chinese_sentence_that_names_its_subject_as_this_fish_or_it_is_shown_with_the_one_before(string habitat)
@@ -233,6 +249,21 @@ public class ExtractiveAnswerTests
 
         Assert.StartsWith("The expedition reached the northern coast in the spring. [1] Frozen lakes and a colony of seals lay beyond the cliffs. [1]", answer.Text);
         Assert.DoesNotContain("Oslo", answer.Text);
+    }
+
+    [Fact]
+    public async Task A_sentence_after_that_refers_back_to_the_best_one_takes_its_place_instead_of_repeating_it()
+    {
+        // "But with the cannon, this wall..." is shown with the sentence before it, the best one: as the follower it
+        // replaces that sentence rather than standing beside a second copy of it.
+        const string walls = "君士坦丁堡的城牆非常堅固，上千年中沒有人能夠克服它。";
+        const string cannon = "但隨著炮的出現，這堵牆再不能保護這座城市了。";
+        var answerer = new GroundedAnswerer(new FakeRetriever(Hit("walls.md", walls + cannon, dense: 0.6)), chatClient: null, new SimpleLexicalEncoder(),
+            new AnswerOptions { MinExtraSentenceProbability = 1, MinFollowerProbability = 0, MinPredecessorProbability = 1 });
+
+        var answer = await answerer.AskAsync("君士坦丁堡的城牆非常堅固，但什麼東西的出現使得城牆不再萬能？", cancellationToken: Ct);
+
+        Assert.Equal(walls + cannon + "[1]", answer.Text);
     }
 
     [Fact]
