@@ -343,14 +343,6 @@ public sealed partial class ExtractiveAnswerer(AnswerOptions options)
             else
                 chosen.Add(follower);
         }
-        // Or the question is written from one sentence and its answer stands in the one before it, which the
-        // best sentence goes on from ("赤烏四年，孫權的長子孫登死亡。次年孫權立孫和為太子" for 孫權立孫和為太子是由於誰的死亡).
-        // It is shown before the best sentence, in reading order: the two are one statement ("次年" goes on from "赤烏四年").
-        // The sentence before must share a word with the question itself: one that shares only the heading is the previous
-        // item of a list ("The motor, display and electronics are covered for 2 years." before the battery's warranty).
-        if (best.KindFound != true && chosen.Count < options.MaxExtractiveSentences && Predecessor(ranked, best) is { HoldsQuestionTerm: true } predecessor
-            && predecessor.Score >= options.MinPredecessorProbability && !chosen.Contains(predecessor))
-            chosen.Insert(0, predecessor);
         foreach (var next in ranked.Skip(1))
         {
             if (chosen.Count >= options.MaxExtractiveSentences || next.Score < best.Score * options.ExtractiveSentenceRatio
@@ -369,6 +361,14 @@ public sealed partial class ExtractiveAnswerer(AnswerOptions options)
                 chosen[overlapped] = next;
         }
 
+        // Or the question is written from one sentence and its answer stands in the one before it, which the
+        // best sentence goes on from ("赤烏四年，孫權的長子孫登死亡。次年孫權立孫和為太子" for 孫權立孫和為太子是由於誰的死亡).
+        // It is shown before the best sentence, in reading order: the two are one statement ("次年" goes on from "赤烏四年").
+        // The sentence before must share a word with the question itself: one that shares only the heading is the previous
+        // item of a list ("The motor, display and electronics are covered for 2 years." before the battery's warranty).
+        if (best.KindFound != true && chosen.Count < options.MaxExtractiveSentences && Predecessor(ranked, best) is { HoldsQuestionTerm: true } predecessor
+            && predecessor.Score >= options.MinPredecessorProbability && chosen.Contains(best) && !chosen.Any(c => c.PassageNumber == predecessor.PassageNumber && Overlaps(c.Ranges, predecessor.Ranges)))
+            chosen.Insert(chosen.IndexOf(best), predecessor);
         return chosen;
     }
 

@@ -307,6 +307,20 @@ public class ExtractiveAnswerTests
     }
 
     [Fact]
+    public void The_sentence_before_takes_only_a_place_that_the_close_runners_up_leave()
+    {
+        // Passage 1 reads: predecessor (0..20), best (21..40); passage 2 holds a sentence close behind the best.
+        // With two places the second goes to that sentence, not to the weaker one before the best.
+        var best = new ExtractedSentence("best", 1, 0.8) { Ranges = [new TextRange(21, 20)], KindFound = false };
+        var predecessor = new ExtractedSentence("before", 1, 0.3) { Ranges = [new TextRange(0, 20)] };
+        var close = new ExtractedSentence("close", 2, 0.7) { Ranges = [new TextRange(0, 20)] };
+        var options = new AnswerOptions { MaxExtractiveSentences = 2, MinPredecessorProbability = 0.1 };
+
+        Assert.Equal(["best", "close"], ExtractiveAnswerer.Choose([best, close, predecessor], options).Select(s => s.Text));
+        Assert.Equal(["before", "best", "close"], ExtractiveAnswerer.Choose([best, close, predecessor], options with { MaxExtractiveSentences = 3 }).Select(s => s.Text));
+    }
+
+    [Fact]
     public async Task The_sentence_before_waits_for_its_own_score_when_the_predecessor_bar_is_out_of_reach()
     {
         var answerer = new GroundedAnswerer(new FakeRetriever(Hit("valley.md", Flood, dense: 0.6)), chatClient: null, new SimpleLexicalEncoder(),
